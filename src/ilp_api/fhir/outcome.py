@@ -1,0 +1,198 @@
+"""One exception hierarchy for every client-facing error, rendered as a FHIR OperationOutcome.
+
+Raise a ``FhirError`` subclass anywhere below a router; the handlers registered by
+``install_exception_handlers`` turn it (and FastAPI's, Starlette's and pydantic's own errors) into an
+OperationOutcome with the right status. Each issue names the element (``expression``) and, where the ILP
+profile defines one, the profile's error code (``details.coding``), so a clinic developer can act on it.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ilp_api.fhir import FHIR_JSON
+
+logger = logging.getLogger(__name__)
+
+ILP_ERROR_SYSTEM_PATH = "/CodeSystem/ilp-error"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One OperationOutcome.issue. ``code`` is the FHIR issue-type; ``ilp_code`` the profile's own code."""
+
+    diagnostics: str
+    code: str = "invalid"
+    expression: str | None = None
+    ilp_code: str | None = None
+    severity: str = "error"
+
+    def to_fhir(self, canonical_base: str) -> dict[str, Any]:
+        issue: dict[str, Any] = {"severity": self.severity, "code": self.code, "diagnostics": self.diagnostics}
+        if self.ilp_code:
+            issue["details"] = {
+                "coding": [{"system": canonical_base + ILP_ERROR_SYSTEM_PATH, "code": self.ilp_code}],
+                "text": self.ilp_code,
+            }
+        if self.expression:
+            issue["expression"] = [self.expression]
+        return issue
+
+
+@dataclass
+class FhirError(Exception):
+    """Base of every error a client can cause. Subclasses fix the HTTP status and the default issue code."""
+
+    message: str
+    expression: str | None = None
+    ilp_code: str | None = None
+    issues: Sequence[Issue] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+
+    status_code = 400
+    issue_code = "invalid"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def outcome_issues(self) -> Sequence[Issue]:
+        return self.issues or (
+            Issue(self.message, self.issue_code, expression=self.expression, ilp_code=self.ilp_code),
+        )
+
+
+class BadRequest(FhirError):
+    status_code = 400
+
+
+class Unauthorized(FhirError):
+    status_code = 401
+    issue_code = "login"
+
+
+class Forbidden(FhirError):
+    status_code = 403
+    issue_code = "forbidden"
+
+
+class NotFound(FhirError):
+    status_code = 404
+    issue_code = "not-found"
+
+
+class MethodNotAllowed(FhirError):
+    status_code = 405
+    issue_code = "not-supported"
+
+
+class NotAcceptable(FhirError):
+    status_code = 406
+    issue_code = "not-supported"
+
+
+class Conflict(FhirError):
+    status_code = 409
+    issue_code = "conflict"
+
+
+class Gone(FhirError):
+    status_code = 410
+    issue_code = "deleted"
+
+
+class PreconditionFailed(FhirError):
+    status_code = 412
+    issue_code = "conflict"
+
+
+class UnsupportedMediaType(FhirError):
+    status_code = 415
+    issue_code = "not-supported"
+
+
+class Unprocessable(FhirError):
+    status_code = 422
+    issue_code = "invalid"
+
+
+class TooManyRequests(FhirError):
+    status_code = 429
+    issue_code = "throttled"
+
+
+def operation_outcome(issues: Sequence[Issue], canonical_base: str) -> dict[str, Any]:
+    return {"resourceType": "OperationOutcome", "issue": [issue.to_fhir(canonical_base) for issue in issues]}
+
+
+def outcome_response(
+    status_code: int, issues: Sequence[Issue], canonical_base: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = orjson.dumps(operation_outcome(issues, canonical_base))
+    return Response(body, status_code=status_code, media_type=FHIR_JSON, headers=headers)
+
+
+def fhir_path(root: str, location: Sequence[str | int]) -> str:
+    """Turn a pydantic error location into a FHIRPath-like expression: ``Patient.name[0].family``."""
+    path = root
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part and not part.startswith(("function-", "tagged-union")):
+            path += f".{part}"
+    return path
+
+
+def validation_issues(error: ValidationError | RequestValidationError, root: str) -> list[Issue]:
+    """Readable issues from pydantic errors: unknown elements, wrong types and our own value checks."""
+    issues = []
+    for detail in error.errors():
+        location = [part for part in detail["loc"] if part not in ("body",)]
+        expression = fhir_path(root, location) if root else ".".join(str(p) for p in location) or None
+        kind = detail["type"]
+        context = detail.get("ctx") or {}
+        ilp_code = context.get("ilp_code") if isinstance(context, dict) else None
+        if kind == "extra_forbidden":
+            message = f"Unknown element '{expression}': it is not part of this resource as ILP API supports it"
+            issues.append(Issue(message, "structure", expression=expression))
+            continue
+        message = detail["msg"].removeprefix("Value error, ")
+        issues.append(Issue(f"{expression}: {message}" if expression else message, "invalid", expression, ilp_code))
+    return issues
+
+
+def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
+    async def on_fhir_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, FhirError)
+        return outcome_response(error.status_code, error.outcome_issues(), canonical_base, error.headers)
+
+    async def on_request_validation(request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        return outcome_response(422, validation_issues(error, root=""), canonical_base)
+
+    async def on_http_exception(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 404:
+            issue = Issue(f"No route {request.url.path}: see /docs for the API", "not-found")
+        elif error.status_code == 405:
+            issue = Issue(f"{request.method} is not supported on {request.url.path}", "not-supported")
+        else:
+            issue = Issue(str(error.detail), "processing")
+        return outcome_response(error.status_code, [issue], canonical_base, dict(error.headers or {}))
+
+    async def on_unexpected(request: Request, error: Exception) -> Response:
+        logger.exception("unhandled error", extra={"fields": {"path": request.url.path}})
+        issue = Issue("Internal server error; it has been logged", "exception", severity="fatal")
+        return outcome_response(500, [issue], canonical_base)
+
+    app.add_exception_handler(FhirError, on_fhir_error)
+    app.add_exception_handler(RequestValidationError, on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    app.add_exception_handler(Exception, on_unexpected)

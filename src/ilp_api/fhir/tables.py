@@ -1,0 +1,121 @@
+"""Generic storage for every FHIR resource type: current version, history and search indexes.
+
+A resource is stored as its JSON text (validated when written), so a read returns it without re-parsing.
+Search parameters are extracted at write time into one index table per parameter type, as HAPI and
+Medplum do, so a new resource type needs no new table.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from ilp_api.db.base import UtcDateTime
+
+
+class ResourceRow(SQLModel, table=True):
+    __tablename__ = "resource"
+
+    resource_type: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64)
+    version_id: int
+    last_updated: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    deleted: bool = False
+    content: str = Field(sa_column=Column(Text, nullable=False))
+
+    __table_args__ = (Index("ix_resource_type_updated", "resource_type", "last_updated", "id"),)
+
+
+class ResourceVersionRow(SQLModel, table=True):
+    """Every version ever written, including deletions (``deleted`` with the last content)."""
+
+    __tablename__ = "resource_version"
+
+    resource_type: str = Field(primary_key=True, max_length=64)
+    id: str = Field(primary_key=True, max_length=64)
+    version_id: int = Field(primary_key=True)
+    last_updated: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    deleted: bool = False
+    method: str = Field(max_length=8)
+    content: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class TokenIndexRow(SQLModel, table=True):
+    __tablename__ = "search_token"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    resource_type: str = Field(max_length=64)
+    resource_id: str = Field(max_length=64)
+    param: str = Field(max_length=64)
+    system: str = Field(default="", max_length=255)
+    code: str = Field(max_length=255)
+
+    __table_args__ = (
+        Index("ix_search_token_lookup", "resource_type", "param", "code", "system"),
+        Index("ix_search_token_owner", "resource_type", "resource_id"),
+    )
+
+
+class StringIndexRow(SQLModel, table=True):
+    """Strings are stored normalised (case and accents folded) for FHIR's default prefix match."""
+
+    __tablename__ = "search_string"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    resource_type: str = Field(max_length=64)
+    resource_id: str = Field(max_length=64)
+    param: str = Field(max_length=64)
+    value: str = Field(max_length=255)
+
+    __table_args__ = (
+        Index("ix_search_string_lookup", "resource_type", "param", "value"),
+        Index("ix_search_string_owner", "resource_type", "resource_id"),
+    )
+
+
+class DateIndexRow(SQLModel, table=True):
+    """A date value is the period it covers: ``1990-05`` is [1990-05-01T00:00, 1990-06-01T00:00)."""
+
+    __tablename__ = "search_date"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    resource_type: str = Field(max_length=64)
+    resource_id: str = Field(max_length=64)
+    param: str = Field(max_length=64)
+    low: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    high: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+
+    __table_args__ = (
+        Index("ix_search_date_lookup", "resource_type", "param", "low", "high"),
+        Index("ix_search_date_owner", "resource_type", "resource_id"),
+    )
+
+
+class ReferenceIndexRow(SQLModel, table=True):
+    __tablename__ = "search_reference"
+
+    pk: int | None = Field(default=None, primary_key=True)
+    resource_type: str = Field(max_length=64)
+    resource_id: str = Field(max_length=64)
+    param: str = Field(max_length=64)
+    target_type: str = Field(max_length=64)
+    target_id: str = Field(max_length=64)
+
+    __table_args__ = (
+        Index("ix_search_reference_lookup", "resource_type", "param", "target_type", "target_id"),
+        Index("ix_search_reference_owner", "resource_type", "resource_id"),
+    )
+
+
+class IdentifierClaimRow(SQLModel, table=True):
+    """An identifier that at most one active resource of a type may hold (a Patient's NIK).
+
+    The primary key is the guarantee: of two concurrent creates with one NIK, the second insert fails.
+    """
+
+    __tablename__ = "identifier_claim"
+
+    resource_type: str = Field(primary_key=True, max_length=64)
+    system: str = Field(primary_key=True, max_length=255)
+    value: str = Field(primary_key=True, max_length=255)
+    resource_id: str = Field(max_length=64, index=True)
