@@ -1,14 +1,23 @@
 """create_app(): mounts routers, middleware and exception handlers; nothing else."""
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from ilp_api import __version__
+from ilp_api.db.engine import Database, create_database_engine
+from ilp_api.fhir.api import fhir_router, resource_schemas
 from ilp_api.fhir.outcome import install_exception_handlers
+from ilp_api.fhir.registry import registry
+from ilp_api.fhir.service import ResourceService
+from ilp_api.middleware import RequestLogMiddleware
+from ilp_api.resources import load_resources
 from ilp_api.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    load_resources()
     app = FastAPI(
         title="ILP API",
         version=__version__,
@@ -20,10 +29,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.settings = settings
+    app.state.database = database or Database(create_database_engine(settings.database_url))
+    app.state.resource_service = ResourceService(
+        registry,
+        canonical_base=settings.canonical_base,
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+    )
     install_exception_handlers(app, settings.canonical_base)
+    app.add_middleware(RequestLogMiddleware)
 
     @app.get("/health", tags=["service"], summary="Liveness probe")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.include_router(fhir_router(registry))
+    _add_resource_schemas(app)
     return app
+
+
+def _add_resource_schemas(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(resource_schemas(registry))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import BigInteger, Column, DateTime, Integer, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlmodel import SQLModel
 
@@ -38,3 +38,8 @@ class UtcDateTime(TypeDecorator[datetime]):
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def surrogate_key() -> "Column[int]":
+    """An auto-incrementing BIGINT key (INTEGER on SQLite, where only that aliases the rowid)."""
+    return Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)

@@ -36,7 +36,11 @@ class Issue:
     severity: str = "error"
 
     def to_fhir(self, canonical_base: str) -> dict[str, Any]:
-        issue: dict[str, Any] = {"severity": self.severity, "code": self.code, "diagnostics": self.diagnostics}
+        issue: dict[str, Any] = {
+            "severity": self.severity,
+            "code": self.code,
+            "diagnostics": self.diagnostics,
+        }
         if self.ilp_code:
             issue["details"] = {
                 "coding": [{"system": canonical_base + ILP_ERROR_SYSTEM_PATH, "code": self.ilp_code}],

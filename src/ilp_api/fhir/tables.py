@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from ilp_api.db.base import UtcDateTime
+from ilp_api.db.base import UtcDateTime, surrogate_key
 
 
 class ResourceRow(SQLModel, table=True):
@@ -43,7 +43,7 @@ class ResourceVersionRow(SQLModel, table=True):
 class TokenIndexRow(SQLModel, table=True):
     __tablename__ = "search_token"
 
-    pk: int | None = Field(default=None, primary_key=True)
+    pk: int | None = Field(default=None, sa_column=surrogate_key())
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     param: str = Field(max_length=64)
@@ -61,7 +61,7 @@ class StringIndexRow(SQLModel, table=True):
 
     __tablename__ = "search_string"
 
-    pk: int | None = Field(default=None, primary_key=True)
+    pk: int | None = Field(default=None, sa_column=surrogate_key())
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     param: str = Field(max_length=64)
@@ -78,7 +78,7 @@ class DateIndexRow(SQLModel, table=True):
 
     __tablename__ = "search_date"
 
-    pk: int | None = Field(default=None, primary_key=True)
+    pk: int | None = Field(default=None, sa_column=surrogate_key())
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     param: str = Field(max_length=64)
@@ -94,7 +94,7 @@ class DateIndexRow(SQLModel, table=True):
 class ReferenceIndexRow(SQLModel, table=True):
     __tablename__ = "search_reference"
 
-    pk: int | None = Field(default=None, primary_key=True)
+    pk: int | None = Field(default=None, sa_column=surrogate_key())
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     param: str = Field(max_length=64)

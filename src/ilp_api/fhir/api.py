@@ -1,0 +1,49 @@
+"""The /fhir router: CapabilityStatement, the project's CodeSystems and every registered resource type."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ilp_api.fhir.capability import capability_statement
+from ilp_api.fhir.http import check_accept, fhir_base, json_response
+from ilp_api.fhir.registry import Registry
+from ilp_api.fhir.router import resource_router
+from ilp_api.terminology.router import router as code_system_router
+
+STARTED = datetime.now(UTC).isoformat(timespec="seconds")
+CODE_SYSTEM_CAPABILITY = {
+    "type": "CodeSystem",
+    "documentation": "The project's own CodeSystems (read-only)",
+    "interaction": [{"code": "read"}, {"code": "search-type"}],
+    "searchParam": [
+        {"name": "url", "type": "uri"},
+        {"name": "name", "type": "string"},
+        {"name": "_id", "type": "token"},
+    ],
+}
+
+
+def fhir_router(registry: Registry) -> APIRouter:
+    router = APIRouter(prefix="/fhir")
+
+    @router.get("/metadata", tags=["FHIR"], summary="CapabilityStatement (FHIR 4.0.1)")
+    def metadata(request: Request) -> Response:
+        check_accept(request)
+        return json_response(capability_statement(registry, fhir_base(request), STARTED, [CODE_SYSTEM_CAPABILITY]))
+
+    router.include_router(code_system_router)
+    for definition in registry:
+        router.include_router(resource_router(definition))
+    return router
+
+
+def resource_schemas(registry: Registry) -> dict[str, Any]:
+    """JSON Schemas of the resource models, for the OpenAPI components the request bodies refer to."""
+    schemas: dict[str, Any] = {}
+    for definition in registry:
+        schema = definition.model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[definition.model.__name__] = schema
+    return schemas

@@ -1,0 +1,74 @@
+"""The CapabilityStatement, assembled from the registry so that it lists only what is really served."""
+
+from typing import Any
+
+from ilp_api import __version__
+from ilp_api.fhir import FHIR_VERSION
+from ilp_api.fhir.registry import Registry, SearchType
+
+INSTANCE_AND_TYPE_INTERACTIONS = (
+    "read",
+    "vread",
+    "update",
+    "delete",
+    "history-instance",
+    "create",
+    "search-type",
+)
+RESULT_PARAMETERS = (
+    ("_count", "number", "Page size (default and maximum set by the server)"),
+    ("_offset", "number", "Skip this many matches (used by the next/previous links)"),
+    ("_sort", "string", "Comma-separated parameters, '-' for descending"),
+    ("_total", "token", "accurate (default) or none"),
+)
+
+
+def capability_statement(
+    registry: Registry, base: str, published: str, extra_resources: list[dict[str, Any]]
+) -> dict[str, Any]:
+    resources = [_resource(definition, registry) for definition in registry]
+    resources += extra_resources
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": published,
+        "publisher": "ILP API",
+        "kind": "instance",
+        "software": {"name": "ILP API", "version": __version__},
+        "implementation": {"description": "ILP API FHIR R4 endpoint", "url": base},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "rest": [{"mode": "server", "resource": sorted(resources, key=lambda r: r["type"])}],
+    }
+
+
+def _resource(definition: Any, registry: Registry) -> dict[str, Any]:
+    searchable = list(definition.parameters_by_name.values())
+    references = [p for p in searchable if p.type is SearchType.REFERENCE]
+    revincludes = sorted(
+        f"{other.type}:{p.name}"
+        for other in registry
+        for p in other.parameters_by_name.values()
+        if p.type is SearchType.REFERENCE and definition.type in p.targets
+    )
+    entry: dict[str, Any] = {
+        "type": definition.type,
+        "documentation": definition.description,
+        "interaction": [{"code": code} for code in INSTANCE_AND_TYPE_INTERACTIONS],
+        "versioning": "versioned-update",
+        "readHistory": True,
+        "updateCreate": False,
+        "conditionalCreate": True,
+        "conditionalRead": "not-supported",
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
+        "searchInclude": [f"{definition.type}:{p.name}" for p in references],
+        "searchRevInclude": revincludes,
+        "searchParam": [{"name": p.name, "type": p.type.value, "documentation": p.description} for p in searchable]
+        + [{"name": name, "type": kind, "documentation": text} for name, kind, text in RESULT_PARAMETERS],
+    }
+    if not entry["searchInclude"]:
+        del entry["searchInclude"]
+    if not entry["searchRevInclude"]:
+        del entry["searchRevInclude"]
+    return entry

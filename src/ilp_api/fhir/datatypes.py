@@ -1,0 +1,195 @@
+"""FHIR R4 datatypes as strict pydantic models: the ingest gate for client writes.
+
+These cover the elements ILP API stores and searches. They reject unknown elements (``extra="forbid"``),
+so a misspelt element is reported instead of silently dropped. They are far cheaper than fhir.resources
+(which the tests use to prove every response conforms), so they can run on every write.
+"""
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
+Code = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$")]
+Uri = Annotated[str, StringConstraints(pattern=r"^\S+$")]
+NonEmptyString = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+FhirDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
+# A dateTime with a time must carry a time zone (FHIR R4); a date alone is allowed.
+FhirDateTime = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"
+        r"(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$"
+    ),
+]
+Instant = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
+        r"(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$"
+    ),
+]
+Decimal = float
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class Element(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, str_strip_whitespace=False)
+
+
+class Extension(Element):
+    url: Uri
+    extension: list["Extension"] | None = None
+    value_string: str | None = Field(None, alias="valueString")
+    value_code: Code | None = Field(None, alias="valueCode")
+    value_boolean: bool | None = Field(None, alias="valueBoolean")
+    value_integer: int | None = Field(None, alias="valueInteger")
+    value_decimal: Decimal | None = Field(None, alias="valueDecimal")
+    value_date: FhirDate | None = Field(None, alias="valueDate")
+    value_date_time: FhirDateTime | None = Field(None, alias="valueDateTime")
+    value_uri: Uri | None = Field(None, alias="valueUri")
+    value_coding: "Coding | None" = Field(None, alias="valueCoding")
+    value_codeable_concept: "CodeableConcept | None" = Field(None, alias="valueCodeableConcept")
+    value_reference: "Reference | None" = Field(None, alias="valueReference")
+    value_identifier: "Identifier | None" = Field(None, alias="valueIdentifier")
+    value_period: "Period | None" = Field(None, alias="valuePeriod")
+
+    @model_validator(mode="after")
+    def _value_or_extensions(self) -> "Extension":
+        values = [name for name, value in self if name.startswith("value_") and value is not None]
+        if len(values) > 1:
+            raise ValueError("an extension has at most one value[x]")
+        if values and self.extension:
+            raise ValueError("an extension has either a value[x] or nested extensions, not both")
+        return self
+
+
+class HasExtensions(Element):
+    extension: list[Extension] | None = None
+
+
+class Coding(HasExtensions):
+    system: Uri | None = None
+    version: str | None = None
+    code: Code | None = None
+    display: str | None = None
+    user_selected: bool | None = Field(None, alias="userSelected")
+
+
+class CodeableConcept(HasExtensions):
+    coding: list[Coding] | None = None
+    text: str | None = None
+
+
+class Period(HasExtensions):
+    start: FhirDateTime | None = None
+    end: FhirDateTime | None = None
+
+
+class Reference(HasExtensions):
+    reference: str | None = None
+    type: Uri | None = None
+    identifier: "Identifier | None" = None
+    display: str | None = None
+
+
+class Identifier(HasExtensions):
+    use: Code | None = None
+    type: CodeableConcept | None = None
+    system: Uri | None = None
+    value: str | None = None
+    period: Period | None = None
+    assigner: Reference | None = None
+
+
+class HumanName(HasExtensions):
+    use: Code | None = None
+    text: str | None = None
+    family: str | None = None
+    given: list[str] | None = None
+    prefix: list[str] | None = None
+    suffix: list[str] | None = None
+    period: Period | None = None
+
+
+class ContactPoint(HasExtensions):
+    system: Code | None = None
+    value: str | None = None
+    use: Code | None = None
+    rank: PositiveInt | None = None
+    period: Period | None = None
+
+
+class Address(HasExtensions):
+    use: Code | None = None
+    type: Code | None = None
+    text: str | None = None
+    line: list[str] | None = None
+    city: str | None = None
+    district: str | None = None
+    state: str | None = None
+    postal_code: str | None = Field(None, alias="postalCode")
+    country: str | None = None
+    period: Period | None = None
+
+
+class Meta(HasExtensions):
+    """Client-sent ``versionId`` and ``lastUpdated`` are accepted and then replaced by the server."""
+
+    version_id: Id | None = Field(None, alias="versionId")
+    last_updated: Instant | None = Field(None, alias="lastUpdated")
+    source: Uri | None = None
+    profile: list[Uri] | None = None
+    security: list[Coding] | None = None
+    tag: list[Coding] | None = None
+
+
+class Narrative(HasExtensions):
+    status: Code
+    div: str
+
+
+class Resource(Element):
+    """Base of every resource model. ``resourceType`` is checked by the router before validation."""
+
+    resource_type: str = Field(alias="resourceType")
+    id: Id | None = None
+    meta: Meta | None = None
+    implicit_rules: Uri | None = Field(None, alias="implicitRules")
+    language: Code | None = None
+    text: Narrative | None = None
+    extension: list[Extension] | None = None
+    modifier_extension: list[Extension] | None = Field(None, alias="modifierExtension")
+
+
+def parse_date(value: str) -> date | None:
+    """The full date of a FHIR date/dateTime, or None for a partial one (``1990`` or ``1990-05``)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", value):
+        return date.fromisoformat(value[:10])
+    return None
+
+
+def reject_empty_values(data: Any, path: str) -> list[tuple[str, str]]:
+    """FHIR forbids null, empty strings, empty arrays and empty objects: report each with its path."""
+    problems: list[tuple[str, str]] = []
+    if data is None:
+        problems.append((path, "null is not allowed in FHIR JSON; leave the element out"))
+    elif isinstance(data, str) and not data.strip():
+        problems.append((path, "empty strings are not allowed in FHIR JSON; leave the element out"))
+    elif isinstance(data, list):
+        if not data:
+            problems.append((path, "empty arrays are not allowed in FHIR JSON; leave the element out"))
+        for index, item in enumerate(data):
+            problems.extend(reject_empty_values(item, f"{path}[{index}]"))
+    elif isinstance(data, dict):
+        if not data:
+            problems.append((path, "empty objects are not allowed in FHIR JSON; leave the element out"))
+        for key, value in data.items():
+            problems.extend(reject_empty_values(value, f"{path}.{key}"))
+    return problems
+
+
+Extension.model_rebuild()
+Reference.model_rebuild()

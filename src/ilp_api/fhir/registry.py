@@ -1,0 +1,231 @@
+"""What a resource type is to the machinery: a model, domain rules, and a list of search parameters.
+
+A resource module builds one ``ResourceDefinition`` and registers it; routers, storage, search and the
+CapabilityStatement are all derived from the registry, so they cannot disagree with each other.
+"""
+
+import builtins
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ilp_api.fhir.datatypes import Resource
+
+if TYPE_CHECKING:
+    from ilp_api.fhir.service import WriteContext
+
+Json = dict[str, Any]
+
+
+class SearchType(StrEnum):
+    TOKEN = "token"
+    STRING = "string"
+    DATE = "date"
+    REFERENCE = "reference"
+
+
+class Token(NamedTuple):
+    system: str
+    code: str
+
+
+class DateRange(NamedTuple):
+    """Half-open [low, high): the instants a FHIR date or dateTime covers."""
+
+    low: datetime
+    high: datetime
+
+
+class Ref(NamedTuple):
+    type: str
+    id: str
+
+
+IndexValue = Token | str | DateRange | Ref
+
+
+@dataclass(frozen=True)
+class SearchParameter:
+    name: str
+    type: SearchType
+    description: str
+    extract: Callable[[Json], Iterable[IndexValue]]
+    targets: tuple[str, ...] = ()
+    # Hierarchical codes (wilayah) match everything below the given code, like FHIR's :below.
+    match_below: bool = False
+
+
+@dataclass(frozen=True)
+class ResourceDefinition:
+    type: str
+    model: builtins.type[Resource]
+    description: str
+    search_parameters: tuple[SearchParameter, ...]
+    # Identifier systems that at most one active resource of this type may hold (enforced by a key).
+    unique_identifier_systems: frozenset[str] = frozenset()
+    # Domain rules run on every create and update, after structural validation. They may raise a
+    # FhirError, and return the JSON to store (e.g. with data-quality tags added).
+    apply_rules: "Callable[[WriteContext, Any, Json], Json] | None" = None
+    default_sort: tuple[str, ...] = ("_lastUpdated",)
+    parameters_by_name: Mapping[str, SearchParameter] = field(init=False)
+
+    def __post_init__(self) -> None:
+        by_name = {p.name: p for p in (*COMMON_PARAMETERS, *self.search_parameters)}
+        object.__setattr__(self, "parameters_by_name", by_name)
+
+    def index_values(self, resource: Json) -> Iterator[tuple[SearchParameter, IndexValue]]:
+        for parameter in self.parameters_by_name.values():
+            for value in parameter.extract(resource):
+                yield parameter, value
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._definitions: dict[str, ResourceDefinition] = {}
+
+    def register(self, definition: ResourceDefinition) -> ResourceDefinition:
+        self._definitions[definition.type] = definition
+        return definition
+
+    def get(self, resource_type: str) -> ResourceDefinition | None:
+        return self._definitions.get(resource_type)
+
+    def __iter__(self) -> Iterator[ResourceDefinition]:
+        return iter(sorted(self._definitions.values(), key=lambda d: d.type))
+
+
+# ---- extraction helpers: small path walkers instead of a FHIRPath engine ----
+
+
+def walk(resource: Any, path: str) -> Iterator[Any]:
+    """Every value at a dotted path, flattening arrays: ``walk(p, "name.given")``."""
+    values = [resource]
+    for step in path.split("."):
+        following = []
+        for value in values:
+            child = value.get(step) if isinstance(value, dict) else None
+            if isinstance(child, list):
+                following.extend(child)
+            elif child is not None:
+                following.append(child)
+        values = following
+    return iter(values)
+
+
+def normalise(text: str) -> str:
+    """Case- and accent-insensitive form used for string search."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def strings(*paths: str) -> Callable[[Json], Iterator[str]]:
+    def extract(resource: Json) -> Iterator[str]:
+        for path in paths:
+            for value in walk(resource, path):
+                if isinstance(value, str):
+                    yield normalise(value)[:255]
+
+    return extract
+
+
+def codes(path: str, system: str = "") -> Callable[[Json], Iterator[Token]]:
+    """A primitive code (``gender``) or an Identifier/Coding/CodeableConcept at ``path``."""
+
+    def extract(resource: Json) -> Iterator[Token]:
+        for value in walk(resource, path):
+            yield from tokens_of(value, system)
+
+    return extract
+
+
+def tokens_of(value: Any, default_system: str = "") -> Iterator[Token]:
+    if isinstance(value, str | bool):
+        yield Token(default_system, str(value).lower() if isinstance(value, bool) else value)
+    elif isinstance(value, dict):
+        if "coding" in value:
+            for coding in value["coding"]:
+                yield from tokens_of(coding)
+        elif "value" in value and isinstance(value["value"], str):  # Identifier
+            yield Token(value.get("system", ""), value["value"])
+        elif "code" in value:  # Coding
+            yield Token(value.get("system", ""), value["code"])
+
+
+def dates(path: str) -> Callable[[Json], Iterator[DateRange]]:
+    def extract(resource: Json) -> Iterator[DateRange]:
+        for value in walk(resource, path):
+            if isinstance(value, str):
+                yield date_range(value)
+
+    return extract
+
+
+def references(path: str) -> Callable[[Json], Iterator[Ref]]:
+    def extract(resource: Json) -> Iterator[Ref]:
+        for value in walk(resource, path):
+            ref = parse_reference(value.get("reference", "")) if isinstance(value, dict) else None
+            if ref:
+                yield ref
+
+    return extract
+
+
+def extension_values(path: str, url: str, value_key: str) -> Callable[[Json], Iterator[str]]:
+    """Values of extensions with ``url`` under ``path`` (``""`` for the resource itself), searched as tokens."""
+
+    def extract(resource: Json) -> Iterator[str]:
+        owners = [resource] if not path else list(walk(resource, path))
+        for owner in owners:
+            for extension in owner.get("extension", []) if isinstance(owner, dict) else []:
+                if extension.get("url") == url and value_key in extension:
+                    yield extension[value_key]
+                for nested in extension.get("extension", []):
+                    if nested.get("url") == url and value_key in nested:
+                        yield nested[value_key]
+
+    return extract
+
+
+def parse_reference(reference: str) -> Ref | None:
+    """``Organization/123`` or an absolute URL ending in it; contained (#) and urn references yield None."""
+    parts = reference.rstrip("/").split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) >= 2 and parts[-2][:1].isupper():
+        return Ref(parts[-2], parts[-1])
+    return None
+
+
+def date_range(value: str) -> DateRange:
+    """The instants a FHIR date/dateTime/instant covers, per its precision. Date-only values are read in UTC."""
+    if len(value) == 4:
+        low = datetime(int(value), 1, 1, tzinfo=UTC)
+        return DateRange(low, low.replace(year=low.year + 1))
+    if len(value) == 7:
+        low = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=UTC)
+        high = low.replace(year=low.year + 1, month=1) if low.month == 12 else low.replace(month=low.month + 1)
+        return DateRange(low, high)
+    if len(value) == 10:
+        low = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        return DateRange(low, low + timedelta(days=1))
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    step = timedelta(microseconds=1) if "." in value else timedelta(seconds=1)
+    if len(value) in (16, 22):  # minute precision, with or without zone
+        step = timedelta(minutes=1)
+    return DateRange(moment.astimezone(UTC), moment.astimezone(UTC) + step)
+
+
+COMMON_PARAMETERS: tuple[SearchParameter, ...] = (
+    SearchParameter("_id", SearchType.TOKEN, "Logical id of the resource", lambda r: ()),
+    SearchParameter("_lastUpdated", SearchType.DATE, "When the resource version was stored", lambda r: ()),
+    SearchParameter("_tag", SearchType.TOKEN, "Tags in meta.tag (data-quality flags among them)", codes("meta.tag")),
+)
+# _id and _lastUpdated are columns of the resource table, not index rows.
+COLUMN_PARAMETERS = frozenset({"_id", "_lastUpdated"})
+
+registry = Registry()

@@ -1,0 +1,382 @@
+"""All SQL for stored resources: versions, history, search indexes, identifier claims and search.
+
+Queries use SQLAlchemy Core rather than ORM objects: a write is a handful of INSERTs, which keeps the
+per-request cost close to a bare driver call.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ilp_api.fhir.registry import (
+    COLUMN_PARAMETERS,
+    DateRange,
+    IndexValue,
+    Ref,
+    ResourceDefinition,
+    SearchParameter,
+    SearchType,
+    Token,
+)
+from ilp_api.fhir.search import DateValue, Filter, Include, SearchRequest, SortKey, TokenValue
+from ilp_api.fhir.tables import (
+    DateIndexRow,
+    IdentifierClaimRow,
+    ReferenceIndexRow,
+    ResourceRow,
+    ResourceVersionRow,
+    StringIndexRow,
+    TokenIndexRow,
+)
+
+resource = ResourceRow.__table__  # type: ignore[attr-defined]
+version = ResourceVersionRow.__table__  # type: ignore[attr-defined]
+token_index = TokenIndexRow.__table__  # type: ignore[attr-defined]
+string_index = StringIndexRow.__table__  # type: ignore[attr-defined]
+date_index = DateIndexRow.__table__  # type: ignore[attr-defined]
+reference_index = ReferenceIndexRow.__table__  # type: ignore[attr-defined]
+claim = IdentifierClaimRow.__table__  # type: ignore[attr-defined]
+
+INDEX_TABLES = {
+    SearchType.TOKEN: token_index,
+    SearchType.STRING: string_index,
+    SearchType.DATE: date_index,
+    SearchType.REFERENCE: reference_index,
+}
+
+
+@dataclass(frozen=True)
+class Stored:
+    resource_type: str
+    id: str
+    version_id: int
+    last_updated: datetime
+    deleted: bool
+    content: str
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    matches: list[Stored]
+    included: list[Stored]
+    total: int | None
+
+
+class IdentifierTaken(Exception):
+    """Another active resource already holds a unique identifier."""
+
+    def __init__(self, system: str, value: str, holder_id: str | None) -> None:
+        super().__init__(f"{system}|{value}")
+        self.system, self.value, self.holder_id = system, value, holder_id
+
+
+class VersionConflict(Exception):
+    """The row changed between our read and our write (a concurrent update won)."""
+
+
+def _stored(row: Any) -> Stored:
+    return Stored(row.resource_type, row.id, row.version_id, row.last_updated, row.deleted, row.content)
+
+
+_COLUMNS = (
+    resource.c.resource_type,
+    resource.c.id,
+    resource.c.version_id,
+    resource.c.last_updated,
+    resource.c.deleted,
+    resource.c.content,
+)
+
+
+class ResourceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ---- reads ----
+
+    def get(self, resource_type: str, resource_id: str) -> Stored | None:
+        row = self.session.execute(
+            select(*_COLUMNS).where(resource.c.resource_type == resource_type, resource.c.id == resource_id)
+        ).first()
+        return _stored(row) if row else None
+
+    def get_version(self, resource_type: str, resource_id: str, version_id: int) -> Stored | None:
+        row = self.session.execute(
+            select(version).where(
+                version.c.resource_type == resource_type,
+                version.c.id == resource_id,
+                version.c.version_id == version_id,
+            )
+        ).first()
+        return _stored(row) if row else None
+
+    def history(self, resource_type: str, resource_id: str, count: int, offset: int) -> tuple[list[Stored], int]:
+        where = (version.c.resource_type == resource_type, version.c.id == resource_id)
+        total = self.session.execute(select(func.count()).select_from(version).where(*where)).scalar_one()
+        rows = self.session.execute(
+            select(version).where(*where).order_by(version.c.version_id.desc()).limit(count).offset(offset)
+        ).all()
+        return [_stored(row) for row in rows], total
+
+    def existing_ids(self, refs: Iterable[Ref]) -> set[Ref]:
+        """Which of ``refs`` point at stored, undeleted resources."""
+        wanted = set(refs)
+        if not wanted:
+            return set()
+        condition = or_(*(and_(resource.c.resource_type == r.type, resource.c.id == r.id) for r in wanted))
+        rows = self.session.execute(
+            select(resource.c.resource_type, resource.c.id).where(condition, resource.c.deleted == false())
+        ).all()
+        return {Ref(row.resource_type, row.id) for row in rows}
+
+    # ---- writes ----
+
+    def insert(self, stored: Stored, method: str) -> None:
+        values = self._values(stored)
+        self.session.execute(insert(resource).values(values))
+        self.session.execute(insert(version).values(**values, method=method))
+
+    def update(self, stored: Stored, expected_version: int, method: str) -> None:
+        result = self.session.execute(
+            update(resource)
+            .where(
+                resource.c.resource_type == stored.resource_type,
+                resource.c.id == stored.id,
+                resource.c.version_id == expected_version,
+            )
+            .values(self._values(stored))
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise VersionConflict(stored.id)
+        self.session.execute(insert(version).values(**self._values(stored), method=method))
+
+    @staticmethod
+    def _values(stored: Stored) -> dict[str, Any]:
+        return {
+            "resource_type": stored.resource_type,
+            "id": stored.id,
+            "version_id": stored.version_id,
+            "last_updated": stored.last_updated,
+            "deleted": stored.deleted,
+            "content": stored.content,
+        }
+
+    def replace_index(
+        self, resource_type: str, resource_id: str, values: Iterable[tuple[SearchParameter, IndexValue]]
+    ) -> None:
+        owner = {"resource_type": resource_type, "resource_id": resource_id}
+        for table in INDEX_TABLES.values():
+            self.session.execute(
+                delete(table).where(table.c.resource_type == resource_type, table.c.resource_id == resource_id)
+            )
+        rows: dict[SearchType, list[dict[str, Any]]] = {kind: [] for kind in INDEX_TABLES}
+        for parameter, value in values:
+            rows[parameter.type].append(owner | {"param": parameter.name} | _index_columns(value))
+        for kind, batch in rows.items():
+            if batch:
+                self.session.execute(insert(INDEX_TABLES[kind]), batch)
+
+    def replace_claims(self, resource_type: str, resource_id: str, identifiers: Sequence[Token]) -> None:
+        """Hold exactly ``identifiers`` for this resource; raises IdentifierTaken if another holds one."""
+        self.session.execute(
+            delete(claim).where(claim.c.resource_type == resource_type, claim.c.resource_id == resource_id)
+        )
+        for identifier in identifiers:
+            # A savepoint keeps the outer transaction usable after a unique violation.
+            try:
+                with self.session.begin_nested():
+                    self.session.execute(
+                        insert(claim).values(
+                            resource_type=resource_type,
+                            system=identifier.system,
+                            value=identifier.code,
+                            resource_id=resource_id,
+                        )
+                    )
+            except IntegrityError:
+                raise IdentifierTaken(
+                    identifier.system, identifier.code, self.claim_holder(resource_type, identifier)
+                ) from None
+
+    def claim_holder(self, resource_type: str, identifier: Token) -> str | None:
+        return self.session.execute(
+            select(claim.c.resource_id).where(
+                claim.c.resource_type == resource_type,
+                claim.c.system == identifier.system,
+                claim.c.value == identifier.code,
+            )
+        ).scalar_one_or_none()
+
+    # ---- search ----
+
+    def search(self, definition: ResourceDefinition, request: SearchRequest) -> SearchPage:
+        conditions = [
+            resource.c.resource_type == definition.type,
+            resource.c.deleted == false(),
+            *(_filter_condition(definition.type, f) for f in request.filters),
+        ]
+        total = None
+        if request.with_total:
+            total = self.session.execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
+        matches: list[Stored] = []
+        if request.count:
+            statement: Select[Any] = select(*_COLUMNS).where(*conditions)
+            statement = statement.order_by(*_order_by(definition.type, request.sort), resource.c.id)
+            rows = self.session.execute(statement.limit(request.count).offset(request.offset)).all()
+            matches = [_stored(row) for row in rows]
+        included = self._included(matches, request.includes, request.revincludes)
+        return SearchPage(matches, included, total)
+
+    def _included(
+        self, matches: list[Stored], includes: Sequence[Include], revincludes: Sequence[Include]
+    ) -> list[Stored]:
+        if not matches:
+            return []
+        ids = [m.id for m in matches]
+        searched_type = matches[0].resource_type
+        wanted = set[Ref]()
+        for include in includes:
+            rows = self.session.execute(
+                select(reference_index.c.target_type, reference_index.c.target_id).where(
+                    reference_index.c.resource_type == include.source.type,
+                    reference_index.c.param == include.parameter.name,
+                    reference_index.c.resource_id.in_(ids),
+                )
+            ).all()
+            wanted.update(Ref(row.target_type, row.target_id) for row in rows)
+        for include in revincludes:
+            rows = self.session.execute(
+                select(reference_index.c.resource_id).where(
+                    reference_index.c.resource_type == include.source.type,
+                    reference_index.c.param == include.parameter.name,
+                    reference_index.c.target_type == searched_type,
+                    reference_index.c.target_id.in_(ids),
+                )
+            ).all()
+            wanted.update(Ref(include.source.type, row.resource_id) for row in rows)
+        wanted -= {Ref(m.resource_type, m.id) for m in matches}
+        if not wanted:
+            return []
+        condition = or_(*(and_(resource.c.resource_type == r.type, resource.c.id == r.id) for r in wanted))
+        rows = self.session.execute(
+            select(*_COLUMNS).where(condition, resource.c.deleted == false()).order_by(resource.c.id)
+        ).all()
+        return [_stored(row) for row in rows]
+
+
+def _index_columns(value: IndexValue) -> dict[str, Any]:
+    if isinstance(value, Token):
+        return {"system": value.system, "code": value.code}
+    if isinstance(value, DateRange):
+        return {"low": value.low, "high": value.high}
+    if isinstance(value, Ref):
+        return {"target_type": value.type, "target_id": value.id}
+    return {"value": value}
+
+
+def _owned_by_resource(table: Any, resource_type: str, parameter: str) -> list[ColumnElement[bool]]:
+    return [
+        table.c.resource_type == resource_type,
+        table.c.resource_id == resource.c.id,
+        table.c.param == parameter,
+    ]
+
+
+def _filter_condition(resource_type: str, search_filter: Filter) -> ColumnElement[bool]:
+    parameter = search_filter.parameter
+    if parameter.name in COLUMN_PARAMETERS:
+        return _column_condition(search_filter)
+    table = INDEX_TABLES[parameter.type]
+    matches = [_value_condition(table, parameter, search_filter.modifier, v) for v in search_filter.values]
+    found = exists().where(*_owned_by_resource(table, resource_type, parameter.name), or_(*matches))
+    return not_(found) if search_filter.modifier == "not" else found
+
+
+def _value_condition(table: Any, parameter: SearchParameter, modifier: str | None, value: Any) -> ColumnElement[bool]:
+    if isinstance(value, TokenValue):
+        parts = []
+        if value.code is not None:
+            parts.append(table.c.code.startswith(value.code) if parameter.match_below else table.c.code == value.code)
+        if value.system is not None:
+            parts.append(table.c.system == value.system)
+        return and_(true(), *parts)
+    if isinstance(value, DateValue):
+        return _date_condition(table.c.low, table.c.high, value)
+    if isinstance(value, Ref):
+        return and_(true(), table.c.target_type == value.type, table.c.target_id == value.id)
+    column: ColumnElement[str] = table.c.value
+    if modifier == "contains":
+        return column.contains(value, autoescape=True)
+    if modifier == "exact":
+        exact: ColumnElement[bool] = column == value
+        return exact
+    return column.startswith(value, autoescape=True)
+
+
+def _date_condition(low: Any, high: Any, value: DateValue) -> ColumnElement[bool]:
+    """FHIR date prefixes over ranges: the stored range [low, high) against the searched range."""
+    searched = value.range
+    within = and_(low >= searched.low, high <= searched.high)
+    conditions: dict[str, ColumnElement[bool]] = {
+        "eq": within,
+        "ne": not_(within),
+        "lt": low < searched.low,
+        "le": low < searched.high,
+        "gt": high > searched.high,
+        "ge": high > searched.low,
+    }
+    return conditions[value.prefix]
+
+
+def _column_condition(search_filter: Filter) -> ColumnElement[bool]:
+    if search_filter.parameter.name == "_id":
+        ids = [v.code for v in search_filter.values if isinstance(v, TokenValue) and v.code]
+        found: ColumnElement[bool] = resource.c.id.in_(ids)
+        return not_(found) if search_filter.modifier == "not" else found
+    moment = resource.c.last_updated
+    # An instant covers a single point in time: [t, t] compared as [t, t + ε).
+    return or_(*(_date_condition(moment, moment, v) for v in search_filter.values if isinstance(v, DateValue)))
+
+
+def _order_by(resource_type: str, keys: Sequence[SortKey]) -> list[Any]:
+    order = []
+    for key in keys:
+        parameter = key.parameter
+        if parameter.name == "_id":
+            column: Any = resource.c.id
+        elif parameter.name == "_lastUpdated":
+            column = resource.c.last_updated
+        else:
+            table = INDEX_TABLES[parameter.type]
+            sort_column = {
+                SearchType.STRING: table.c.value,
+                SearchType.TOKEN: table.c.code,
+                SearchType.DATE: table.c.low,
+            }[parameter.type]
+            aggregate = func.max if key.descending else func.min
+            column = (
+                select(aggregate(sort_column))
+                .where(*_owned_by_resource(table, resource_type, parameter.name))
+                .scalar_subquery()
+            )
+        order.append(column.desc().nulls_last() if key.descending else column.asc().nulls_last())
+    return order

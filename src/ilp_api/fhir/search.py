@@ -1,0 +1,214 @@
+"""Parse a FHIR search query into a typed ``SearchRequest``; the repository turns it into SQL.
+
+Unknown parameters are an error by default (a silently ignored typo returns the wrong patients);
+``Prefer: handling=lenient`` ignores them, as the FHIR specification allows.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ilp_api.fhir.outcome import BadRequest
+from ilp_api.fhir.registry import (
+    DateRange,
+    Ref,
+    Registry,
+    ResourceDefinition,
+    SearchParameter,
+    SearchType,
+    date_range,
+    normalise,
+    parse_reference,
+)
+
+DATE_PREFIXES = ("eq", "ne", "lt", "le", "gt", "ge")
+MODIFIERS = {SearchType.STRING: ("contains", "exact"), SearchType.TOKEN: ("not",)}
+RESULT_PARAMETERS = frozenset({"_count", "_offset", "_sort", "_total", "_include", "_revinclude", "_format"})
+
+
+@dataclass(frozen=True)
+class TokenValue:
+    system: str | None  # None: any system
+    code: str | None  # None: any code in the system ("system|")
+
+
+@dataclass(frozen=True)
+class DateValue:
+    prefix: str
+    range: DateRange
+
+
+SearchValue = TokenValue | str | DateValue | Ref
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One query parameter occurrence: its comma-separated values are OR-ed; filters are AND-ed."""
+
+    parameter: SearchParameter
+    modifier: str | None
+    values: tuple[SearchValue, ...]
+
+
+@dataclass(frozen=True)
+class SortKey:
+    parameter: SearchParameter
+    descending: bool
+
+
+@dataclass(frozen=True)
+class Include:
+    source: ResourceDefinition  # the type holding the reference
+    parameter: SearchParameter
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    filters: tuple[Filter, ...]
+    sort: tuple[SortKey, ...]
+    count: int
+    offset: int
+    with_total: bool
+    includes: tuple[Include, ...] = ()
+    revincludes: tuple[Include, ...] = ()
+
+
+def parse_search(
+    definition: ResourceDefinition,
+    query: Sequence[tuple[str, str]],
+    registry: Registry,
+    *,
+    default_count: int,
+    max_count: int,
+    lenient: bool = False,
+) -> SearchRequest:
+    filters: list[Filter] = []
+    result: dict[str, list[str]] = {}
+    for key, raw in query:
+        name, _, modifier = key.partition(":")
+        if name in RESULT_PARAMETERS:
+            result.setdefault(name, []).append(raw)
+            continue
+        parameter = definition.parameters_by_name.get(name)
+        if parameter is None:
+            if lenient:
+                continue
+            known = ", ".join(sorted(definition.parameters_by_name))
+            raise BadRequest(
+                f"Unknown search parameter '{name}' for {definition.type}. Supported: {known}",
+                expression=key,
+                issues=(),
+            )
+        filters.append(_parse_filter(parameter, modifier or None, raw, key))
+    return SearchRequest(
+        filters=tuple(filters),
+        sort=_parse_sort(definition, result.get("_sort", [])),
+        count=_parse_int(result.get("_count"), "_count", default_count, 0, max_count),
+        offset=_parse_int(result.get("_offset"), "_offset", 0, 0, 10_000_000),
+        with_total=(result.get("_total") or ["accurate"])[-1] != "none",
+        includes=tuple(_parse_include(v, registry, definition, reverse=False) for v in result.get("_include", [])),
+        revincludes=tuple(_parse_include(v, registry, definition, reverse=True) for v in result.get("_revinclude", [])),
+    )
+
+
+def _parse_filter(parameter: SearchParameter, modifier: str | None, raw: str, key: str) -> Filter:
+    allowed = MODIFIERS.get(parameter.type, ())
+    if modifier and modifier not in allowed:
+        supported = ", ".join(f":{m}" for m in allowed) or "none"
+        raise BadRequest(
+            f"Modifier ':{modifier}' is not supported on '{parameter.name}' ({parameter.type}); supported: {supported}",
+            expression=key,
+        )
+    if not raw:
+        raise BadRequest(f"Search parameter '{key}' has no value", expression=key)
+    values = tuple(_parse_value(parameter, part, key) for part in _split_or(raw))
+    return Filter(parameter, modifier, values)
+
+
+def _split_or(raw: str) -> list[str]:
+    """Split on commas not escaped with a backslash, as FHIR search requires."""
+    parts, current, escaped = [], "", False
+    for char in raw:
+        if escaped:
+            current += char
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ",":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def _parse_value(parameter: SearchParameter, raw: str, key: str) -> SearchValue:
+    if parameter.type is SearchType.STRING:
+        return normalise(raw)
+    if parameter.type is SearchType.TOKEN:
+        if "|" not in raw:
+            return TokenValue(None, raw)
+        system, _, code = raw.partition("|")
+        return TokenValue(system, code or None)
+    if parameter.type is SearchType.DATE:
+        prefix = raw[:2] if raw[:2] in DATE_PREFIXES else "eq"
+        text = raw[2:] if raw[:2] in DATE_PREFIXES else raw
+        try:
+            return DateValue(prefix, date_range(text))
+        except ValueError:
+            raise BadRequest(
+                f"'{raw}' is not a FHIR date for '{key}': use YYYY, YYYY-MM, YYYY-MM-DD or a dateTime with a "
+                f"time zone, optionally prefixed by {', '.join(DATE_PREFIXES)}",
+                expression=key,
+            ) from None
+    reference = parse_reference(raw) if "/" in raw else _bare_id_reference(parameter, raw, key)
+    if reference is None or (parameter.targets and reference.type not in parameter.targets):
+        targets = " or ".join(parameter.targets)
+        raise BadRequest(f"'{raw}' is not a reference to {targets} for '{key}'", expression=key)
+    return reference
+
+
+def _bare_id_reference(parameter: SearchParameter, raw: str, key: str) -> Ref:
+    if len(parameter.targets) != 1:
+        raise BadRequest(f"Give '{key}' as Type/id: it can refer to {', '.join(parameter.targets)}", expression=key)
+    return Ref(parameter.targets[0], raw)
+
+
+def _parse_sort(definition: ResourceDefinition, values: list[str]) -> tuple[SortKey, ...]:
+    names = [name for value in values for name in value.split(",") if name] or list(definition.default_sort)
+    keys = []
+    for name in names:
+        parameter = definition.parameters_by_name.get(name.lstrip("-"))
+        if parameter is None or parameter.type is SearchType.REFERENCE:
+            sortable = ", ".join(
+                sorted(p.name for p in definition.parameters_by_name.values() if p.type is not SearchType.REFERENCE)
+            )
+            raise BadRequest(f"Cannot sort {definition.type} by '{name}'. Sortable: {sortable}", expression="_sort")
+        keys.append(SortKey(parameter, name.startswith("-")))
+    return tuple(keys)
+
+
+def _parse_int(values: list[str] | None, name: str, default: int, low: int, high: int) -> int:
+    if not values:
+        return default
+    try:
+        number = int(values[-1])
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number", expression=name) from None
+    if not low <= number:
+        raise BadRequest(f"{name} must be at least {low}", expression=name)
+    return min(number, high)
+
+
+def _parse_include(value: str, registry: Registry, searched: ResourceDefinition, *, reverse: bool) -> Include:
+    name = "_revinclude" if reverse else "_include"
+    source_type, _, parameter_name = value.partition(":")
+    source = registry.get(source_type)
+    parameter = source.parameters_by_name.get(parameter_name.split(":")[0]) if source else None
+    if source is None or parameter is None or parameter.type is not SearchType.REFERENCE:
+        raise BadRequest(f"{name}={value} is not Type:reference-parameter of a supported type", expression=name)
+    if not reverse and source.type != searched.type:
+        raise BadRequest(f"_include must start with the searched type {searched.type}", expression=name)
+    if reverse and parameter.targets and searched.type not in parameter.targets:
+        raise BadRequest(f"{value} does not refer to {searched.type}", expression=name)
+    return Include(source, parameter)

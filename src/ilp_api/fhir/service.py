@@ -1,0 +1,341 @@
+"""The FHIR interactions, once, for every registered resource type.
+
+Each method runs inside the caller's transaction (one per request), so a failed rule, a unique-key
+violation or any error leaves nothing half-written.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from pydantic import ValidationError
+
+from ilp_api.db.base import utc_now
+from ilp_api.fhir.datatypes import reject_empty_values
+from ilp_api.fhir.outcome import (
+    BadRequest,
+    Conflict,
+    Gone,
+    Issue,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+    validation_issues,
+)
+from ilp_api.fhir.registry import Json, Ref, Registry, ResourceDefinition, SearchType, Token, tokens_of
+from ilp_api.fhir.repository import (
+    IdentifierTaken,
+    ResourceRepository,
+    SearchPage,
+    Stored,
+    VersionConflict,
+)
+from ilp_api.fhir.search import parse_search
+from ilp_api.wilayah.repository import WilayahDirectory
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What a resource's domain rules may consult: stored resources, the wilayah list, today's date."""
+
+    repository: ResourceRepository
+    wilayah: WilayahDirectory
+    canonical_base: str
+    today: date
+
+    def read(self, reference: Ref) -> Json | None:
+        stored = self.repository.get(reference.type, reference.id)
+        return None if stored is None or stored.deleted else orjson.loads(stored.content)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    stored: Stored
+    created: bool
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def parse_body(definition: ResourceDefinition, body: bytes) -> tuple[Any, Json]:
+    """Bytes → (validated model, JSON dict), or a 400/422 OperationOutcome naming what is wrong."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"The request body is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"The request body must be a JSON object: a FHIR {definition.type} resource")
+    if data.get("resourceType") != definition.type:
+        raise BadRequest(
+            f"resourceType is '{data.get('resourceType')}' but this endpoint takes {definition.type}",
+            expression="resourceType",
+        )
+    problems = reject_empty_values(data, definition.type)
+    if problems:
+        raise Unprocessable(
+            "The resource has empty values",
+            issues=[Issue(message, "invalid", expression=path) for path, message in problems],
+        )
+    try:
+        model = definition.model.model_validate(data)
+    except ValidationError as error:
+        issues = validation_issues(error, root=definition.type)
+        raise Unprocessable(issues[0].diagnostics, issues=issues) from None
+    return model, data
+
+
+def etag_version(if_match: str) -> int:
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise BadRequest(f'If-Match must be an ETag like W/"3", not {if_match!r}', expression="If-Match")
+    return int(text)
+
+
+class ResourceService:
+    def __init__(self, registry: Registry, *, canonical_base: str, default_count: int, max_count: int) -> None:
+        self.registry = registry
+        self.canonical_base = canonical_base
+        self.default_count = default_count
+        self.max_count = max_count
+
+    # ---- reads ----
+
+    def read(self, repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> Stored:
+        stored = repository.get(definition.type, resource_id)
+        if stored is None:
+            raise NotFound(f"{definition.type}/{resource_id} is not known")
+        if stored.deleted:
+            raise Gone(f"{definition.type}/{resource_id} was deleted (version {stored.version_id})")
+        return stored
+
+    def vread(
+        self,
+        repository: ResourceRepository,
+        definition: ResourceDefinition,
+        resource_id: str,
+        version_id: str,
+    ) -> Stored:
+        stored = repository.get_version(definition.type, resource_id, int(version_id)) if version_id.isdigit() else None
+        if stored is None:
+            raise NotFound(f"{definition.type}/{resource_id} has no version {version_id}")
+        if stored.deleted:
+            raise Gone(f"Version {version_id} of {definition.type}/{resource_id} is its deletion")
+        return stored
+
+    def history(
+        self,
+        repository: ResourceRepository,
+        definition: ResourceDefinition,
+        resource_id: str,
+        query: Sequence[tuple[str, str]],
+    ) -> tuple[list[Stored], int, int, int]:
+        self.read_including_deleted(repository, definition, resource_id)
+        parameters = dict(query)
+        count = _bounded_int(parameters.get("_count"), "_count", self.default_count, self.max_count)
+        offset = _bounded_int(parameters.get("_offset"), "_offset", 0, 10_000_000)
+        versions, total = repository.history(definition.type, resource_id, count, offset)
+        return versions, total, count, offset
+
+    def read_including_deleted(
+        self, repository: ResourceRepository, definition: ResourceDefinition, resource_id: str
+    ) -> Stored:
+        stored = repository.get(definition.type, resource_id)
+        if stored is None:
+            raise NotFound(f"{definition.type}/{resource_id} is not known")
+        return stored
+
+    def search(
+        self,
+        repository: ResourceRepository,
+        definition: ResourceDefinition,
+        query: Sequence[tuple[str, str]],
+        *,
+        lenient: bool = False,
+    ) -> tuple[SearchPage, int, int]:
+        request = parse_search(
+            definition,
+            query,
+            self.registry,
+            default_count=self.default_count,
+            max_count=self.max_count,
+            lenient=lenient,
+        )
+        return repository.search(definition, request), request.count, request.offset
+
+    # ---- writes ----
+
+    def create(
+        self,
+        context: WriteContext,
+        definition: ResourceDefinition,
+        body: bytes,
+        if_none_exist: str | None = None,
+    ) -> WriteResult:
+        if if_none_exist is not None:
+            existing = self._conditional_match(context.repository, definition, if_none_exist)
+            if existing is not None:
+                return WriteResult(existing, created=False)
+        model, data = parse_body(definition, body)
+        data = self._apply_rules(context, definition, model, data)
+        stored = Stored(definition.type, new_id(), 1, utc_now(), False, "")
+        try:
+            stored = self._store(context.repository, definition, stored, data, expected_version=None)
+        except IdentifierTaken as taken:
+            holder = context.repository.get(definition.type, taken.holder_id) if taken.holder_id else None
+            if if_none_exist is not None and holder is not None:
+                # Lost a race with a concurrent conditional create of the same person: answer with theirs.
+                return WriteResult(holder, created=False)
+            raise _duplicate(definition, taken) from None
+        return WriteResult(stored, created=True)
+
+    def update(
+        self,
+        context: WriteContext,
+        definition: ResourceDefinition,
+        resource_id: str,
+        body: bytes,
+        if_match: str | None,
+    ) -> WriteResult:
+        model, data = parse_body(definition, body)
+        if data.get("id") != resource_id:
+            raise BadRequest(
+                f"The body's id ({data.get('id')!r}) must equal the id in the URL ({resource_id!r})",
+                expression=f"{definition.type}.id",
+            )
+        current = context.repository.get(definition.type, resource_id)
+        if current is None:
+            raise NotFound(f"{definition.type}/{resource_id} is not known; create it with POST /{definition.type}")
+        if if_match is not None and etag_version(if_match) != current.version_id:
+            raise PreconditionFailed(
+                f"{definition.type}/{resource_id} is at version {current.version_id}, not {if_match}: "
+                "read it again and re-apply your change",
+                expression="If-Match",
+            )
+        data = self._apply_rules(context, definition, model, data)
+        stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=False)
+        try:
+            stored = self._store(context.repository, definition, stored, data, expected_version=current.version_id)
+        except IdentifierTaken as taken:
+            raise _duplicate(definition, taken) from None
+        return WriteResult(stored, created=False)
+
+    def delete(self, repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> None:
+        current = self.read_including_deleted(repository, definition, resource_id)
+        if current.deleted:
+            return
+        stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=True)
+        try:
+            repository.update(stored, current.version_id, method="DELETE")
+        except VersionConflict:
+            raise Conflict(f"{definition.type}/{resource_id} changed while deleting it; try again") from None
+        repository.replace_index(definition.type, resource_id, ())
+        repository.replace_claims(definition.type, resource_id, ())
+
+    # ---- internals ----
+
+    def _conditional_match(
+        self, repository: ResourceRepository, definition: ResourceDefinition, criteria: str
+    ) -> Stored | None:
+        query = parse_qsl(criteria.removeprefix("?").split("?")[-1], keep_blank_values=True)
+        if not query:
+            raise BadRequest("If-None-Exist needs search criteria, e.g. identifier=system|value")
+        page, _, _ = self.search(repository, definition, [*query, ("_count", "2")])
+        if page.total and page.total > 1:
+            raise PreconditionFailed(
+                f"If-None-Exist '{criteria}' matches {page.total} {definition.type} resources; make it more specific",
+                expression="If-None-Exist",
+            )
+        return page.matches[0] if page.matches else None
+
+    def _apply_rules(self, context: WriteContext, definition: ResourceDefinition, model: Any, data: Json) -> Json:
+        data = definition.apply_rules(context, model, data) if definition.apply_rules else data
+        self._check_references(context.repository, definition, data)
+        return data
+
+    def _check_references(self, repository: ResourceRepository, definition: ResourceDefinition, data: Json) -> None:
+        """Every reference a search parameter follows must point at a stored resource of an allowed type."""
+        wanted: dict[Ref, str] = {}
+        for parameter, value in definition.index_values(data):
+            if parameter.type is SearchType.REFERENCE and isinstance(value, Ref):
+                if parameter.targets and value.type not in parameter.targets:
+                    raise Unprocessable(
+                        f"{parameter.name} must refer to {' or '.join(parameter.targets)}, not {value.type}",
+                        expression=f"{definition.type} ({parameter.name})",
+                    )
+                wanted[value] = parameter.name
+        missing = set(wanted) - repository.existing_ids(wanted)
+        if missing:
+            issues = [
+                Issue(
+                    f"{ref.type}/{ref.id} does not exist",
+                    "not-found",
+                    expression=f"{definition.type} ({wanted[ref]})",
+                )
+                for ref in sorted(missing)
+            ]
+            raise Unprocessable(issues[0].diagnostics, issues=issues)
+
+    def _store(
+        self,
+        repository: ResourceRepository,
+        definition: ResourceDefinition,
+        stored: Stored,
+        data: Json,
+        expected_version: int | None,
+    ) -> Stored:
+        data["id"] = stored.id
+        meta = {k: v for k, v in data.get("meta", {}).items() if k not in ("versionId", "lastUpdated")}
+        data["meta"] = {
+            "versionId": str(stored.version_id),
+            "lastUpdated": stored.last_updated.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            **meta,
+        }
+        stored = replace(stored, content=orjson.dumps(data).decode())
+        # Claims first: a unique-key violation must happen before anything else is written.
+        repository.replace_claims(definition.type, stored.id, _unique_identifiers(definition, data))
+        if expected_version is None:
+            repository.insert(stored, method="POST")
+        else:
+            try:
+                repository.update(stored, expected_version, method="PUT")
+            except VersionConflict:
+                raise Conflict(
+                    f"{definition.type}/{stored.id} was changed by someone else at the same time; read it and retry"
+                ) from None
+        repository.replace_index(definition.type, stored.id, definition.index_values(data))
+        return stored
+
+
+def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:
+    if not definition.unique_identifier_systems or data.get("active") is False:
+        return []
+    found = {
+        token
+        for identifier in data.get("identifier", [])
+        for token in tokens_of(identifier)
+        if token.system in definition.unique_identifier_systems
+    }
+    return sorted(found)
+
+
+def _duplicate(definition: ResourceDefinition, taken: IdentifierTaken) -> Conflict:
+    holder = f" ({definition.type}/{taken.holder_id})" if taken.holder_id else ""
+    return Conflict(
+        f"An active {definition.type}{holder} already has identifier {taken.system}|{taken.value}. "
+        "Update that resource, or create with If-None-Exist to get it back instead of an error",
+        expression=f"{definition.type}.identifier",
+        ilp_code="identitas-sudah-terdaftar",
+    )
+
+
+def _bounded_int(value: str | None, name: str, default: int, high: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise BadRequest(f"{name} must be a whole number ≥ 0", expression=name)
+    return min(int(value), high)

@@ -1,0 +1,210 @@
+"""Organization: the health network of a kab/kota, dinkes → puskesmas → pustu → posyandu (profile §1).
+
+Each facility has one facility type from the project's ``jenis-fasilitas`` CodeSystem, a wilayah (the
+SATUSEHAT administrativeCode on its address) lying within its parent's, and for a posyandu the RWs it
+serves (extension ``cakupan-rw``).
+"""
+
+from collections.abc import Iterator
+from typing import Literal
+
+from pydantic import Field
+
+from ilp_api.fhir.datatypes import (
+    Address,
+    CodeableConcept,
+    ContactPoint,
+    HasExtensions,
+    HumanName,
+    Identifier,
+    Reference,
+    Resource,
+)
+from ilp_api.fhir.outcome import Unprocessable
+from ilp_api.fhir.registry import (
+    Json,
+    Ref,
+    ResourceDefinition,
+    SearchParameter,
+    SearchType,
+    Token,
+    codes,
+    parse_reference,
+    references,
+    registry,
+    strings,
+)
+from ilp_api.fhir.service import WriteContext
+from ilp_api.ilp.wilayah import is_within
+from ilp_api.resources.indonesia import (
+    address_villages,
+    address_wilayah,
+    administrative_codes,
+    check_addresses,
+    most_specific_wilayah,
+)
+
+FacilityType = Literal["dinkes", "puskesmas", "pustu", "posyandu", "fkrtl"]
+# Which facility types each type may be partOf; None means it may stand at the top.
+ALLOWED_PARENTS: dict[str, tuple[str | None, ...]] = {
+    "dinkes": (None,),
+    "puskesmas": ("dinkes",),
+    "pustu": ("puskesmas",),
+    "posyandu": ("pustu", "puskesmas"),
+    "fkrtl": (None, "dinkes"),
+}
+
+
+def facility_type_system(canonical_base: str) -> str:
+    return f"{canonical_base}/CodeSystem/jenis-fasilitas"
+
+
+def rw_coverage_url(canonical_base: str) -> str:
+    return f"{canonical_base}/StructureDefinition/cakupan-rw"
+
+
+class OrganizationContact(HasExtensions):
+    purpose: CodeableConcept | None = None
+    name: HumanName | None = None
+    telecom: list[ContactPoint] | None = None
+    address: Address | None = None
+
+
+class Organization(Resource):
+    identifier: list[Identifier] | None = None
+    active: bool | None = None
+    type: list[CodeableConcept]
+    name: str
+    alias: list[str] | None = None
+    telecom: list[ContactPoint] | None = None
+    address: list[Address] | None = None
+    part_of: Reference | None = Field(None, alias="partOf")
+    contact: list[OrganizationContact] | None = None
+
+
+def facility_type(data: Json, canonical_base: str) -> str | None:
+    system = facility_type_system(canonical_base)
+    found = [c["code"] for t in data.get("type", []) for c in t.get("coding", []) if c.get("system") == system]
+    return found[0] if len(found) == 1 else None
+
+
+def organization_wilayah(data: Json) -> str | None:
+    return next((most_specific_wilayah(administrative_codes(a)) for a in data.get("address", [])), None)
+
+
+def apply_organization_rules(context: WriteContext, organization: Organization, data: Json) -> Json:
+    system = facility_type_system(context.canonical_base)
+    kind = facility_type(data, context.canonical_base)
+    if kind is None or kind not in ALLOWED_PARENTS:
+        raise Unprocessable(
+            f"Organization.type needs exactly one coding from {system} with code {', '.join(ALLOWED_PARENTS)}",
+            expression="Organization.type",
+            ilp_code="jenis-fasilitas-tidak-valid",
+        )
+    check_addresses(context, data, "Organization")
+    _check_rw_coverage(context, data, kind)
+    parent = _parent(context, data)
+    parent_kind = facility_type(parent, context.canonical_base) if parent else None
+    if parent_kind not in ALLOWED_PARENTS[kind]:
+        allowed = " or ".join("nothing" if p is None else p for p in ALLOWED_PARENTS[kind])
+        raise Unprocessable(
+            f"A {kind} is partOf {allowed}, not {parent_kind or 'nothing'}",
+            expression="Organization.partOf",
+            ilp_code="hierarki-fasilitas-tidak-valid",
+        )
+    own, parents = organization_wilayah(data), organization_wilayah(parent) if parent else None
+    if own and parents and not is_within(own, parents):
+        raise Unprocessable(
+            f"Wilayah {own} lies outside wilayah {parents} of the parent organization ({parent_kind})",
+            expression="Organization.address[0].extension('administrativeCode')",
+            ilp_code="wilayah-bertentangan-dengan-induk",
+        )
+    return data
+
+
+def _parent(context: WriteContext, data: Json) -> Json | None:
+    reference = parse_reference(data.get("partOf", {}).get("reference", ""))
+    if reference is None:
+        return None
+    if reference.type != "Organization":
+        raise Unprocessable("partOf must refer to an Organization", expression="Organization.partOf")
+    parent = context.read(Ref("Organization", reference.id))
+    if parent is None:
+        raise Unprocessable(f"Organization/{reference.id} does not exist", expression="Organization.partOf")
+    return parent
+
+
+def _check_rw_coverage(context: WriteContext, data: Json, kind: str) -> None:
+    rws = list(_coverage(data, context.canonical_base))
+    if rws and kind != "posyandu":
+        raise Unprocessable("Only a posyandu covers RWs", expression="Organization.extension('cakupan-rw')")
+    for rw in rws:
+        if not (len(rw) == 3 and rw.isdigit()):
+            raise Unprocessable(
+                f"RW '{rw}' must be 3 digits, e.g. 002",
+                expression="Organization.extension('cakupan-rw')",
+                ilp_code="wilayah-tidak-valid",
+            )
+    if rws and not any("village" in administrative_codes(a) for a in data.get("address", [])):
+        raise Unprocessable(
+            "A posyandu that covers RWs needs the desa/kelurahan code (village) on its address",
+            expression="Organization.address",
+            ilp_code="wilayah-tidak-valid",
+        )
+
+
+def _coverage(data: Json, canonical_base: str) -> Iterator[str]:
+    url = rw_coverage_url(canonical_base)
+    for extension in data.get("extension", []):
+        if extension.get("url") == url and "valueCode" in extension:
+            yield extension["valueCode"]
+
+
+def covered_rws(data: Json) -> Iterator[Token]:
+    """RWs a posyandu serves, as ``<village code>|<rw>`` tokens (any canonical base)."""
+    village = next((administrative_codes(a).get("village", "") for a in data.get("address", [])), "")
+    for extension in data.get("extension", []):
+        if extension.get("url", "").endswith("/StructureDefinition/cakupan-rw") and "valueCode" in extension:
+            yield Token(village, extension["valueCode"])
+
+
+ORGANIZATION = registry.register(
+    ResourceDefinition(
+        type="Organization",
+        model=Organization,
+        description="The facility network: dinkes, puskesmas, pustu, posyandu and referral hospitals (fkrtl).",
+        apply_rules=apply_organization_rules,
+        search_parameters=(
+            SearchParameter(
+                "identifier", SearchType.TOKEN, "Any identifier, e.g. the SATUSEHAT id", codes("identifier")
+            ),
+            SearchParameter("name", SearchType.STRING, "Name or alias; prefix or :contains", strings("name", "alias")),
+            SearchParameter(
+                "type",
+                SearchType.TOKEN,
+                "Facility type: dinkes | puskesmas | pustu | posyandu | fkrtl",
+                codes("type"),
+            ),
+            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active")),
+            SearchParameter(
+                "partof",
+                SearchType.REFERENCE,
+                "The parent organization",
+                references("partOf"),
+                targets=("Organization",),
+            ),
+            SearchParameter(
+                "wilayah",
+                SearchType.TOKEN,
+                "Kemendagri wilayah code; matches the wilayah and everything within it (3374 → the whole kota)",
+                address_wilayah,
+                match_below=True,
+            ),
+            SearchParameter(
+                "address-village", SearchType.TOKEN, "Desa/kelurahan code of the address", address_villages
+            ),
+            SearchParameter("rw", SearchType.TOKEN, "An RW a posyandu covers: `002` or `<village>|002`", covered_rws),
+        ),
+        default_sort=("name",),
+    )
+)

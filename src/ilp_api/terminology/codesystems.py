@@ -1,0 +1,84 @@
+"""Definitions of the project's CodeSystems. Their codes are public API: change them only additively."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from ilp_api import __version__
+from ilp_api.resources.patient import DATA_QUALITY_DISPLAY
+from ilp_api.resources.practitioner import PERAN_CODES
+
+
+@dataclass(frozen=True)
+class CodeSystemDefinition:
+    id: str
+    title: str
+    description: str
+    concepts: tuple[tuple[str, str], ...]
+
+    def to_fhir(self, canonical_base: str) -> dict[str, Any]:
+        return {
+            "resourceType": "CodeSystem",
+            "id": self.id,
+            "url": f"{canonical_base}/CodeSystem/{self.id}",
+            "version": __version__,
+            "name": "".join(part.capitalize() for part in self.id.split("-")),
+            "title": self.title,
+            "status": "active",
+            "experimental": False,
+            "publisher": "ILP API",
+            "description": self.description,
+            "caseSensitive": True,
+            "content": "complete",
+            "count": len(self.concepts),
+            "concept": [{"code": code, "display": display} for code, display in self.concepts],
+        }
+
+
+CODE_SYSTEMS = (
+    CodeSystemDefinition(
+        "jenis-fasilitas",
+        "Jenis fasilitas ILP",
+        "Facility types of the ILP network (profile §1).",
+        (
+            ("dinkes", "Dinas kesehatan kabupaten/kota"),
+            ("puskesmas", "Puskesmas"),
+            ("pustu", "Puskesmas pembantu"),
+            ("posyandu", "Posyandu"),
+            ("fkrtl", "Fasilitas kesehatan rujukan tingkat lanjut (rumah sakit)"),
+        ),
+    ),
+    CodeSystemDefinition(
+        "data-quality",
+        "Data-quality flags",
+        "Warnings kept on a record instead of rejecting it (profile §1, NIK checks V6–V7); searchable with _tag.",
+        tuple(DATA_QUALITY_DISPLAY.items()),
+    ),
+    CodeSystemDefinition(
+        "peran",
+        "Peran tenaga ILP",
+        "Roles of kader and nakes in the ILP network (PractitionerRole.code).",
+        tuple((code, code.replace("-", " ").capitalize()) for code in PERAN_CODES),
+    ),
+    CodeSystemDefinition(
+        "ilp-error",
+        "ILP API error codes",
+        "Codes in OperationOutcome.issue.details naming which profile rule a request broke.",
+        (
+            ("nik-tidak-valid", "NIK fails a structural check (V1–V5)"),
+            ("kk-tidak-valid", "KK number is not 16 digits"),
+            ("bpjs-tidak-valid", "BPJS card number is not 13 digits"),
+            ("wilayah-tidak-valid", "Wilayah, RT or RW code is malformed or contradicts itself"),
+            ("wilayah-tidak-dikenal", "Wilayah code is not in the imported Kemendagri list"),
+            ("wilayah-bertentangan-dengan-induk", "Wilayah lies outside the parent organization's wilayah"),
+            ("jenis-fasilitas-tidak-valid", "Organization.type lacks one facility type"),
+            ("hierarki-fasilitas-tidak-valid", "partOf breaks dinkes → puskesmas → pustu → posyandu"),
+            ("peran-tidak-valid", "PractitionerRole.code lacks a known role"),
+            ("tanggal-lahir-di-masa-depan", "Birth date after today"),
+            ("identitas-sudah-terdaftar", "An active resource already holds this identifier"),
+            ("nilai-di-luar-rentang", "Measurement outside its plausibility range (profile §5)"),
+            ("diastolik-harus-kurang-dari-sistolik", "Diastolic pressure not below systolic"),
+        ),
+    ),
+)
+
+CODE_SYSTEMS_BY_ID = {system.id: system for system in CODE_SYSTEMS}

@@ -1,0 +1,1 @@
+"""Kemendagri wilayah reference list: optional data an operator imports (``ilp wilayah import``)."""
