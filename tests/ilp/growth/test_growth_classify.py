@@ -231,9 +231,7 @@ def test_reference_switch_at_day_1857() -> None:
     # Completed month 60 at day 1857 is looked up as month 61 (WHO 2007 starts there).
     month_61 = who2007_by_month("bmifa", "female")[61]
     bmi = 18.0 / 1.08**2
-    assert zscore("imt-u", first) == pytest.approx(
-        ((bmi / month_61.m) ** month_61.l - 1) / (month_61.l * month_61.s)
-    )
+    assert zscore("imt-u", first) == pytest.approx(((bmi / month_61.m) ** month_61.l - 1) / (month_61.l * month_61.s))
 
 
 def test_who2007_bmi_on_sd2_is_gizi_lebih_and_above_is_obesitas() -> None:

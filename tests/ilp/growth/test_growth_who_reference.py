@@ -200,9 +200,7 @@ def test_who2007_tables_and_maths_match_who2007_macro() -> None:
             yield restricted_z(weight / (height / 100) ** 2, lms), theirs
 
     result = _compare(pairs())
-    print(
-        f"\nWHO Stata who2007 BMI-for-age: {result.compared} z-scores, max |diff| {result.max_difference:.5f}"
-    )
+    print(f"\nWHO Stata who2007 BMI-for-age: {result.compared} z-scores, max |diff| {result.max_difference:.5f}")
     assert result.compared == 1095
     assert result.max_difference <= ACCURACY
 
