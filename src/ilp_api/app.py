@@ -12,6 +12,9 @@ from ilp_api.fhir.registry import registry
 from ilp_api.fhir.service import ResourceService
 from ilp_api.middleware import RequestLogMiddleware
 from ilp_api.resources import load_resources
+from ilp_api.screening.router import router as screening_router
+from ilp_api.security.router import install_security
+from ilp_api.security.scoping import scope_for
 from ilp_api.settings import Settings, get_settings
 
 
@@ -36,6 +39,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         default_count=settings.default_page_size,
         max_count=settings.max_page_size,
     )
+    app.state.scope_for = scope_for
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(RequestLogMiddleware)
 
@@ -43,7 +47,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    install_security(app, settings)
     app.include_router(fhir_router(registry))
+    app.include_router(screening_router)
     _add_resource_schemas(app)
     return app
 

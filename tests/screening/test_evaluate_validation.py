@@ -95,8 +95,15 @@ def test_visit_date_defaults_to_today_at_the_site(evaluate: Evaluate) -> None:
     assert body["age"]["years"] >= 26
 
 
-def test_openapi_documents_examples_in_camel_case(screening_client: Any) -> None:
-    schema = screening_client.get("/openapi.json").json()
+def test_evaluate_needs_an_authenticated_client(anonymous_client: Any) -> None:
+    response = anonymous_client.post("/api/v1/screening/evaluate", json=ADULT)
+    assert response.status_code == 401
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_openapi_documents_examples_in_camel_case(anonymous_client: Any) -> None:
+    schema = anonymous_client.get("/openapi.json").json()
     operation = schema["paths"]["/api/v1/screening/evaluate"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
     assert "ibu-hamil-hipertensi" in examples

@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ilp_api.audit.router import router as audit_router
 from ilp_api.fhir.capability import capability_statement
 from ilp_api.fhir.http import check_accept, fhir_base, json_response
 from ilp_api.fhir.registry import Registry
@@ -24,6 +25,16 @@ CODE_SYSTEM_CAPABILITY = {
     ],
 }
 
+AUDIT_EVENT_CAPABILITY = {
+    "type": "AuditEvent",
+    "documentation": "Access to patient data, append-only; for ilp/admin, or a dinkes per resident (entity=Patient/…)",
+    "interaction": [{"code": "search-type"}],
+    "searchParam": [
+        {"name": "entity", "type": "reference"},
+        {"name": "date", "type": "date"},
+    ],
+}
+
 
 def fhir_router(registry: Registry) -> APIRouter:
     router = APIRouter(prefix="/fhir")
@@ -31,9 +42,11 @@ def fhir_router(registry: Registry) -> APIRouter:
     @router.get("/metadata", tags=["FHIR"], summary="CapabilityStatement (FHIR 4.0.1)")
     def metadata(request: Request) -> Response:
         check_accept(request)
-        return json_response(capability_statement(registry, fhir_base(request), STARTED, [CODE_SYSTEM_CAPABILITY]))
+        extra = [CODE_SYSTEM_CAPABILITY, AUDIT_EVENT_CAPABILITY]
+        return json_response(capability_statement(registry, fhir_base(request), STARTED, extra))
 
     router.include_router(code_system_router)
+    router.include_router(audit_router)
     for definition in registry:
         router.include_router(resource_router(definition))
     return router

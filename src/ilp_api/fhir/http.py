@@ -63,29 +63,34 @@ def full_url(base: str, stored: Stored) -> str:
     return f"{base}/{stored.resource_type}/{stored.id}"
 
 
-def searchset(
-    base: str, resource_type: str, query: Sequence[tuple[str, str]], page: SearchPage, count: int, offset: int
-) -> dict[str, Any]:
+def paging_links(
+    base: str, resource_type: str, query: Sequence[tuple[str, str]], count: int, offset: int, has_more: bool
+) -> list[dict[str, str]]:
+    """self, first, and previous/next where they exist; every link repeats the search with _count/_offset."""
     kept = [(k, v) for k, v in query if k not in ("_count", "_offset")]
 
     def link(relation: str, at: int) -> dict[str, str]:
-        return {
-            "relation": relation,
-            "url": f"{base}/{resource_type}?{urlencode([*kept, ('_count', count), ('_offset', at)])}",
-        }
+        parameters = urlencode([*kept, ("_count", count), ("_offset", at)])
+        return {"relation": relation, "url": f"{base}/{resource_type}?{parameters}"}
 
     links = [link("self", offset), link("first", 0)]
     if offset > 0:
         links.append(link("previous", max(offset - count, 0)))
-    has_more = page.total > offset + count if page.total is not None else len(page.matches) == count
     if count and has_more:
         links.append(link("next", offset + count))
+    return links
+
+
+def searchset(
+    base: str, resource_type: str, query: Sequence[tuple[str, str]], page: SearchPage, count: int, offset: int
+) -> dict[str, Any]:
+    has_more = page.total > offset + count if page.total is not None else len(page.matches) == count
     entries = [_entry(base, stored, "match") for stored in page.matches]
     entries += [_entry(base, stored, "include") for stored in page.included]
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if page.total is not None:
         bundle["total"] = page.total
-    bundle["link"] = links
+    bundle["link"] = paging_links(base, resource_type, query, count, offset, has_more)
     if entries:
         bundle["entry"] = entries
     return bundle

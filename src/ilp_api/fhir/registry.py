@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ilp_api.fhir.datatypes import Resource
+from ilp_api.fhir.scope import ScopeRule
 
 if TYPE_CHECKING:
     from ilp_api.fhir.service import WriteContext
@@ -56,6 +57,8 @@ class SearchParameter:
     targets: tuple[str, ...] = ()
     # Hierarchical codes (wilayah) match everything below the given code, like FHIR's :below.
     match_below: bool = False
+    # Why a searched value cannot be meant (a wilayah code that is no whole level), or None when it is fine.
+    value_problem: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ class ResourceDefinition:
     # FhirError, and return the JSON to store (e.g. with data-quality tags added).
     apply_rules: "Callable[[WriteContext, Any, Json], Json] | None" = None
     default_sort: tuple[str, ...] = ("_lastUpdated",)
+    # Which resources a client bound to an organization may see (see fhir/scope.py).
+    scope_rules: tuple[ScopeRule, ...] = ()
+    # Reads, searches and writes of patient data leave an AuditEvent.
+    patient_data: bool = False
     parameters_by_name: Mapping[str, SearchParameter] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -92,6 +99,9 @@ class Registry:
 
     def get(self, resource_type: str) -> ResourceDefinition | None:
         return self._definitions.get(resource_type)
+
+    def scope_rules(self) -> dict[str, tuple[ScopeRule, ...]]:
+        return {definition.type: definition.scope_rules for definition in self._definitions.values()}
 
     def __iter__(self) -> Iterator[ResourceDefinition]:
         return iter(sorted(self._definitions.values(), key=lambda d: d.type))

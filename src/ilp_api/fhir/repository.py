@@ -12,12 +12,15 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     and_,
+    cast,
     delete,
     exists,
     false,
     func,
     insert,
+    literal,
     not_,
     or_,
     select,
@@ -26,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CTE
 
 from ilp_api.fhir.registry import (
     COLUMN_PARAMETERS,
@@ -36,6 +40,14 @@ from ilp_api.fhir.registry import (
     SearchParameter,
     SearchType,
     Token,
+)
+from ilp_api.fhir.scope import (
+    InSubtree,
+    LivesInArea,
+    NotReferencedBy,
+    ReferencesSubtree,
+    Scope,
+    ScopeRule,
 )
 from ilp_api.fhir.search import DateValue, Filter, Include, SearchRequest, SortKey, TokenValue
 from ilp_api.fhir.tables import (
@@ -108,16 +120,27 @@ _COLUMNS = (
 
 
 class ResourceRepository:
-    def __init__(self, session: Session) -> None:
+    """Reads and writes stored resources. With a ``scope``, every read sees only what the scope allows."""
+
+    def __init__(self, session: Session, scope: Scope | None = None) -> None:
         self.session = session
+        self.scope = scope
+        self._subtree: CTE | None = None
 
     # ---- reads ----
 
     def get(self, resource_type: str, resource_id: str) -> Stored | None:
         row = self.session.execute(
-            select(*_COLUMNS).where(resource.c.resource_type == resource_type, resource.c.id == resource_id)
+            select(*_COLUMNS).where(
+                resource.c.resource_type == resource_type,
+                resource.c.id == resource_id,
+                self._visible(resource_type, resource.c.id),
+            )
         ).first()
         return _stored(row) if row else None
+
+    def is_visible(self, resource_type: str, resource_id: str) -> bool:
+        return self.scope is None or self.get(resource_type, resource_id) is not None
 
     def get_version(self, resource_type: str, resource_id: str, version_id: int) -> Stored | None:
         row = self.session.execute(
@@ -125,12 +148,17 @@ class ResourceRepository:
                 version.c.resource_type == resource_type,
                 version.c.id == resource_id,
                 version.c.version_id == version_id,
+                self._visible(resource_type, version.c.id),
             )
         ).first()
         return _stored(row) if row else None
 
     def history(self, resource_type: str, resource_id: str, count: int, offset: int) -> tuple[list[Stored], int]:
-        where = (version.c.resource_type == resource_type, version.c.id == resource_id)
+        where = (
+            version.c.resource_type == resource_type,
+            version.c.id == resource_id,
+            self._visible(resource_type, version.c.id),
+        )
         total = self.session.execute(select(func.count()).select_from(version).where(*where)).scalar_one()
         rows = self.session.execute(
             select(version).where(*where).order_by(version.c.version_id.desc()).limit(count).offset(offset)
@@ -142,11 +170,23 @@ class ResourceRepository:
         wanted = set(refs)
         if not wanted:
             return set()
-        condition = or_(*(and_(resource.c.resource_type == r.type, resource.c.id == r.id) for r in wanted))
         rows = self.session.execute(
-            select(resource.c.resource_type, resource.c.id).where(condition, resource.c.deleted == false())
+            select(resource.c.resource_type, resource.c.id).where(self._any_of(wanted), resource.c.deleted == false())
         ).all()
         return {Ref(row.resource_type, row.id) for row in rows}
+
+    def _any_of(self, refs: Iterable[Ref]) -> ColumnElement[bool]:
+        """Rows that are one of ``refs`` and visible in the scope."""
+        return or_(
+            *(
+                and_(
+                    resource.c.resource_type == ref.type,
+                    resource.c.id == ref.id,
+                    self._visible(ref.type, resource.c.id),
+                )
+                for ref in refs
+            )
+        )
 
     # ---- writes ----
 
@@ -181,10 +221,16 @@ class ResourceRepository:
         }
 
     def replace_index(
-        self, resource_type: str, resource_id: str, values: Iterable[tuple[SearchParameter, IndexValue]]
+        self,
+        resource_type: str,
+        resource_id: str,
+        values: Iterable[tuple[SearchParameter, IndexValue]],
+        *,
+        new: bool = False,
     ) -> None:
+        """``new``: the resource was just created, so it has no rows to delete (saves a round trip per table)."""
         owner = {"resource_type": resource_type, "resource_id": resource_id}
-        for table in INDEX_TABLES.values():
+        for table in () if new else INDEX_TABLES.values():
             self.session.execute(
                 delete(table).where(table.c.resource_type == resource_type, table.c.resource_id == resource_id)
             )
@@ -195,11 +241,17 @@ class ResourceRepository:
             if batch:
                 self.session.execute(insert(INDEX_TABLES[kind]), batch)
 
-    def replace_claims(self, resource_type: str, resource_id: str, identifiers: Sequence[Token]) -> None:
-        """Hold exactly ``identifiers`` for this resource; raises IdentifierTaken if another holds one."""
-        self.session.execute(
-            delete(claim).where(claim.c.resource_type == resource_type, claim.c.resource_id == resource_id)
-        )
+    def replace_claims(
+        self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool = False
+    ) -> None:
+        """Hold exactly ``identifiers`` for this resource; raises IdentifierTaken if another holds one.
+
+        ``new``: the resource was just created and holds nothing yet, so there is nothing to delete first.
+        """
+        if not new:
+            self.session.execute(
+                delete(claim).where(claim.c.resource_type == resource_type, claim.c.resource_id == resource_id)
+            )
         for identifier in identifiers:
             # A savepoint keeps the outer transaction usable after a unique violation.
             try:
@@ -232,6 +284,7 @@ class ResourceRepository:
         conditions = [
             resource.c.resource_type == definition.type,
             resource.c.deleted == false(),
+            self._visible(definition.type, resource.c.id),
             *(_filter_condition(definition.type, f) for f in request.filters),
         ]
         total = None
@@ -276,11 +329,78 @@ class ResourceRepository:
         wanted -= {Ref(m.resource_type, m.id) for m in matches}
         if not wanted:
             return []
-        condition = or_(*(and_(resource.c.resource_type == r.type, resource.c.id == r.id) for r in wanted))
         rows = self.session.execute(
-            select(*_COLUMNS).where(condition, resource.c.deleted == false()).order_by(resource.c.id)
+            select(*_COLUMNS).where(self._any_of(wanted), resource.c.deleted == false()).order_by(resource.c.id)
         ).all()
         return [_stored(row) for row in rows]
+
+    # ---- organization scoping: compiled from the rules in fhir/scope.py ----
+
+    def _visible(self, resource_type: str, id_column: Any) -> ColumnElement[bool]:
+        if self.scope is None:
+            return true()
+        rules = self.scope.rules.get(resource_type, ())
+        return or_(false(), *(self._rule(resource_type, rule, id_column) for rule in rules))
+
+    def _rule(self, resource_type: str, rule: ScopeRule, id_column: Any) -> ColumnElement[bool]:
+        if isinstance(rule, InSubtree):
+            in_subtree: ColumnElement[bool] = id_column.in_(select(self._subtree_ids().c.id))
+            return in_subtree
+        if isinstance(rule, ReferencesSubtree):
+            return exists().where(
+                *_owned_by(reference_index, resource_type, rule.parameter, id_column),
+                reference_index.c.target_type == "Organization",
+                reference_index.c.target_id.in_(select(self._subtree_ids().c.id)),
+            )
+        if isinstance(rule, LivesInArea):
+            return self._lives_in_area(resource_type, rule, id_column)
+        source = reference_index.alias()
+        referrers = and_(
+            source.c.resource_type == rule.source_type,
+            source.c.param == rule.parameter,
+            source.c.target_type == resource_type,
+            source.c.target_id == id_column,
+        )
+        if isinstance(rule, NotReferencedBy):
+            return not_(exists().where(referrers))
+        return exists().where(referrers, self._visible(rule.source_type, source.c.resource_id))
+
+    def _lives_in_area(self, resource_type: str, rule: LivesInArea, id_column: Any) -> ColumnElement[bool]:
+        area = self.scope.area if self.scope else None
+        if area is None:
+            return false()
+        villages = token_index.alias()
+        in_wilayah = exists().where(
+            *_owned_by(villages, resource_type, rule.village_parameter, id_column),
+            villages.c.code.startswith(area.wilayah, autoescape=True),
+        )
+        if not area.rws:
+            return in_wilayah
+        rws = token_index.alias()
+        return and_(
+            in_wilayah,
+            exists().where(
+                *_owned_by(rws, resource_type, rule.rw_parameter, id_column),
+                rws.c.system == area.village,
+                rws.c.code.in_(area.rws),
+            ),
+        )
+
+    def _subtree_ids(self) -> CTE:
+        """The scope's organization and every Organization below it through partOf (one CTE per repository)."""
+        if self._subtree is None:
+            assert self.scope is not None
+            root = select(cast(literal(self.scope.organization_id), String(64)).label("id"))
+            subtree = root.cte("scope_subtree", recursive=True)
+            children = select(reference_index.c.resource_id).where(
+                reference_index.c.resource_type == "Organization",
+                reference_index.c.param == "partof",
+                reference_index.c.target_type == "Organization",
+                reference_index.c.target_id == subtree.c.id,
+            )
+            # UNION, not UNION ALL: it stops on its own even if bad data ever formed a cycle.
+            self._subtree = subtree.union(children)
+        return self._subtree
 
 
 def _index_columns(value: IndexValue) -> dict[str, Any]:
@@ -293,10 +413,11 @@ def _index_columns(value: IndexValue) -> dict[str, Any]:
     return {"value": value}
 
 
-def _owned_by_resource(table: Any, resource_type: str, parameter: str) -> list[ColumnElement[bool]]:
+def _owned_by(table: Any, resource_type: str, parameter: str, id_column: Any) -> list[ColumnElement[bool]]:
+    """Index rows of ``parameter`` belonging to the resource whose id is ``id_column``."""
     return [
         table.c.resource_type == resource_type,
-        table.c.resource_id == resource.c.id,
+        table.c.resource_id == id_column,
         table.c.param == parameter,
     ]
 
@@ -307,7 +428,7 @@ def _filter_condition(resource_type: str, search_filter: Filter) -> ColumnElemen
         return _column_condition(search_filter)
     table = INDEX_TABLES[parameter.type]
     matches = [_value_condition(table, parameter, search_filter.modifier, v) for v in search_filter.values]
-    found = exists().where(*_owned_by_resource(table, resource_type, parameter.name), or_(*matches))
+    found = exists().where(*_owned_by(table, resource_type, parameter.name, resource.c.id), or_(*matches))
     return not_(found) if search_filter.modifier == "not" else found
 
 
@@ -367,15 +488,13 @@ def _order_by(resource_type: str, keys: Sequence[SortKey]) -> list[Any]:
             column = resource.c.last_updated
         else:
             table = INDEX_TABLES[parameter.type]
-            sort_column = {
-                SearchType.STRING: table.c.value,
-                SearchType.TOKEN: table.c.code,
-                SearchType.DATE: table.c.low,
-            }[parameter.type]
+            # Looked up by name: each index table has only its own value column.
+            column_name = {SearchType.STRING: "value", SearchType.TOKEN: "code", SearchType.DATE: "low"}[parameter.type]
+            sort_column = table.c[column_name]
             aggregate = func.max if key.descending else func.min
             column = (
                 select(aggregate(sort_column))
-                .where(*_owned_by_resource(table, resource_type, parameter.name))
+                .where(*_owned_by(table, resource_type, parameter.name, resource.c.id))
                 .scalar_subquery()
             )
         order.append(column.desc().nulls_last() if key.descending else column.asc().nulls_last())

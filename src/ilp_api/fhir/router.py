@@ -1,19 +1,27 @@
 """Router factory: every registered resource type gets the same FHIR interactions from here.
 
-Endpoints are ``async`` only to read the raw body; the database work runs in the thread pool, one
-transaction per request.
+Every interaction goes through ``perform``: the client's scopes are checked, the work runs in one
+transaction whose repository sees only the client's organization scope, and access to patient data is
+audited (in the same transaction as a write; a failure is audited on its own after the rollback).
+Endpoints are ``async`` only to read the raw body; database work runs in the thread pool.
 """
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from ilp_api.audit.records import MINOR_FAILURE, SUCCESS, AuditRecord
+from ilp_api.audit.repository import AuditRepository
+from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
 from ilp_api.fhir.http import (
     check_accept,
@@ -24,58 +32,147 @@ from ilp_api.fhir.http import (
     resource_response,
     searchset,
 )
-from ilp_api.fhir.registry import ResourceDefinition
-from ilp_api.fhir.repository import ResourceRepository
-from ilp_api.fhir.service import ResourceService, WriteContext
+from ilp_api.fhir.outcome import BadRequest, FhirError
+from ilp_api.fhir.registry import Ref, ResourceDefinition, registry
+from ilp_api.fhir.repository import ResourceRepository, SearchPage, Stored
+from ilp_api.fhir.scope import Scope
+from ilp_api.fhir.service import ResourceService, WriteContext, WriteResult, new_id
+from ilp_api.security.auth import CurrentPrincipal, Principal, require
 from ilp_api.wilayah.repository import WilayahDirectory
 
 T = TypeVar("T")
 
 IfNoneExist = Annotated[
     str | None,
-    Header(
-        alias="If-None-Exist",
-        description="Conditional create: search criteria, e.g. `identifier=system|value`",
-    ),
+    Header(alias="If-None-Exist", description="Conditional create: search criteria, e.g. `identifier=system|value`"),
 ]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='Optimistic locking: the ETag read, e.g. `W/"2"`')]
 Prefer = Annotated[
-    str | None,
-    Header(alias="Prefer", description="`return=minimal` for no body; `handling=lenient` in searches"),
+    str | None, Header(alias="Prefer", description="`return=minimal` for no body; `handling=lenient` in searches")
 ]
+PURPOSE_HEADER = "X-Purpose-Of-Use"
+PURPOSE = re.compile(r"^[A-Z]{2,16}$")
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"description": text + " (OperationOutcome)", "content": {"application/fhir+json": {}}}
     for status, text in {
         400: "Malformed request",
-        404: "Unknown resource",
+        401: "Missing or invalid access token",
+        403: "Token lacks the scope, or the resource lies outside the client's organization",
+        404: "Unknown resource (or outside the client's organization)",
         409: "Conflict",
         410: "Deleted",
         412: "Version or condition mismatch",
         422: "Invalid resource",
+        429: "Rate limit exceeded",
     }.items()
 }
 
 
+@dataclass(frozen=True)
+class Interaction:
+    code: str  # FHIR restful-interaction code, as audited
+    scope: str  # SMART v2 permission letter: c r u d s
+    writes: bool
+
+
+CREATE = Interaction("create", "c", True)
+READ = Interaction("read", "r", False)
+VREAD = Interaction("vread", "r", False)
+HISTORY = Interaction("history-instance", "r", False)
+SEARCH = Interaction("search-type", "s", False)
+UPDATE = Interaction("update", "u", True)
+DELETE = Interaction("delete", "d", True)
+
+
+class ScopeResolver(Protocol):
+    def __call__(self, session: Session, principal: Principal, canonical_base: str) -> Scope | None: ...
+
+
 @contextmanager
-def unit_of_work(request: Request, *, write: bool) -> Iterator[WriteContext]:
+def unit_of_work(request: Request, principal: Principal, *, write: bool) -> Iterator[WriteContext]:
+    """One transaction whose repository sees only what the principal's organization may see.
+
+    The scope resolver is installed by create_app (security/scoping.py), keeping fhir/ free of resource code.
+    """
     database: Database = request.app.state.database
     settings = request.app.state.settings
+    resolve_scope: ScopeResolver = request.app.state.scope_for
     with database.session(write=write) as session:
         yield WriteContext(
-            repository=ResourceRepository(session),
+            repository=ResourceRepository(session, resolve_scope(session, principal, settings.canonical_base)),
             wilayah=WilayahDirectory(session),
             canonical_base=settings.canonical_base,
             today=datetime.now(ZoneInfo(settings.timezone)).date(),
         )
 
 
-async def in_transaction(request: Request, write: bool, work: Callable[[WriteContext], T]) -> T:
-    def run() -> T:
-        with unit_of_work(request, write=write) as context:
-            return work(context)
+async def perform(
+    request: Request,
+    principal: Principal,
+    definition: ResourceDefinition,
+    interaction: Interaction,
+    work: Callable[[WriteContext], T],
+    *,
+    entities: Callable[[T], list[Ref]],
+    target: str | None = None,
+) -> T:
+    """Check, run and audit one interaction. Any access to patient data leaves exactly one AuditEvent."""
 
-    return await run_in_threadpool(run)
+    def audit(status: int, outcome: str, refs: list[Ref]) -> AuditRecord:
+        return AuditRecord(
+            id=new_id(),
+            recorded=utc_now(),
+            interaction=interaction.code,
+            outcome=outcome,
+            status=status,
+            client_id=principal.client_id,
+            organization_id=principal.organization_id,
+            source_ip=request.client.host if request.client else None,
+            purpose=request.headers.get(PURPOSE_HEADER),
+            path=request.url.path,
+            query=request.url.query or None,
+            entities=tuple(refs),
+        )
+
+    def run() -> T:
+        with unit_of_work(request, principal, write=interaction.writes) as context:
+            result = work(context)
+            touched = [ref for ref in entities(result) if _is_patient_data(ref)]
+            if interaction.writes and definition.patient_data:
+                status = 201 if isinstance(result, WriteResult) and result.created else 200
+                AuditRepository(context.repository.session).append(audit(status, SUCCESS, touched))
+        # A read is audited when it shows patient data: a Patient, or Patients a search included.
+        if not interaction.writes and (definition.patient_data or touched):
+            _append_alone(request, audit(200, SUCCESS, touched))
+        return result
+
+    try:
+        require(principal, definition.type, interaction.scope)
+        check_accept(request)
+        if interaction.writes:
+            check_content_type(request)
+        _check_purpose(request)
+        return await run_in_threadpool(run)
+    except FhirError as error:
+        if definition.patient_data:
+            refs = [Ref(definition.type, target)] if target else []
+            await run_in_threadpool(_append_alone, request, audit(error.status_code, MINOR_FAILURE, refs))
+        raise
+
+
+def _append_alone(request: Request, record: AuditRecord) -> None:
+    database: Database = request.app.state.database
+    with database.session(write=True) as session:
+        AuditRepository(session).append(record)
+
+
+def _check_purpose(request: Request) -> None:
+    purpose = request.headers.get(PURPOSE_HEADER)
+    if purpose is not None and not PURPOSE.match(purpose):
+        raise BadRequest(
+            f"{PURPOSE_HEADER} takes an HL7 v3 ActReason code such as TREAT or PUBHLTH", expression=PURPOSE_HEADER
+        )
 
 
 def _lenient(prefer: str | None) -> bool:
@@ -84,6 +181,24 @@ def _lenient(prefer: str | None) -> bool:
 
 def _minimal(prefer: str | None) -> bool:
     return prefer is not None and "return=minimal" in prefer
+
+
+def _written(result: WriteResult) -> list[Ref]:
+    return [Ref(result.stored.resource_type, result.stored.id)]
+
+
+def _one(stored: Stored) -> list[Ref]:
+    return [Ref(stored.resource_type, stored.id)]
+
+
+def _found(page: tuple[SearchPage, int, int]) -> list[Ref]:
+    """Every resource a search returned, matches and includes alike."""
+    return [Ref(s.resource_type, s.id) for s in (*page[0].matches, *page[0].included)]
+
+
+def _is_patient_data(ref: Ref) -> bool:
+    definition = registry.get(ref.type)
+    return definition is not None and definition.patient_data
 
 
 def request_body(definition: ResourceDefinition) -> dict[str, Any]:
@@ -104,72 +219,106 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
         return request.app.state.resource_service  # type: ignore[no-any-return]
 
     @router.post("", status_code=201, summary=f"Create a {kind}", openapi_extra=request_body(definition))
-    async def create(request: Request, if_none_exist: IfNoneExist = None, prefer: Prefer = None) -> Response:
-        check_content_type(request)
-        check_accept(request)
+    async def create(
+        request: Request, principal: CurrentPrincipal, if_none_exist: IfNoneExist = None, prefer: Prefer = None
+    ) -> Response:
         body = await request.body()
-        result = await in_transaction(
-            request, True, lambda ctx: service(request).create(ctx, definition, body, if_none_exist)
+        result = await perform(
+            request,
+            principal,
+            definition,
+            CREATE,
+            lambda ctx: service(request).create(ctx, definition, body, if_none_exist),
+            entities=_written,
         )
         location = f"{fhir_base(request)}/{kind}/{result.stored.id}/_history/{result.stored.version_id}"
         response = resource_response(result.stored, 201 if result.created else 200, {"Location": location})
         return Response(status_code=response.status_code, headers=response.headers) if _minimal(prefer) else response
 
     @router.get("", summary=f"Search {kind}", description=definition.description)
-    async def search(request: Request, prefer: Prefer = None) -> Response:
-        check_accept(request)
+    async def search(request: Request, principal: CurrentPrincipal, prefer: Prefer = None) -> Response:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "_format"]
-        page, count, offset = await in_transaction(
+        page, count, offset = await perform(
             request,
-            False,
+            principal,
+            definition,
+            SEARCH,
             lambda ctx: service(request).search(ctx.repository, definition, query, lenient=_lenient(prefer)),
+            entities=_found,
         )
         return json_response(searchset(fhir_base(request), kind, query, page, count, offset))
 
     @router.get("/{resource_id}", summary=f"Read a {kind}")
-    async def read(request: Request, resource_id: str) -> Response:
-        check_accept(request)
-        stored = await in_transaction(
-            request, False, lambda ctx: service(request).read(ctx.repository, definition, resource_id)
+    async def read(request: Request, principal: CurrentPrincipal, resource_id: str) -> Response:
+        stored = await perform(
+            request,
+            principal,
+            definition,
+            READ,
+            lambda ctx: service(request).read(ctx.repository, definition, resource_id),
+            entities=_one,
+            target=resource_id,
         )
         return resource_response(stored)
 
     @router.put("/{resource_id}", summary=f"Update a {kind}", openapi_extra=request_body(definition))
-    async def update(request: Request, resource_id: str, if_match: IfMatch = None, prefer: Prefer = None) -> Response:
-        check_content_type(request)
-        check_accept(request)
+    async def update(
+        request: Request,
+        principal: CurrentPrincipal,
+        resource_id: str,
+        if_match: IfMatch = None,
+        prefer: Prefer = None,
+    ) -> Response:
         body = await request.body()
-        result = await in_transaction(
-            request, True, lambda ctx: service(request).update(ctx, definition, resource_id, body, if_match)
+        result = await perform(
+            request,
+            principal,
+            definition,
+            UPDATE,
+            lambda ctx: service(request).update(ctx, definition, resource_id, body, if_match),
+            entities=_written,
+            target=resource_id,
         )
         response = resource_response(result.stored)
         return Response(status_code=200, headers=response.headers) if _minimal(prefer) else response
 
     @router.delete("/{resource_id}", status_code=204, summary=f"Delete a {kind}")
-    async def delete(request: Request, resource_id: str) -> Response:
-        await in_transaction(
-            request, True, lambda ctx: service(request).delete(ctx.repository, definition, resource_id)
+    async def delete(request: Request, principal: CurrentPrincipal, resource_id: str) -> Response:
+        await perform(
+            request,
+            principal,
+            definition,
+            DELETE,
+            lambda ctx: service(request).delete(ctx.repository, definition, resource_id),
+            entities=lambda _: [Ref(kind, resource_id)],
+            target=resource_id,
         )
         return Response(status_code=204)
 
     @router.get("/{resource_id}/_history", summary=f"History of a {kind}")
-    async def history(request: Request, resource_id: str) -> Response:
-        check_accept(request)
+    async def history(request: Request, principal: CurrentPrincipal, resource_id: str) -> Response:
         query = list(request.query_params.multi_items())
-        versions, total, _, _ = await in_transaction(
+        versions, total, _, _ = await perform(
             request,
-            False,
+            principal,
+            definition,
+            HISTORY,
             lambda ctx: service(request).history(ctx.repository, definition, resource_id, query),
+            entities=lambda _: [Ref(kind, resource_id)],
+            target=resource_id,
         )
         return json_response(history_bundle(fhir_base(request), versions, total, str(request.url)))
 
     @router.get("/{resource_id}/_history/{version_id}", summary=f"Read one version of a {kind}")
-    async def vread(request: Request, resource_id: str, version_id: str) -> Response:
-        check_accept(request)
-        stored = await in_transaction(
+    async def vread(request: Request, principal: CurrentPrincipal, resource_id: str, version_id: str) -> Response:
+        stored = await perform(
             request,
-            False,
+            principal,
+            definition,
+            VREAD,
             lambda ctx: service(request).vread(ctx.repository, definition, resource_id, version_id),
+            entities=_one,
+            target=resource_id,
         )
         return resource_response(stored)
 

@@ -146,9 +146,10 @@ def _parse_value(parameter: SearchParameter, raw: str, key: str) -> SearchValue:
     if parameter.type is SearchType.STRING:
         return normalise(raw)
     if parameter.type is SearchType.TOKEN:
-        if "|" not in raw:
-            return TokenValue(None, raw)
-        system, _, code = raw.partition("|")
+        system, _, code = raw.rpartition("|") if "|" in raw else (None, "", raw)
+        problem = parameter.value_problem(code) if parameter.value_problem and code else None
+        if problem:
+            raise BadRequest(f"{key}={raw}: {problem}", expression=key)
         return TokenValue(system, code or None)
     if parameter.type is SearchType.DATE:
         prefix = raw[:2] if raw[:2] in DATE_PREFIXES else "eq"

@@ -7,18 +7,21 @@ violation or any error leaves nothing half-written.
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo
 
 import orjson
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from ilp_api.db.base import utc_now
 from ilp_api.fhir.datatypes import reject_empty_values
 from ilp_api.fhir.outcome import (
     BadRequest,
     Conflict,
+    Forbidden,
     Gone,
     Issue,
     NotFound,
@@ -34,7 +37,9 @@ from ilp_api.fhir.repository import (
     Stored,
     VersionConflict,
 )
+from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.search import parse_search
+from ilp_api.settings import Settings
 from ilp_api.wilayah.repository import WilayahDirectory
 
 
@@ -50,6 +55,24 @@ class WriteContext:
     def read(self, reference: Ref) -> Json | None:
         stored = self.repository.get(reference.type, reference.id)
         return None if stored is None or stored.deleted else orjson.loads(stored.content)
+
+
+def site_today(settings: Settings) -> date:
+    """Today at the site (profile §0: visit dates are local dates, not UTC ones)."""
+    return datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def write_context(session: Session, settings: Settings, scope: Scope | None = None) -> WriteContext:
+    """The context of one transaction, built the same way for API requests and for the CLI's loaders.
+
+    ``scope`` limits what the repository sees to a client's organization; None (operators, the CLI) sees all.
+    """
+    return WriteContext(
+        repository=ResourceRepository(session, scope),
+        wilayah=WilayahDirectory(session),
+        canonical_base=settings.canonical_base,
+        today=site_today(settings),
+    )
 
 
 @dataclass(frozen=True)
@@ -186,11 +209,12 @@ class ResourceService:
         try:
             stored = self._store(context.repository, definition, stored, data, expected_version=None)
         except IdentifierTaken as taken:
+            # The holder is None when it lies outside the caller's scope: then neither it nor its id is shown.
             holder = context.repository.get(definition.type, taken.holder_id) if taken.holder_id else None
             if if_none_exist is not None and holder is not None:
                 # Lost a race with a concurrent conditional create of the same person: answer with theirs.
                 return WriteResult(holder, created=False)
-            raise _duplicate(definition, taken) from None
+            raise _duplicate(definition, taken, holder) from None
         return WriteResult(stored, created=True)
 
     def update(
@@ -221,7 +245,8 @@ class ResourceService:
         try:
             stored = self._store(context.repository, definition, stored, data, expected_version=current.version_id)
         except IdentifierTaken as taken:
-            raise _duplicate(definition, taken) from None
+            holder = context.repository.get(definition.type, taken.holder_id) if taken.holder_id else None
+            raise _duplicate(definition, taken, holder) from None
         return WriteResult(stored, created=False)
 
     def delete(self, repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> None:
@@ -297,7 +322,8 @@ class ResourceService:
         }
         stored = replace(stored, content=orjson.dumps(data).decode())
         # Claims first: a unique-key violation must happen before anything else is written.
-        repository.replace_claims(definition.type, stored.id, _unique_identifiers(definition, data))
+        new = expected_version is None
+        repository.replace_claims(definition.type, stored.id, _unique_identifiers(definition, data), new=new)
         if expected_version is None:
             repository.insert(stored, method="POST")
         else:
@@ -307,7 +333,13 @@ class ResourceService:
                 raise Conflict(
                     f"{definition.type}/{stored.id} was changed by someone else at the same time; read it and retry"
                 ) from None
-        repository.replace_index(definition.type, stored.id, definition.index_values(data))
+        repository.replace_index(definition.type, stored.id, definition.index_values(data), new=new)
+        if not repository.is_visible(definition.type, stored.id):
+            raise Forbidden(
+                f"This {definition.type} would lie outside your organization's area (its subtree, wilayah and "
+                "RWs): check managingOrganization, partOf or the address",
+                expression=definition.type,
+            )
         return stored
 
 
@@ -323,11 +355,17 @@ def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Toke
     return sorted(found)
 
 
-def _duplicate(definition: ResourceDefinition, taken: IdentifierTaken) -> Conflict:
-    holder = f" ({definition.type}/{taken.holder_id})" if taken.holder_id else ""
+def _duplicate(definition: ResourceDefinition, taken: IdentifierTaken, holder: Stored | None) -> Conflict:
+    if holder is None:
+        return Conflict(
+            f"Identifier {taken.system}|{taken.value} is already registered to a {definition.type} outside your "
+            "organization's area; ask the dinkes to move that record to you",
+            expression=f"{definition.type}.identifier",
+            ilp_code="identitas-sudah-terdaftar",
+        )
     return Conflict(
-        f"An active {definition.type}{holder} already has identifier {taken.system}|{taken.value}. "
-        "Update that resource, or create with If-None-Exist to get it back instead of an error",
+        f"An active {definition.type} ({definition.type}/{holder.id}) already has identifier "
+        f"{taken.system}|{taken.value}. Update that resource, or create with If-None-Exist to get it back instead",
         expression=f"{definition.type}.identifier",
         ilp_code="identitas-sudah-terdaftar",
     )

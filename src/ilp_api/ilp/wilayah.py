@@ -5,13 +5,16 @@ list (Kepmendagri 300.2.2-2138/2025) is versioned data an operator loads; these 
 """
 
 from enum import StrEnum
+from itertools import pairwise
 
 # 38 provinces; Papua is 91–96, where 93–96 are new since 2022 and must be accepted.
 PROVINCE_CODES = frozenset(
-    ["11", "12", "13", "14", "15", "16", "17", "18", "19", "21"]
-    + ["31", "32", "33", "34", "35", "36", "51", "52", "53"]
-    + ["61", "62", "63", "64", "65", "71", "72", "73", "74", "75", "76"]
-    + ["81", "82", "91", "92", "93", "94", "95", "96"]
+    [
+        *("11", "12", "13", "14", "15", "16", "17", "18", "19", "21"),
+        *("31", "32", "33", "34", "35", "36", "51", "52", "53"),
+        *("61", "62", "63", "64", "65", "71", "72", "73", "74", "75", "76"),
+        *("81", "82", "91", "92", "93", "94", "95", "96"),
+    ]
 )
 
 
@@ -49,7 +52,7 @@ def wilayah_problem(code: str) -> str | None:
 def hierarchy_problem(codes: list[str]) -> str | None:
     """Each given level must be a prefix of the next (province ⊂ kab/kota ⊂ kecamatan ⊂ desa)."""
     ordered = sorted(codes, key=len)
-    for parent, child in zip(ordered, ordered[1:], strict=False):
+    for parent, child in pairwise(ordered):
         if not child.startswith(parent):
             return f"{child} does not lie within {parent}"
     return None

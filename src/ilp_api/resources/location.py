@@ -24,7 +24,9 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
+from ilp_api.fhir.scope import ReferencesSubtree
 from ilp_api.fhir.service import WriteContext
+from ilp_api.ilp.wilayah import wilayah_problem
 from ilp_api.resources.indonesia import address_villages, address_wilayah, check_addresses
 
 
@@ -81,9 +83,17 @@ LOCATION = registry.register(
                 references("partOf"),
                 targets=("Location",),
             ),
-            SearchParameter("wilayah", SearchType.TOKEN, "Wilayah code and below", address_wilayah, match_below=True),
+            SearchParameter(
+                "wilayah",
+                SearchType.TOKEN,
+                "Wilayah code and below",
+                address_wilayah,
+                match_below=True,
+                value_problem=wilayah_problem,
+            ),
             SearchParameter("address-village", SearchType.TOKEN, "Desa/kelurahan code", address_villages),
         ),
         default_sort=("name",),
+        scope_rules=(ReferencesSubtree("organization"),),
     )
 )

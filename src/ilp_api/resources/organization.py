@@ -34,8 +34,9 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
+from ilp_api.fhir.scope import Area, InSubtree
 from ilp_api.fhir.service import WriteContext
-from ilp_api.ilp.wilayah import is_within
+from ilp_api.ilp.wilayah import is_within, wilayah_problem
 from ilp_api.resources.indonesia import (
     address_villages,
     address_wilayah,
@@ -199,6 +200,7 @@ ORGANIZATION = registry.register(
                 "Kemendagri wilayah code; matches the wilayah and everything within it (3374 → the whole kota)",
                 address_wilayah,
                 match_below=True,
+                value_problem=wilayah_problem,
             ),
             SearchParameter(
                 "address-village", SearchType.TOKEN, "Desa/kelurahan code of the address", address_villages
@@ -206,5 +208,17 @@ ORGANIZATION = registry.register(
             SearchParameter("rw", SearchType.TOKEN, "An RW a posyandu covers: `002` or `<village>|002`", covered_rws),
         ),
         default_sort=("name",),
+        scope_rules=(InSubtree(),),
     )
 )
+
+
+def service_area(organization: Json, canonical_base: str) -> Area | None:
+    """Where the residents an organization serves live: its wilayah, and for a posyandu the RWs it covers."""
+    wilayah = organization_wilayah(organization)
+    if wilayah is None:
+        return None
+    if facility_type(organization, canonical_base) != "posyandu":
+        return Area(wilayah)
+    village = next((administrative_codes(a).get("village") for a in organization.get("address", [])), None)
+    return Area(wilayah, village, tuple(_coverage(organization, canonical_base)))

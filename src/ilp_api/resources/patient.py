@@ -30,6 +30,7 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
+from ilp_api.fhir.scope import LivesInArea, ReferencesSubtree
 from ilp_api.fhir.service import WriteContext
 from ilp_api.ilp.nik import InvalidNik, data_quality_warnings, decode_nik
 from ilp_api.resources.indonesia import (
@@ -193,5 +194,7 @@ PATIENT = registry.register(
             ),
         ),
         default_sort=("_lastUpdated",),
+        scope_rules=(ReferencesSubtree("organization"), LivesInArea("address-village", "rw")),
+        patient_data=True,
     )
 )

@@ -28,6 +28,7 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
+from ilp_api.fhir.scope import NotReferencedBy, ReferencedByVisible, ReferencesSubtree
 from ilp_api.fhir.service import WriteContext
 from ilp_api.resources.indonesia import check_addresses, check_identifier_formats
 
@@ -127,6 +128,11 @@ PRACTITIONER = registry.register(
             SearchParameter("active", SearchType.TOKEN, "true | false", codes("active")),
         ),
         default_sort=("name",),
+        # Staff are seen through their roles; a practitioner with no role yet is visible so it can be assigned.
+        scope_rules=(
+            ReferencedByVisible("PractitionerRole", "practitioner"),
+            NotReferencedBy("PractitionerRole", "practitioner"),
+        ),
     )
 )
 
@@ -161,5 +167,6 @@ PRACTITIONER_ROLE = registry.register(
             SearchParameter("role", SearchType.TOKEN, "kader | bidan | perawat | dokter | …", codes("code")),
             SearchParameter("active", SearchType.TOKEN, "true | false", codes("active")),
         ),
+        scope_rules=(ReferencesSubtree("organization"),),
     )
 )

@@ -1,0 +1,160 @@
+"""The ``ilp`` command: thin wrappers that call services; long work prints progress."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from ilp_api.db.engine import Database, create_database_engine
+from ilp_api.db.migrate import upgrade
+from ilp_api.demo.load import LoadReport, load_demo
+from ilp_api.fhir.outcome import FhirError
+from ilp_api.logging import configure_logging
+from ilp_api.security.clients import list_clients, register_client, revoke_client
+from ilp_api.settings import get_settings
+from ilp_api.wilayah.importer import parse_wilayah_csv
+from ilp_api.wilayah.repository import WilayahDirectory
+
+app = typer.Typer(help="ILP API: FHIR R4 backend for Integrasi Layanan Primer.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+wilayah_app = typer.Typer(help="Kemendagri wilayah reference list.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(wilayah_app, name="wilayah")
+
+
+def _database() -> Database:
+    return Database(create_database_engine(get_settings().database_url))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Apply pending migrations, then serve the API."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    upgrade(settings.database_url)
+    typer.echo(f"ILP API on http://{host}:{port}  (FHIR base /fhir, docs /docs)", err=True)
+    uvicorn.run("ilp_api.main:app", host=host, port=port, workers=workers, log_config=None, access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply the Alembic migrations up to REVISION."""
+    upgrade(get_settings().database_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@wilayah_app.command("import")
+def wilayah_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV of code,name (dots allowed)")],
+) -> None:
+    """Load the Kemendagri wilayah list: names are then shown and unknown codes rejected."""
+    with file.open(encoding="utf-8-sig") as lines:
+        entries, problems = parse_wilayah_csv(lines)
+    if problems:
+        for problem in problems[:20]:
+            typer.echo(f"line {problem.line}: {problem.message}", err=True)
+        typer.echo(f"{len(problems)} problem(s); nothing imported", err=True)
+        raise typer.Exit(code=1)
+    upgrade(get_settings().database_url)
+    with _database().session(write=True) as session:
+        WilayahDirectory(session).replace_all(entries)
+    typer.echo(f"imported {len(entries)} wilayah codes")
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document")] = Path("openapi/openapi.json"),
+) -> None:
+    """Write the OpenAPI document (committed under openapi/; a test fails when it is stale)."""
+    from ilp_api.openapi_document import openapi_document
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+@app.command()
+def demo(
+    residents: Annotated[int, typer.Option(min=0, help="How many residents (Patients) to register")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same people")] = 3374,
+) -> None:
+    """Apply pending migrations, then load a demo kota network with nakes, kader and residents (once)."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+
+    def progress(done: int, total: int) -> None:
+        if done % 50 == 0 or done == total:
+            typer.echo(f"residents {done}/{total}", err=True)
+
+    report = load_demo(_database(), settings, residents=residents, seed=seed, progress=progress)
+    print_demo_summary(report)
+
+
+def print_demo_summary(report: LoadReport) -> None:
+    """What was loaded and how to look at it (kept in one place so more can be printed later)."""
+    if report.already_loaded:
+        typer.echo(f"demo already loaded (dinkes Organization/{report.dinkes_id}); nothing created")
+        return
+    typer.echo("created: " + ", ".join(f"{count} {kind}" for kind, count in sorted(report.created.items())))
+    typer.echo("residents: " + ", ".join(f"{count} {group}" for group, count in report.resident_groups()))
+    typer.echo(f"  {len(report.network.nik_mismatches)} with a NIK that disagrees with the record (tagged)")
+    for kind in ("dinkes", "puskesmas", "posyandu"):
+        for name, organization_id in report.facilities(kind):
+            typer.echo(f"{kind:<10} Organization/{organization_id}  {name}")
+    name, posyandu = report.facilities("posyandu")[0]
+    typer.echo(f"residents of {name}:")
+    typer.echo(
+        f"  curl -s 'http://127.0.0.1:8000/fhir/Patient?organization=Organization/{posyandu}&_count=50' "
+        "-H 'Accept: application/fhir+json'"
+    )
+
+
+clients_app = typer.Typer(help="API clients (OAuth 2.0 client credentials).", no_args_is_help=True)
+app.add_typer(clients_app, name="clients")
+
+
+@clients_app.command("add")
+def clients_add(
+    name: Annotated[str, typer.Option(help="Who uses it, e.g. 'SIMPUS Puskesmas Sukamaju'")],
+    scopes: Annotated[str, typer.Option(help="Space-separated SMART scopes, e.g. 'system/*.cruds'")],
+    organization: Annotated[
+        str | None, typer.Option(help="Id of the client's Organization; omit only for an 'ilp/admin' client")
+    ] = None,
+) -> None:
+    """Register a client; prints its client_id and client_secret as JSON, once (only a hash is stored)."""
+    upgrade(get_settings().database_url)
+    try:
+        with _database().session(write=True) as session:
+            new = register_client(session, name, organization, scopes)
+    except FhirError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(json.dumps(new.to_json(), ensure_ascii=False, indent=2))
+
+
+@clients_app.command("list")
+def clients_list() -> None:
+    """List the clients as JSON (without secrets)."""
+    upgrade(get_settings().database_url)
+    with _database().session(write=False) as session:
+        clients = list_clients(session)
+    typer.echo(json.dumps([client.to_json() for client in clients], ensure_ascii=False, indent=2))
+
+
+@clients_app.command("revoke")
+def clients_revoke(client_id: Annotated[str, typer.Argument(help="The client_id to revoke")]) -> None:
+    """Revoke a client: no new tokens, and its current tokens stop working within ILP_CLIENT_STATUS_CACHE_SECONDS."""
+    upgrade(get_settings().database_url)
+    try:
+        with _database().session(write=True) as session:
+            revoked = revoke_client(session, client_id)
+    except FhirError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(code=1) from None
+    typer.echo(json.dumps(revoked.to_json(), ensure_ascii=False, indent=2))

@@ -1,0 +1,1 @@
+"""A realistic demo network (one kota's dinkes, puskesmas, pustu, posyandu, nakes, kader) and its residents."""

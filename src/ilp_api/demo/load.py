@@ -1,0 +1,112 @@
+"""Load the demo network through ``ResourceService.create``: every demo resource passes the API's own rules.
+
+The whole load is one transaction, so an error leaves nothing behind and a second load sees either all of
+the demo or none of it. The dinkes is created first with If-None-Exist on its demo identifier: when it
+already exists the demo is already loaded and nothing else is written.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ilp_api.db.engine import Database
+from ilp_api.demo.generate import (
+    DEFAULT_RESIDENTS,
+    DEFAULT_SEED,
+    PLACEHOLDER,
+    DemoNetwork,
+    demo_identifier_system,
+    generate_network,
+)
+from ilp_api.fhir.registry import registry
+from ilp_api.fhir.service import ResourceService, WriteContext, write_context
+from ilp_api.resources import load_resources
+from ilp_api.settings import Settings
+
+Progress = Callable[[int, int], None]
+"""Called after each resident is stored, with (residents stored, residents to store)."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    network: DemoNetwork
+    already_loaded: bool
+    dinkes_id: str
+    ids: dict[str, str]  # generator key → server id, for what this load created
+    created: Counter[str]  # resource type → how many this load created
+
+    def facilities(self, kind: str) -> list[tuple[str, str]]:
+        """(name, server id) of the Organizations of one facility type that this load created."""
+        return [
+            (r.body["name"], self.ids[r.key])
+            for r in self.network.of_type("Organization")
+            if r.kind == kind and r.key in self.ids
+        ]
+
+    def resident_groups(self) -> list[tuple[str, int]]:
+        """(life-cycle group, residents), largest group first."""
+        return Counter(r.kind for r in self.network.of_type("Patient")).most_common()
+
+
+def load_demo(
+    database: Database,
+    settings: Settings,
+    *,
+    residents: int = DEFAULT_RESIDENTS,
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+) -> LoadReport:
+    load_resources()
+    service = ResourceService(
+        registry,
+        canonical_base=settings.canonical_base,
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+    )
+    with database.session(write=True) as session:
+        context = write_context(session, settings)
+        network = generate_network(
+            canonical_base=settings.canonical_base, today=context.today, residents=residents, seed=seed
+        )
+        return _load(service, context, network, progress)
+
+
+def _load(
+    service: ResourceService, context: WriteContext, network: DemoNetwork, progress: Progress | None
+) -> LoadReport:
+    ids: dict[str, str] = {}
+    references: dict[str, str] = {}  # generator key → "Type/<server id>"
+    created: Counter[str] = Counter()
+    total_residents = len(network.of_type("Patient"))
+    for resource in network.resources:
+        condition = None
+        if resource.key == network.dinkes_key:
+            condition = f"identifier={demo_identifier_system(context.canonical_base)}|{resource.key}"
+        definition = registry.get(resource.resource_type)
+        if definition is None:  # the generator only makes registered types; load_resources() registered them
+            raise LookupError(f"{resource.resource_type} is not a registered resource type")
+        body = orjson.dumps(_resolve(resource.body, references))
+        result = service.create(context, definition, body, condition)
+        if not result.created:
+            return LoadReport(network, True, result.stored.id, {}, Counter())
+        ids[resource.key] = result.stored.id
+        references[resource.key] = f"{resource.resource_type}/{result.stored.id}"
+        created[resource.resource_type] += 1
+        if progress is not None and resource.resource_type == "Patient":
+            progress(created["Patient"], total_residents)
+    return LoadReport(network, False, ids[network.dinkes_key], ids, created)
+
+
+def _resolve(value: Any, references: dict[str, str]) -> Any:
+    """A copy of ``value`` with each placeholder reference replaced by the stored resource's reference."""
+    if isinstance(value, dict):
+        reference = value.get("reference")
+        if isinstance(reference, str) and reference.startswith(PLACEHOLDER):
+            return {**value, "reference": references[reference.removeprefix(PLACEHOLDER)]}
+        return {key: _resolve(item, references) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item, references) for item in value]
+    return value

@@ -1,0 +1,254 @@
+"""The token endpoint, SMART discovery and the admin API for clients.
+
+The token endpoint speaks OAuth 2.0 (RFC 6749 §4.4, §5): its errors are ``{"error", "error_description"}``
+JSON, not OperationOutcomes, because OAuth client libraries parse that shape.
+"""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from ilp_api.db.engine import Database
+from ilp_api.fhir.registry import registry
+from ilp_api.security.auth import REALM, TOKEN_PATH, AdminPrincipal, SecurityState, security_state
+from ilp_api.security.clients import ClientInfo, authenticate_client, list_clients, register_client, revoke_client
+from ilp_api.security.scopes import ADMIN_SCOPE, covers, split_scopes
+from ilp_api.security.tokens import TokenClaims
+from ilp_api.settings import Settings
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM = "application/x-www-form-urlencoded"
+
+
+class OAuthError(Exception):
+    def __init__(self, error: str, description: str, status_code: int = 400, basic_challenge: bool = False) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status_code = status_code
+        self.basic_challenge = basic_challenge
+
+    def response(self) -> Response:
+        headers = dict(NO_STORE)
+        if self.basic_challenge:
+            headers["WWW-Authenticate"] = f'Basic realm="{REALM}"'
+        body = {"error": self.error, "error_description": self.description}
+        return JSONResponse(body, status_code=self.status_code, headers=headers)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    scope: str
+
+
+class OAuthErrorResponse(BaseModel):
+    error: str = Field(examples=["invalid_client"])
+    error_description: str
+
+
+TOKEN_REQUEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            FORM: {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "scope": {"type": "string", "description": "Space-separated; omitted: all the client's"},
+                        "client_id": {"type": "string", "description": "Unless sent with HTTP Basic"},
+                        "client_secret": {"type": "string", "description": "Unless sent with HTTP Basic"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _form(request: Request, body: bytes) -> dict[str, str]:
+    if request.headers.get("Content-Type", "").split(";")[0].strip().lower() != FORM:
+        raise OAuthError("invalid_request", f"The request body must be {FORM}")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "The request body is not UTF-8") from None
+    form = dict(pairs)
+    if len(form) != len(pairs):
+        raise OAuthError("invalid_request", "A parameter was sent more than once (RFC 6749 §3.2)")
+    return form
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthError("invalid_client", "Malformed HTTP Basic credentials", 401, basic_challenge=True) from None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise OAuthError("invalid_client", "Malformed HTTP Basic credentials", 401, basic_challenge=True)
+    # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _granted_scopes(client: ClientInfo, requested: str | None) -> list[str]:
+    if requested is None or not requested.strip():
+        return list(client.scopes)  # RFC 6749 §3.3: the default is everything the client was registered for
+    scopes = split_scopes(requested)
+    for scope in scopes:
+        try:
+            allowed = covers(client.scopes, scope)
+        except ValueError as error:
+            raise OAuthError("invalid_scope", str(error)) from None
+        if not allowed:
+            raise OAuthError("invalid_scope", f"The client is not registered for '{scope}'")
+    return scopes
+
+
+def _issue_token(request: Request, form: dict[str, str]) -> TokenResponse:
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise OAuthError("invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
+        raise OAuthError("unsupported_grant_type", "Only grant_type=client_credentials is supported")
+    basic = _basic_credentials(request)
+    if basic is not None:
+        if "client_secret" in form or form.get("client_id", basic[0]) != basic[0]:
+            raise OAuthError("invalid_request", "Send the client credentials either with HTTP Basic or in the form")
+        client_id, secret = basic
+    else:
+        client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+        if not client_id or not secret:
+            raise OAuthError("invalid_client", "client_id and client_secret are required (form or HTTP Basic)", 401)
+    database: Database = request.app.state.database
+    with database.session(write=False) as session:
+        client = authenticate_client(session, client_id, secret)
+    if client is None:
+        raise OAuthError("invalid_client", "Unknown client, revoked client or wrong secret", 401, basic is not None)
+    scopes = _granted_scopes(client, form.get("scope"))
+    keys = security_state(request).keys
+    token = keys.issue(TokenClaims(client.client_id, client.organization_id, tuple(scopes)))
+    return TokenResponse(access_token=token, expires_in=keys.lifetime_seconds, scope=" ".join(scopes))
+
+
+oauth_router = APIRouter(tags=["security"])
+
+
+@oauth_router.post(
+    TOKEN_PATH,
+    summary="Get an access token (OAuth 2.0 client credentials)",
+    description=(
+        "Client authentication by HTTP Basic (`client_secret_basic`) or form fields (`client_secret_post`). "
+        "The token is a short-lived JWT; send it as `Authorization: Bearer <token>`. Errors follow RFC 6749 §5.2."
+    ),
+    response_model=TokenResponse,
+    responses={400: {"model": OAuthErrorResponse}, 401: {"model": OAuthErrorResponse}},
+    openapi_extra=TOKEN_REQUEST_BODY,
+)
+async def token(request: Request) -> Response:
+    body = await request.body()
+    try:
+        form = _form(request, body)
+        # argon2 verification takes tens of milliseconds of CPU: keep it off the event loop.
+        issued = await run_in_threadpool(_issue_token, request, form)
+    except OAuthError as error:
+        return error.response()
+    return JSONResponse(issued.model_dump(), headers=NO_STORE)
+
+
+def _smart_configuration(request: Request) -> dict[str, Any]:
+    configured = request.app.state.settings.public_base_url
+    base = configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+    types = sorted(definition.type for definition in registry)
+    return {
+        "token_endpoint": base + TOKEN_PATH,
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": [
+            "system/*.cruds",
+            "system/*.rs",
+            *(f"system/{kind}.{permissions}" for kind in types for permissions in ("cruds", "rs")),
+            ADMIN_SCOPE,
+        ],
+        "capabilities": ["client-confidential-symmetric", "permission-v1", "permission-v2"],
+    }
+
+
+@oauth_router.get("/.well-known/smart-configuration", summary="SMART configuration (discovery)")
+def smart_configuration(request: Request) -> dict[str, Any]:
+    return _smart_configuration(request)
+
+
+# SMART App Launch places the document under the FHIR base; both locations are served.
+@oauth_router.get("/fhir/.well-known/smart-configuration", include_in_schema=False)
+def fhir_smart_configuration(request: Request) -> dict[str, Any]:
+    return _smart_configuration(request)
+
+
+class ClientRegistration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(examples=["SIMPUS Puskesmas Sukamaju"])
+    organization_id: str | None = Field(
+        default=None, description="The client's Organization; omitted only for an admin client (scope ilp/admin)"
+    )
+    scope: str = Field(description="Space-separated SMART scopes", examples=["system/*.cruds"])
+
+
+class ClientView(BaseModel):
+    client_id: str
+    name: str
+    organization_id: str | None
+    scope: str
+    created: datetime
+    revoked_at: datetime | None
+
+
+class RegisteredClient(ClientView):
+    client_secret: str = Field(description="Shown only in this response; store it now")
+
+
+clients_router = APIRouter(prefix="/api/v1/clients", tags=["security"])
+
+
+@clients_router.post("", status_code=201, summary="Register an API client", response_model=RegisteredClient)
+def add_client(request: Request, response: Response, registration: ClientRegistration, _: AdminPrincipal) -> Any:
+    database: Database = request.app.state.database
+    with database.session(write=True) as session:
+        new = register_client(session, registration.name, registration.organization_id, registration.scope)
+    response.headers.update(NO_STORE)
+    return new.to_json()
+
+
+@clients_router.get("", summary="List API clients (no secrets)", response_model=list[ClientView])
+def get_clients(request: Request, _: AdminPrincipal) -> Any:
+    database: Database = request.app.state.database
+    with database.session(write=False) as session:
+        return [client.to_json() for client in list_clients(session)]
+
+
+@clients_router.post("/{client_id}/revoke", summary="Revoke an API client", response_model=ClientView)
+def revoke(request: Request, client_id: str, _: AdminPrincipal) -> Any:
+    database: Database = request.app.state.database
+    with database.session(write=True) as session:
+        return revoke_client(session, client_id).to_json()
+
+
+def install_security(app: FastAPI, settings: Settings) -> None:
+    """Keys, revocation cache and rate limiter on ``app.state.security``; the token, discovery and client routes."""
+    app.state.security = SecurityState.from_settings(settings)
+    app.include_router(oauth_router)
+    app.include_router(clients_router)

@@ -1,0 +1,84 @@
+"""What the audit trail must hold after a test: one AuditEvent per request that touched patient data.
+
+The ``anonymous_client`` fixture records every exchange; at teardown the recorded exchanges are turned into
+the expected (interaction, path, outcome) events and compared with the audit table, so every test that uses
+the API also proves the audit trail is exact.
+"""
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import httpx
+import orjson
+from sqlalchemy import select
+
+from ilp_api.audit.table import AuditEventRow
+from ilp_api.db.engine import Database
+
+PATIENT_DATA_TYPES = ("Patient",)
+INSTANCE_PATH = re.compile(r"^/fhir/(?P<type>[A-Za-z]+)(?:/(?P<id>[^/]+)(?P<history>/_history(?:/(?P<vid>[^/]+))?)?)?$")
+# Refused before any resource code runs: no client to attribute, or no such interaction.
+NOT_AUDITED_STATUSES = (401, 405, 429)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str
+    path: str
+    status: int
+    body: bytes
+
+
+class ExchangeLog:
+    def __init__(self) -> None:
+        self.exchanges: list[Exchange] = []
+
+    def record(self, response: httpx.Response) -> None:
+        response.read()
+        request = response.request
+        self.exchanges.append(Exchange(request.method, request.url.path, response.status_code, response.content))
+
+    def expected_events(self) -> Counter[tuple[str, str, str]]:
+        expected: Counter[tuple[str, str, str]] = Counter()
+        for exchange in self.exchanges:
+            interaction = _interaction(exchange)
+            if interaction:
+                outcome = "0" if exchange.status < 400 else "4"
+                expected[(interaction, exchange.path, outcome)] += 1
+        return expected
+
+
+def recorded_events(database: Database) -> Counter[tuple[str, str, str]]:
+    table = AuditEventRow.__table__  # type: ignore[attr-defined]
+    with database.session(write=False) as session:
+        rows = session.execute(select(table.c.interaction, table.c.path, table.c.outcome)).all()
+    return Counter((row.interaction, row.path, row.outcome) for row in rows)
+
+
+def _interaction(exchange: Exchange) -> str | None:
+    match = INSTANCE_PATH.match(exchange.path)
+    if match is None or exchange.status in NOT_AUDITED_STATUSES:
+        return None
+    if match["type"] not in PATIENT_DATA_TYPES:
+        return "search-type" if _search_returned_patient_data(exchange, match) else None
+    if exchange.method == "POST" and match["id"] is None:
+        return "create"
+    if exchange.method == "GET":
+        if match["id"] is None:
+            return "search-type"
+        if match["history"]:
+            return "vread" if match["vid"] else "history-instance"
+        return "read"
+    if exchange.method == "PUT" and match["id"] and not match["history"]:
+        return "update"
+    if exchange.method == "DELETE" and match["id"] and not match["history"]:
+        return "delete"
+    return None
+
+
+def _search_returned_patient_data(exchange: Exchange, match: re.Match[str]) -> bool:
+    if exchange.method != "GET" or match["id"] is not None or exchange.status != 200:
+        return False
+    bundle = orjson.loads(exchange.body)
+    return any(e["resource"]["resourceType"] in PATIENT_DATA_TYPES for e in bundle.get("entry", []))

@@ -1,0 +1,167 @@
+"""Test harness: every database test runs on SQLite and on PostgreSQL, with the schema built by Alembic.
+
+PostgreSQL comes from ILP_TEST_POSTGRES_URL (default: the local server, trust auth). Each run creates its own
+database and drops it afterwards. Without PostgreSQL the PostgreSQL half is skipped, visibly; with CI=true an
+unreachable PostgreSQL ends the run with a failure instead.
+"""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import text
+
+from audit_expectations import ExchangeLog, recorded_events
+from ilp_api.app import create_app
+from ilp_api.db.base import utc_now
+from ilp_api.db.engine import Database, create_database_engine
+from ilp_api.db.migrate import upgrade
+from ilp_api.db.tables import metadata
+from ilp_api.security.repository import ClientRecord, ClientRepository
+from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.tokens import KeyRing, TokenClaims
+from ilp_api.settings import JwtKey, Settings
+
+POSTGRES_URL = os.environ.get("ILP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return str(error).strip()
+
+
+POSTGRES_PROBLEM = _postgres_problem()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if POSTGRES_PROBLEM and IN_CI:
+        pytest.exit(f"CI=true and PostgreSQL at {POSTGRES_URL} is unreachable: {POSTGRES_PROBLEM}", returncode=1)
+
+
+def _fresh_postgres_database() -> tuple[str, str]:
+    name = f"ilp_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name, POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_postgres_database(name: str) -> None:
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    """A migrated database per backend for the whole session."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'ilp.db'}"
+        upgrade(url)
+        database = Database(create_database_engine(url))
+        yield database
+        database.engine.dispose()
+        return
+    if POSTGRES_PROBLEM:
+        pytest.skip(f"PostgreSQL unreachable ({POSTGRES_PROBLEM}); set CI=true to make this a failure")
+    name, url = _fresh_postgres_database()
+    try:
+        upgrade(Settings(database_url=url).database_url)
+        database = Database(create_database_engine(Settings(database_url=url).database_url))
+        yield database
+        database.engine.dispose()
+    finally:
+        _drop_postgres_database(name)
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    """The session's database, emptied after each test (tests commit for real: concurrency is tested too)."""
+    yield database
+    tables = [table.name for table in metadata.sorted_tables]
+    with database.engine.begin() as connection:
+        if database.dialect == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
+        else:
+            # The audit tables' append-only triggers refuse DELETE: lift them for the cleanup only.
+            triggers = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _ in triggers:
+                connection.execute(text(f"DROP TRIGGER {name}"))
+            for table in reversed(tables):
+                connection.execute(text(f"DELETE FROM {table}"))
+            for _, sql in triggers:
+                connection.execute(text(sql))
+
+
+@pytest.fixture(scope="session")
+def settings(database: Database) -> Settings:
+    return Settings(
+        database_url=database.engine.url.render_as_string(hide_password=False),
+        log_json=True,
+        jwt_keys=[JwtKey(kid="test-key", secret=SecretStr("test-signing-key-" + "x" * 32))],
+    )
+
+
+TokenFactory = Callable[[str | None, str], str]
+
+
+@pytest.fixture
+def issue_token(db: Database, settings: Settings) -> TokenFactory:
+    """Register a client and mint its access token: ``issue_token(organization_id, "system/*.cruds")``.
+
+    The client row carries no usable secret and the token is signed directly with the configured key: this
+    skips two deliberately slow argon2 calls per test. The token endpoint itself is tested in tests/security.
+    """
+    keys = KeyRing.from_settings(settings)
+
+    def issue(organization_id: str | None, scopes: str) -> str:
+        client_id = f"test-{uuid.uuid4().hex[:12]}"
+        record = ClientRecord(client_id, client_id, organization_id, scopes, "no-secret", utc_now(), None)
+        with db.session(write=True) as session:
+            ClientRepository(session).add(record)
+        return keys.issue(TokenClaims(client_id, organization_id, tuple(scopes.split())))
+
+    return issue
+
+
+@pytest.fixture(scope="session")
+def app(database: Database, settings: Settings) -> FastAPI:
+    """One application per database for the whole session: building its routes costs ~0.15 s."""
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def anonymous_client(db: Database, app: FastAPI) -> Iterator[TestClient]:
+    """The API with no credentials: only public endpoints answer.
+
+    Every exchange is recorded; after the test the audit trail must hold exactly one AuditEvent per request
+    that touched patient data (see audit_expectations.py).
+    """
+    exchanges = ExchangeLog()
+    with TestClient(app) as test_client:
+        test_client.event_hooks = {"request": [], "response": [exchanges.record]}
+        yield test_client
+    assert recorded_events(db) == exchanges.expected_events(), "the audit trail differs from the requests made"
+
+
+@pytest.fixture
+def client(anonymous_client: TestClient, issue_token: TokenFactory) -> TestClient:
+    """The API as an ``ilp/admin`` client (no organization, so no scoping): for tests about the FHIR API itself.
+
+    Access control is tested with organization-bound clients in tests/security.
+    """
+    anonymous_client.headers["Authorization"] = f"Bearer {issue_token(None, ADMIN_SCOPE)}"
+    return anonymous_client
+
+
+@pytest.fixture(scope="session")
+def repository_root() -> Path:
+    return Path(__file__).resolve().parents[1]

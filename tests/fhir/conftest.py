@@ -1,0 +1,57 @@
+"""A real HTTP server for tests that need one (concurrency, third-party FHIR clients).
+
+Send ``live_auth`` (an ``ilp/admin`` access token issued by the live server) with requests to ``live_server``.
+"""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from ilp_api.app import create_app
+from ilp_api.db.engine import Database
+from ilp_api.security.clients import register_client
+from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(db: Database, settings: Settings) -> Iterator[str]:
+    """Uvicorn serving the app on the test database in a background thread; yields its base URL (no /fhir)."""
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the live server did not start within 10 s")
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_auth(live_server: str, db: Database) -> dict[str, str]:
+    """Authorization header of a freshly registered ``ilp/admin`` client, with a token from ``live_server``."""
+    with db.session(write=True) as session:
+        admin = register_client(session, "live test admin", None, ADMIN_SCOPE)
+    response = httpx.post(
+        f"{live_server}/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(admin.info.client_id, admin.client_secret),
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

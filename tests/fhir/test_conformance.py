@@ -1,0 +1,118 @@
+"""Every resource the API emits is valid FHIR R4, checked by fhir.resources' models on real responses.
+
+(``fhir.resources.R4B`` is the R4B model set; for the resource types ILP API serves it is structurally R4.)
+"""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B import get_fhir_model_class
+
+from factories import (
+    FHIR_JSON,
+    build_network,
+    create,
+    location_json,
+    patient_json,
+    practitioner_json,
+    practitioner_role_json,
+)
+
+
+def conforms(resource: dict[str, Any]) -> None:
+    """Parse with the R4 model of its resourceType; raises with the offending element otherwise."""
+    model = get_fhir_model_class(resource["resourceType"])
+    parsed = model.model_validate(resource)
+    assert parsed.get_resource_type() == resource["resourceType"]
+
+
+@pytest.fixture
+def everything(client: TestClient) -> dict[str, dict[str, Any]]:
+    """One stored resource of every registered type, as the API answered its creation."""
+    network = build_network(client)
+    organization = client.get(f"/fhir/Organization/{network['posyandu']}").json()
+    practitioner = create(client, practitioner_json())
+    return {
+        "Organization": organization,
+        "Patient": create(
+            client, patient_json(birth_date="2001-12-03", wilayah="3374011001", rw="002", organization=network["pustu"])
+        ),
+        "Location": create(client, location_json(organization=network["puskesmas"])),
+        "Practitioner": practitioner,
+        "PractitionerRole": create(client, practitioner_role_json(practitioner["id"], network["posyandu"], "kader")),
+    }
+
+
+@pytest.mark.parametrize("resource_type", ["Patient", "Organization", "Location", "Practitioner", "PractitionerRole"])
+def test_stored_resources_conform(
+    client: TestClient, everything: dict[str, dict[str, Any]], resource_type: str
+) -> None:
+    created = everything[resource_type]
+    read = client.get(f"/fhir/{resource_type}/{created['id']}").json()
+
+    conforms(created)
+    conforms(read)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Patient?_include=Patient:organization",
+        "Organization?_revinclude=PractitionerRole:organization&_count=2",
+        "Location?_include=Location:organization",
+        "PractitionerRole?_include=PractitionerRole:practitioner",
+        "Practitioner",
+        "CodeSystem",
+    ],
+)
+def test_searchset_bundles_conform(client: TestClient, everything: dict[str, dict[str, Any]], query: str) -> None:
+    bundle = client.get(f"/fhir/{query}").json()
+
+    assert bundle["entry"]
+    conforms(bundle)
+
+
+def test_history_bundle_conforms(client: TestClient, everything: dict[str, dict[str, Any]]) -> None:
+    patient = everything["Patient"]
+    client.put(f"/fhir/Patient/{patient['id']}", json=patient, headers=FHIR_JSON)
+    client.delete(f"/fhir/Patient/{patient['id']}")
+
+    history = client.get(f"/fhir/Patient/{patient['id']}/_history").json()
+
+    assert len(history["entry"]) == 3
+    conforms(history)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/fhir/Patient/unknown", None),
+        ("POST", "/fhir/Patient", patient_json("9271060312000000")),
+        ("GET", "/fhir/Patient?bogus=1", None),
+        ("GET", "/nowhere", None),
+        ("POST", "/api/v1/screening/evaluate", {}),
+    ],
+    ids=["not-found", "invalid-nik", "bad-search", "no-route", "fastapi-validation"],
+)
+def test_operation_outcomes_conform(client: TestClient, method: str, path: str, body: Any) -> None:
+    response = client.request(method, path, json=body)
+
+    assert response.status_code >= 400
+    conforms(response.json())
+
+
+def test_capability_statement_conforms_and_declares_fhir_4_0_1(client: TestClient) -> None:
+    statement = client.get("/fhir/metadata").json()
+
+    conforms(statement)
+    assert statement["fhirVersion"] == "4.0.1"
+
+
+def test_code_systems_conform(client: TestClient) -> None:
+    bundle = client.get("/fhir/CodeSystem").json()
+
+    for entry in bundle["entry"]:
+        code_system = client.get(f"/fhir/CodeSystem/{entry['resource']['id']}").json()
+        conforms(code_system)
+        assert code_system["url"].startswith("http://ilp-api.example/fhir/CodeSystem/")

@@ -1,0 +1,120 @@
+"""The CapabilityStatement lists exactly the registered types, and everything it lists really works."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from factories import outcome
+from ilp_api.fhir.registry import SearchType, registry
+from ilp_api.resources import load_resources
+
+load_resources()
+REGISTERED = sorted(definition.type for definition in registry)
+# A syntactically valid value per search parameter type, to show the parameter is accepted.
+SAMPLE = {"token": "x", "string": "x", "date": "ge2000-01-01", "uri": "http://x", "number": "1"}
+# Served outside the registry, read-only: the project's CodeSystems and the audit trail.
+EXTRA_TYPES = ["AuditEvent", "CodeSystem"]
+RESULT_SAMPLES = {"_count": "1", "_offset": "0", "_sort": "_lastUpdated", "_total": "none"}
+
+
+@pytest.fixture
+def statement(client: TestClient) -> dict[str, Any]:
+    response = client.get("/fhir/metadata")
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _resources(statement: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {resource["type"]: resource for resource in statement["rest"][0]["resource"]}
+
+
+def test_lists_exactly_the_registered_types_and_the_read_only_extras(statement: dict[str, Any]) -> None:
+    assert statement["fhirVersion"] == "4.0.1"
+    assert statement["kind"] == "instance"
+    assert sorted(_resources(statement)) == sorted([*REGISTERED, *EXTRA_TYPES])
+
+
+def test_registered_search_parameters_are_all_listed(statement: dict[str, Any]) -> None:
+    resources = _resources(statement)
+    for definition in registry:
+        listed = {p["name"] for p in resources[definition.type]["searchParam"]}
+        assert set(definition.parameters_by_name) <= listed, definition.type
+
+
+def _sample(resource_type: str, name: str, kind: str) -> str:
+    if name in RESULT_SAMPLES:
+        return RESULT_SAMPLES[name]
+    if name == "wilayah":  # hierarchical: only whole levels are valid values
+        return "3374"
+    if kind == "reference":
+        definition = registry.get(resource_type)
+        target = definition.parameters_by_name[name].targets[0] if definition else "Patient"
+        return f"{target}/x"
+    return SAMPLE[kind]
+
+
+def test_every_listed_search_parameter_is_accepted(client: TestClient, statement: dict[str, Any]) -> None:
+    for resource_type, resource in _resources(statement).items():
+        for parameter in resource["searchParam"]:
+            query = f"{parameter['name']}={_sample(resource_type, parameter['name'], parameter['type'])}"
+            response = client.get(f"/fhir/{resource_type}?{query}")
+            assert response.status_code == 200, f"{resource_type}?{query}: {response.text}"
+            assert response.json()["type"] == "searchset"
+
+
+def test_listed_search_parameter_types_match_the_registry(statement: dict[str, Any]) -> None:
+    resources = _resources(statement)
+    for definition in registry:
+        listed = {p["name"]: p["type"] for p in resources[definition.type]["searchParam"]}
+        for name, parameter in definition.parameters_by_name.items():
+            assert listed[name] == parameter.type.value, f"{definition.type}.{name}"
+
+
+def test_every_listed_include_and_revinclude_is_accepted(client: TestClient, statement: dict[str, Any]) -> None:
+    for resource_type, resource in _resources(statement).items():
+        for include in resource.get("searchInclude", []):
+            assert client.get(f"/fhir/{resource_type}?_include={include}").status_code == 200, include
+        for revinclude in resource.get("searchRevInclude", []):
+            assert client.get(f"/fhir/{resource_type}?_revinclude={revinclude}").status_code == 200, revinclude
+
+
+def test_every_reference_parameter_is_offered_as_include(statement: dict[str, Any]) -> None:
+    resources = _resources(statement)
+    for definition in registry:
+        references = {p.name for p in definition.parameters_by_name.values() if p.type is SearchType.REFERENCE}
+        offered = {include.split(":")[1] for include in resources[definition.type].get("searchInclude", [])}
+        assert offered == references, definition.type
+
+
+# Each interaction, tried on an id that does not exist: a listed interaction answers from its handler (404
+# "not known", 400 for a missing body), never with "no route" or 405.
+PROBES = {
+    "read": ("GET", "/fhir/{type}/no-such-id", 404),
+    "vread": ("GET", "/fhir/{type}/no-such-id/_history/1", 404),
+    "history-instance": ("GET", "/fhir/{type}/no-such-id/_history", 404),
+    "update": ("PUT", "/fhir/{type}/no-such-id", 400),
+    "delete": ("DELETE", "/fhir/{type}/no-such-id", 404),
+    "create": ("POST", "/fhir/{type}", 400),
+    "search-type": ("GET", "/fhir/{type}", 200),
+}
+
+
+def test_every_listed_interaction_is_served(client: TestClient, statement: dict[str, Any]) -> None:
+    for resource_type, resource in _resources(statement).items():
+        listed = [interaction["code"] for interaction in resource["interaction"]]
+        for code in listed:
+            method, path, status = PROBES[code]
+            response = client.request(
+                method, path.format(type=resource_type), content=b"", headers={"Content-Type": "application/fhir+json"}
+            )
+            assert response.status_code == status, f"{code} {resource_type}: {response.text}"
+            if status != 200:
+                assert not outcome(response, status)["issue"][0]["diagnostics"].startswith("No route")
+        for code in sorted(set(PROBES) - set(listed)):
+            method, path, _ = PROBES[code]
+            response = client.request(method, path.format(type=resource_type))
+            assert response.status_code in (404, 405), f"{code} {resource_type} is not listed but answers"
+            assert response.status_code == 405 or outcome(response, 404)["issue"][0]["diagnostics"].startswith(
+                "No route"
+            )
