@@ -27,6 +27,7 @@ from ilp_api.security.repository import ClientRecord, ClientRepository
 from ilp_api.security.scopes import ADMIN_SCOPE
 from ilp_api.security.tokens import KeyRing, TokenClaims
 from ilp_api.settings import JwtKey, Settings
+from ilp_api.wilayah.repository import forget_cached_state
 
 POSTGRES_URL = os.environ.get("ILP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -86,6 +87,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def db(database: Database) -> Iterator[Database]:
     """The session's database, emptied after each test (tests commit for real: concurrency is tested too)."""
     yield database
+    forget_cached_state()
     tables = [table.name for table in metadata.sorted_tables]
     with database.engine.begin() as connection:
         if database.dialect == "postgresql":

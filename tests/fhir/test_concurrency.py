@@ -27,7 +27,7 @@ def test_concurrent_creates_of_one_nik_store_exactly_one_patient(
         with ThreadPoolExecutor(WORKERS) as pool:
             results = list(pool.map(post, kinds))
 
-    assert stored_rows(db, "Patient") == 1
+    assert stored_rows(db, "Patient") == 1, [(r.status_code, r.text[:300]) for _, r in results][:3]
     created = [response for _, response in results if response.status_code == 201]
     assert len(created) == 1, [r.status_code for _, r in results]
     patient_id = created[0].json()["id"]

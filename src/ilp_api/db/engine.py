@@ -19,7 +19,9 @@ def create_database_engine(url: str, **options: Any) -> Engine:
     if not url.startswith("sqlite"):
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)
-        options.setdefault("pool_pre_ping", True)
+        # No pre-ping: it costs a round trip per request. A connection found dead fails that one request and
+        # makes SQLAlchemy discard the pool; recycling bounds how long idle connections are trusted.
+        options.setdefault("pool_recycle", 600)
         return create_engine(url, **options)
 
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)

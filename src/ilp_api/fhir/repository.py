@@ -27,7 +27,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CTE
 
@@ -253,21 +253,24 @@ class ResourceRepository:
                 delete(claim).where(claim.c.resource_type == resource_type, claim.c.resource_id == resource_id)
             )
         for identifier in identifiers:
-            # A savepoint keeps the outer transaction usable after a unique violation.
-            try:
-                with self.session.begin_nested():
-                    self.session.execute(
-                        insert(claim).values(
-                            resource_type=resource_type,
-                            system=identifier.system,
-                            value=identifier.code,
-                            resource_id=resource_id,
-                        )
-                    )
-            except IntegrityError:
-                raise IdentifierTaken(
-                    identifier.system, identifier.code, self.claim_holder(resource_type, identifier)
-                ) from None
+            # ON CONFLICT DO NOTHING instead of a savepoint: a taken identifier inserts no row and the
+            # transaction stays usable. On PostgreSQL a concurrent, uncommitted claim makes this wait for it.
+            claimed = self.session.execute(
+                self._insert_unless_present(claim)
+                .values(
+                    resource_type=resource_type,
+                    system=identifier.system,
+                    value=identifier.code,
+                    resource_id=resource_id,
+                )
+                .returning(claim.c.resource_id)
+            ).first()
+            if claimed is None:
+                raise IdentifierTaken(identifier.system, identifier.code, self.claim_holder(resource_type, identifier))
+
+    def _insert_unless_present(self, table: Any) -> Any:
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        return dialect.insert(table).on_conflict_do_nothing()
 
     def claim_holder(self, resource_type: str, identifier: Token) -> str | None:
         return self.session.execute(
@@ -287,15 +290,18 @@ class ResourceRepository:
             self._visible(definition.type, resource.c.id),
             *(_filter_condition(definition.type, f) for f in request.filters),
         ]
-        total = None
-        if request.with_total:
-            total = self.session.execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
         matches: list[Stored] = []
         if request.count:
             statement: Select[Any] = select(*_COLUMNS).where(*conditions)
             statement = statement.order_by(*_order_by(definition.type, request.sort), resource.c.id)
             rows = self.session.execute(statement.limit(request.count).offset(request.offset)).all()
             matches = [_stored(row) for row in rows]
+        total = None
+        if request.with_total:
+            if request.offset == 0 and len(matches) < request.count:
+                total = len(matches)  # the first page holds every match: no need to count them again
+            else:
+                total = self.session.execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
         included = self._included(matches, request.includes, request.revincludes)
         return SearchPage(matches, included, total)
 

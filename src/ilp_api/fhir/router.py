@@ -10,9 +10,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Protocol, TypeVar
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
@@ -34,11 +32,10 @@ from ilp_api.fhir.http import (
 )
 from ilp_api.fhir.outcome import BadRequest, FhirError
 from ilp_api.fhir.registry import Ref, ResourceDefinition, registry
-from ilp_api.fhir.repository import ResourceRepository, SearchPage, Stored
+from ilp_api.fhir.repository import SearchPage, Stored
 from ilp_api.fhir.scope import Scope
-from ilp_api.fhir.service import ResourceService, WriteContext, WriteResult, new_id
+from ilp_api.fhir.service import ResourceService, WriteContext, WriteResult, new_id, write_context
 from ilp_api.security.auth import CurrentPrincipal, Principal, require
-from ilp_api.wilayah.repository import WilayahDirectory
 
 T = TypeVar("T")
 
@@ -99,12 +96,7 @@ def unit_of_work(request: Request, principal: Principal, *, write: bool) -> Iter
     settings = request.app.state.settings
     resolve_scope: ScopeResolver = request.app.state.scope_for
     with database.session(write=write) as session:
-        yield WriteContext(
-            repository=ResourceRepository(session, resolve_scope(session, principal, settings.canonical_base)),
-            wilayah=WilayahDirectory(session),
-            canonical_base=settings.canonical_base,
-            today=datetime.now(ZoneInfo(settings.timezone)).date(),
-        )
+        yield write_context(session, settings, resolve_scope(session, principal, settings.canonical_base))
 
 
 async def perform(
@@ -136,14 +128,14 @@ async def perform(
         )
 
     def run() -> T:
-        with unit_of_work(request, principal, write=interaction.writes) as context:
+        # Patient data is audited in the request's own transaction, reads included: one commit covers both.
+        with unit_of_work(request, principal, write=interaction.writes or definition.patient_data) as context:
             result = work(context)
             touched = [ref for ref in entities(result) if _is_patient_data(ref)]
-            if interaction.writes and definition.patient_data:
+            if definition.patient_data:
                 status = 201 if isinstance(result, WriteResult) and result.created else 200
                 AuditRepository(context.repository.session).append(audit(status, SUCCESS, touched))
-        # A read is audited when it shows patient data: a Patient, or Patients a search included.
-        if not interaction.writes and (definition.patient_data or touched):
+        if touched and not definition.patient_data:  # e.g. Organization?_revinclude=Patient:organization
             _append_alone(request, audit(200, SUCCESS, touched))
         return result
 

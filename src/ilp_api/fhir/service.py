@@ -324,15 +324,15 @@ class ResourceService:
         # Claims first: a unique-key violation must happen before anything else is written.
         new = expected_version is None
         repository.replace_claims(definition.type, stored.id, _unique_identifiers(definition, data), new=new)
-        if expected_version is None:
-            repository.insert(stored, method="POST")
-        else:
+        if expected_version is not None:
             try:
                 repository.update(stored, expected_version, method="PUT")
             except VersionConflict:
                 raise Conflict(
                     f"{definition.type}/{stored.id} was changed by someone else at the same time; read it and retry"
                 ) from None
+        if new:
+            repository.insert(stored, method="POST")
         repository.replace_index(definition.type, stored.id, definition.index_values(data), new=new)
         if not repository.is_visible(definition.type, stored.id):
             raise Forbidden(
