@@ -28,6 +28,7 @@ class Exchange:
     path: str
     status: int
     body: bytes
+    request_body: bytes
 
 
 class ExchangeLog:
@@ -37,11 +38,15 @@ class ExchangeLog:
     def record(self, response: httpx.Response) -> None:
         response.read()
         request = response.request
-        self.exchanges.append(Exchange(request.method, request.url.path, response.status_code, response.content))
+        exchange = Exchange(request.method, request.url.path, response.status_code, response.content, request.content)
+        self.exchanges.append(exchange)
 
     def expected_events(self) -> Counter[tuple[str, str, str]]:
         expected: Counter[tuple[str, str, str]] = Counter()
         for exchange in self.exchanges:
+            if exchange.method == "POST" and exchange.path == "/fhir":
+                expected.update(_bundle_events(exchange))
+                continue
             interaction = _interaction(exchange)
             if interaction:
                 outcome = "0" if exchange.status < 400 else "4"
@@ -82,3 +87,28 @@ def _search_returned_patient_data(exchange: Exchange, match: re.Match[str]) -> b
         return False
     bundle = orjson.loads(exchange.body)
     return any(e["resource"]["resourceType"] in PATIENT_DATA_TYPES for e in bundle.get("entry", []))
+
+
+def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
+    """Each patient-data entry of a processed Bundle, with its own outcome; a Bundle that failed whole, once."""
+    events: Counter[tuple[str, str, str]] = Counter()
+    try:
+        entries = orjson.loads(exchange.request_body).get("entry", [])
+        kind = orjson.loads(exchange.request_body).get("type")
+    except (orjson.JSONDecodeError, AttributeError):
+        return events
+    requests = [(e["request"]["method"], e["request"]["url"].split("?")[0].strip("/")) for e in entries]
+    if exchange.status in NOT_AUDITED_STATUSES:
+        return events
+    if exchange.status >= 400:
+        if any(url.split("/")[0] in PATIENT_DATA_TYPES for _, url in requests):
+            events[("batch" if kind == "batch" else "transaction", "/fhir", "4")] += 1
+        return events
+    answers = orjson.loads(exchange.body)["entry"]
+    for (method, url), answer in zip(requests, answers, strict=True):
+        status = int(answer["response"]["status"].split()[0])
+        entry = Exchange(method, f"/fhir/{url}", status, orjson.dumps(answer.get("resource", {})), b"")
+        interaction = _interaction(entry)
+        if interaction:
+            events[(interaction, entry.path, "0" if status < 400 else "4")] += 1
+    return events

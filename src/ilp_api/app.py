@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from ilp_api import __version__
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.api import fhir_router, resource_schemas
+from ilp_api.fhir.bundle import router as bundle_router
 from ilp_api.fhir.outcome import install_exception_handlers
 from ilp_api.fhir.registry import registry
 from ilp_api.fhir.service import ResourceService
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     install_security(app, settings)
     app.include_router(fhir_router(registry))
+    app.include_router(bundle_router)
     app.include_router(screening_router)
     _add_resource_schemas(app)
     return app

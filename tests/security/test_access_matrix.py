@@ -208,3 +208,42 @@ def test_scopes_limit_interactions(anonymous_client: TestClient, network: Networ
     assert response.status_code == 403
     assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
     assert anonymous_client.get("/fhir/Organization", headers=reader).status_code == 403
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_transaction_touching_a_patient_out_of_reach_fails_whole(
+    anonymous_client: TestClient, network: Network, member: str
+) -> None:
+    inside, outside = network.patients["dalam"], network.patients[OUTSIDE[member]]
+    transaction = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"request": {"method": "PUT", "url": f"Patient/{inside['id']}"}, "resource": inside | {"gender": "male"}},
+            {"request": {"method": "PUT", "url": f"Patient/{outside['id']}"}, "resource": outside},
+        ],
+    }
+    response = anonymous_client.post("/fhir", json=transaction, headers=network.headers(member) | FHIR_JSON)
+    assert response.status_code == 404
+    unchanged = anonymous_client.get(f"/fhir/Patient/{inside['id']}", headers=network.headers(member)).json()
+    assert unchanged["meta"]["versionId"] == "1", "the entry inside reach is rolled back with the rest"
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_batch_reads_answer_inside_and_outside_separately(
+    anonymous_client: TestClient, network: Network, member: str
+) -> None:
+    inside, outside = network.patients["dalam"], network.patients[OUTSIDE[member]]
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "GET", "url": f"Patient/{inside['id']}"}},
+            {"request": {"method": "GET", "url": f"Patient/{outside['id']}"}},
+            {"request": {"method": "GET", "url": f"Patient?_id={outside['id']}"}},
+        ],
+    }
+    response = anonymous_client.post("/fhir", json=batch, headers=network.headers(member) | FHIR_JSON)
+    answers = response.json()["entry"]
+    assert [a["response"]["status"] for a in answers] == ["200 OK", "404", "200 OK"]
+    assert answers[2]["resource"]["total"] == 0

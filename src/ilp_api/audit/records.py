@@ -16,6 +16,8 @@ ACTIONS = {
     "search-type": "E",
     "update": "U",
     "delete": "D",
+    "transaction": "E",
+    "batch": "E",
 }
 
 

@@ -38,7 +38,13 @@ def capability_statement(
         "implementation": {"description": "ILP API FHIR R4 endpoint", "url": base},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
-        "rest": [{"mode": "server", "resource": sorted(resources, key=lambda r: r["type"])}],
+        "rest": [
+            {
+                "mode": "server",
+                "resource": sorted(resources, key=lambda r: r["type"]),
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            }
+        ],
     }
 
 

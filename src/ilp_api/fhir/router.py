@@ -112,31 +112,18 @@ async def perform(
     """Check, run and audit one interaction. Any access to patient data leaves exactly one AuditEvent."""
 
     def audit(status: int, outcome: str, refs: list[Ref]) -> AuditRecord:
-        return AuditRecord(
-            id=new_id(),
-            recorded=utc_now(),
-            interaction=interaction.code,
-            outcome=outcome,
-            status=status,
-            client_id=principal.client_id,
-            organization_id=principal.organization_id,
-            source_ip=request.client.host if request.client else None,
-            purpose=request.headers.get(PURPOSE_HEADER),
-            path=request.url.path,
-            query=request.url.query or None,
-            entities=tuple(refs),
-        )
+        return audit_record(request, principal, interaction.code, status, outcome, refs)
 
     def run() -> T:
         # Patient data is audited in the request's own transaction, reads included: one commit covers both.
         with unit_of_work(request, principal, write=interaction.writes or definition.patient_data) as context:
             result = work(context)
-            touched = [ref for ref in entities(result) if _is_patient_data(ref)]
+            touched = [ref for ref in entities(result) if is_patient_data(ref)]
             if definition.patient_data:
                 status = 201 if isinstance(result, WriteResult) and result.created else 200
                 AuditRepository(context.repository.session).append(audit(status, SUCCESS, touched))
         if touched and not definition.patient_data:  # e.g. Organization?_revinclude=Patient:organization
-            _append_alone(request, audit(200, SUCCESS, touched))
+            append_audit_alone(request, audit(200, SUCCESS, touched))
         return result
 
     try:
@@ -144,22 +131,48 @@ async def perform(
         check_accept(request)
         if interaction.writes:
             check_content_type(request)
-        _check_purpose(request)
+        check_purpose(request)
         return await run_in_threadpool(run)
     except FhirError as error:
         if definition.patient_data:
             refs = [Ref(definition.type, target)] if target else []
-            await run_in_threadpool(_append_alone, request, audit(error.status_code, MINOR_FAILURE, refs))
+            await run_in_threadpool(append_audit_alone, request, audit(error.status_code, MINOR_FAILURE, refs))
         raise
 
 
-def _append_alone(request: Request, record: AuditRecord) -> None:
+def audit_record(
+    request: Request,
+    principal: Principal,
+    interaction: str,
+    status: int,
+    outcome: str,
+    refs: list[Ref],
+    path: str | None = None,
+) -> AuditRecord:
+    """``path`` defaults to the request's; a Bundle entry passes its own (``/fhir/Patient/123``)."""
+    return AuditRecord(
+        id=new_id(),
+        recorded=utc_now(),
+        interaction=interaction,
+        outcome=outcome,
+        status=status,
+        client_id=principal.client_id,
+        organization_id=principal.organization_id,
+        source_ip=request.client.host if request.client else None,
+        purpose=request.headers.get(PURPOSE_HEADER),
+        path=path or request.url.path,
+        query=(request.url.query or None) if path is None else None,
+        entities=tuple(refs),
+    )
+
+
+def append_audit_alone(request: Request, record: AuditRecord) -> None:
     database: Database = request.app.state.database
     with database.session(write=True) as session:
         AuditRepository(session).append(record)
 
 
-def _check_purpose(request: Request) -> None:
+def check_purpose(request: Request) -> None:
     purpose = request.headers.get(PURPOSE_HEADER)
     if purpose is not None and not PURPOSE.match(purpose):
         raise BadRequest(
@@ -188,7 +201,7 @@ def _found(page: tuple[SearchPage, int, int]) -> list[Ref]:
     return [Ref(s.resource_type, s.id) for s in (*page[0].matches, *page[0].included)]
 
 
-def _is_patient_data(ref: Ref) -> bool:
+def is_patient_data(ref: Ref) -> bool:
     definition = registry.get(ref.type)
     return definition is not None and definition.patient_data
 

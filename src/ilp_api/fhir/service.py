@@ -198,14 +198,16 @@ class ResourceService:
         definition: ResourceDefinition,
         body: bytes,
         if_none_exist: str | None = None,
+        resource_id: str | None = None,
     ) -> WriteResult:
+        """``resource_id`` is for a transaction Bundle, which assigns ids first to resolve its urn:uuid references."""
         if if_none_exist is not None:
             existing = self._conditional_match(context.repository, definition, if_none_exist)
             if existing is not None:
                 return WriteResult(existing, created=False)
         model, data = parse_body(definition, body)
         data = self._apply_rules(context, definition, model, data)
-        stored = Stored(definition.type, new_id(), 1, utc_now(), False, "")
+        stored = Stored(definition.type, resource_id or new_id(), 1, utc_now(), False, "")
         try:
             stored = self._store(context.repository, definition, stored, data, expected_version=None)
         except IdentifierTaken as taken:

@@ -1,0 +1,377 @@
+"""POST /fhir: transaction and batch Bundles.
+
+A transaction is all-or-nothing, in one database transaction: entries run in FHIR's order (DELETE, POST, PUT,
+GET), POST entries get their ids first so that ``urn:uuid`` references between entries resolve, and a failing
+entry rolls everything back and is named in the OperationOutcome. A batch runs each entry on its own and
+answers each with its own status. Every entry passes the same scope checks, organization scoping and audit as
+the single interactions do.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from ilp_api.audit.records import MINOR_FAILURE, SUCCESS
+from ilp_api.audit.repository import AuditRepository
+from ilp_api.fhir.datatypes import Element, Meta
+from ilp_api.fhir.http import (
+    check_accept,
+    check_content_type,
+    etag,
+    fhir_base,
+    full_url,
+    json_response,
+    searchset,
+)
+from ilp_api.fhir.outcome import BadRequest, FhirError, Issue, Unprocessable, validation_issues
+from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, registry
+from ilp_api.fhir.repository import Stored
+from ilp_api.fhir.router import (
+    CREATE,
+    DELETE,
+    READ,
+    SEARCH,
+    UPDATE,
+    Interaction,
+    append_audit_alone,
+    audit_record,
+    check_purpose,
+    is_patient_data,
+    unit_of_work,
+)
+from ilp_api.fhir.service import ResourceService, WriteContext, new_id
+from ilp_api.security.auth import CurrentPrincipal, Principal, require
+
+MAX_ENTRIES = 500  # as Azure's FHIR service: larger loads belong in several Bundles
+URN_UUID = "urn:uuid:"
+REASONS = {200: "OK", 201: "Created", 204: "No Content"}
+TRANSACTION_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
+
+
+class EntryRequest(Element):
+    method: Literal["GET", "POST", "PUT", "DELETE"]
+    url: str = Field(min_length=1)
+    if_none_exist: str | None = Field(None, alias="ifNoneExist")
+    if_match: str | None = Field(None, alias="ifMatch")
+
+
+class BundleEntry(Element):
+    full_url: str | None = Field(None, alias="fullUrl")
+    resource: dict[str, Any] | None = None
+    request: EntryRequest
+
+
+class BundleRequest(Element):
+    resource_type: Literal["Bundle"] = Field(alias="resourceType")
+    id: str | None = None
+    meta: Meta | None = None
+    type: Literal["transaction", "batch"]
+    entry: list[BundleEntry] = Field(default_factory=list, max_length=MAX_ENTRIES)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one entry asks for, resolved against the registry."""
+
+    index: int
+    definition: ResourceDefinition
+    interaction: Interaction
+    resource_id: str | None
+    query: list[tuple[str, str]]
+
+    @property
+    def path(self) -> str:
+        return f"/fhir/{self.definition.type}" + (f"/{self.resource_id}" if self.resource_id else "")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One entry's answer: status, and the stored resource or a search Bundle (or an OperationOutcome)."""
+
+    status: int
+    stored: Stored | None = None
+    body: Json | None = None
+    touched: tuple[Ref, ...] = ()
+
+
+# Its own prefix: FastAPI refuses an empty path on a router that is itself included without one.
+router = APIRouter(prefix="/fhir", tags=["FHIR"])
+
+
+@router.post(
+    "",
+    summary="Process a transaction or batch Bundle",
+    description=(
+        "A `transaction` is all-or-nothing: POST entries may refer to each other by `fullUrl` "
+        "(`urn:uuid:…`), and the first failing entry rolls everything back and is named in the "
+        f"OperationOutcome. A `batch` answers each entry on its own. At most {MAX_ENTRIES} entries."
+    ),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/fhir+json": {"schema": {}}}}},
+)
+async def process_bundle(request: Request, principal: CurrentPrincipal) -> Response:
+    check_content_type(request)
+    check_accept(request)
+    check_purpose(request)
+    raw = await request.body()
+    try:
+        bundle = _parse(raw)
+        targets = [_target(index, entry) for index, entry in enumerate(bundle.entry)]
+    except FhirError as error:
+        await run_in_threadpool(_audit_failed_bundle, request, principal, raw, error.status_code)
+        raise
+    processor = BundleProcessor(request, principal, request.app.state.resource_service)
+    if bundle.type == "transaction":
+        try:
+            outcomes = await run_in_threadpool(processor.transaction, bundle, targets)
+        except FhirError as error:
+            await run_in_threadpool(_audit_failed_bundle, request, principal, raw, error.status_code)
+            raise
+    else:
+        outcomes = await run_in_threadpool(processor.batch, bundle, targets)
+    return json_response(_response_bundle(fhir_base(request), bundle.type, targets, outcomes))
+
+
+def _parse(raw: bytes) -> BundleRequest:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"The request body is not valid JSON: {error}") from None
+    if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
+        raise BadRequest("POST /fhir takes a Bundle of type transaction or batch", expression="resourceType")
+    try:
+        return BundleRequest.model_validate(data)
+    except ValidationError as error:
+        issues = validation_issues(error, root="Bundle")
+        raise Unprocessable(issues[0].diagnostics, issues=issues) from None
+
+
+def _target(index: int, entry: BundleEntry) -> Target:
+    """``Patient``, ``Patient/123``, ``Patient?identifier=…`` (absolute URLs ending in these too)."""
+    method = entry.request.method
+    parts = urlsplit(entry.request.url)
+    segments = [s for s in parts.path.split("/") if s]
+    if "fhir" in segments:
+        segments = segments[segments.index("fhir") + 1 :]
+    definition = registry.get(segments[0]) if segments else None
+    where = f"Bundle.entry[{index}].request.url"
+    if definition is None or len(segments) > 2:
+        raise BadRequest(f"{where}: '{entry.request.url}' is not Type, Type/id or Type?query of a supported type")
+    resource_id = segments[1] if len(segments) == 2 else None
+    interaction = {
+        ("POST", False): CREATE,
+        ("PUT", True): UPDATE,
+        ("DELETE", True): DELETE,
+        ("GET", True): READ,
+        ("GET", False): SEARCH,
+    }.get((method, resource_id is not None))
+    if interaction is None:
+        raise BadRequest(f"{where}: {method} {entry.request.url} is not a supported interaction")
+    if method in ("POST", "PUT") and entry.resource is None:
+        raise BadRequest(f"Bundle.entry[{index}].resource is required for {method}")
+    return Target(index, definition, interaction, resource_id, parse_qsl(parts.query, keep_blank_values=True))
+
+
+class BundleProcessor:
+    def __init__(self, request: Request, principal: Principal, service: ResourceService) -> None:
+        self.request = request
+        self.principal = principal
+        self.service = service
+
+    def transaction(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
+        assigned = _assign_ids(bundle, targets)
+        outcomes: dict[int, Outcome] = {}
+        with unit_of_work(self.request, self.principal, write=True) as context:
+            for target in _transaction_order(bundle, targets, assigned):
+                entry = bundle.entry[target.index]
+                try:
+                    outcomes[target.index] = self._run(context, target, entry, assigned)
+                except FhirError as error:
+                    raise _in_entry(error, target, entry) from None
+            audits = AuditRepository(context.repository.session)
+            for target in targets:
+                self._audit(outcomes[target.index], target, audits.append)
+        return [outcomes[target.index] for target in targets]
+
+    def batch(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
+        outcomes = []
+        for target in targets:
+            entry = bundle.entry[target.index]
+            try:
+                with unit_of_work(self.request, self.principal, write=True) as context:
+                    outcome = self._run(context, target, entry, assigned={})
+                    self._audit(outcome, target, AuditRepository(context.repository.session).append)
+            except FhirError as error:
+                failed = _in_entry(error, target, entry)
+                outcome = Outcome(failed.status_code, body=_outcome_json(failed, self.service.canonical_base))
+                if target.definition.patient_data:
+                    refs = [Ref(target.definition.type, target.resource_id)] if target.resource_id else []
+                    append_audit_alone(self.request, self._record(target, failed.status_code, MINOR_FAILURE, refs))
+            outcomes.append(outcome)
+        return outcomes
+
+    def _run(self, context: WriteContext, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
+        definition = target.definition
+        require(self.principal, definition.type, target.interaction.scope)
+        if target.interaction is CREATE:
+            body = orjson.dumps(_resolve(entry.resource, assigned, target.index))
+            new_id_ = assigned.get(entry.full_url or "", "").partition("/")[2] or None
+            result = self.service.create(context, definition, body, entry.request.if_none_exist, new_id_)
+            return Outcome(201 if result.created else 200, result.stored, touched=_ref(result.stored))
+        if target.interaction is UPDATE:
+            assert target.resource_id is not None
+            body = orjson.dumps(_resolve(entry.resource, assigned, target.index))
+            result = self.service.update(context, definition, target.resource_id, body, entry.request.if_match)
+            return Outcome(200, result.stored, touched=_ref(result.stored))
+        if target.interaction is DELETE:
+            assert target.resource_id is not None
+            self.service.delete(context.repository, definition, target.resource_id)
+            return Outcome(204, touched=(Ref(definition.type, target.resource_id),))
+        if target.interaction is READ:
+            assert target.resource_id is not None
+            stored = self.service.read(context.repository, definition, target.resource_id)
+            return Outcome(200, stored, touched=_ref(stored))
+        page, count, offset = self.service.search(context.repository, definition, target.query)
+        found = tuple(Ref(s.resource_type, s.id) for s in (*page.matches, *page.included))
+        bundle = searchset(fhir_base(self.request), definition.type, target.query, page, count, offset)
+        return Outcome(200, body=bundle, touched=found)
+
+    def _audit(self, outcome: Outcome, target: Target, append: Callable[[Any], None]) -> None:
+        touched = [ref for ref in outcome.touched if is_patient_data(ref)]
+        if target.definition.patient_data or touched:
+            append(self._record(target, outcome.status, SUCCESS, touched))
+
+    def _record(self, target: Target, status: int, outcome: str, refs: list[Ref]) -> Any:
+        code = target.interaction.code
+        return audit_record(self.request, self.principal, code, status, outcome, refs, path=target.path)
+
+
+def _ref(stored: Stored) -> tuple[Ref, ...]:
+    return (Ref(stored.resource_type, stored.id),)
+
+
+def _assign_ids(bundle: BundleRequest, targets: list[Target]) -> dict[str, str]:
+    """``urn:uuid:…`` fullUrl of each POST entry → ``Type/new-id``, so entries can refer to each other."""
+    assigned = {}
+    for target in targets:
+        full = bundle.entry[target.index].full_url
+        if target.interaction is CREATE and full and full.startswith(URN_UUID):
+            if full in assigned:
+                raise BadRequest(f"Bundle.entry[{target.index}].fullUrl {full} is used twice in the Bundle")
+            assigned[full] = f"{target.definition.type}/{new_id()}"
+    return assigned
+
+
+def _transaction_order(bundle: BundleRequest, targets: list[Target], assigned: dict[str, str]) -> list[Target]:
+    """DELETE, then POST (each after the POSTs it refers to), then PUT, then GET, as FHIR prescribes."""
+    by_method: dict[str, list[Target]] = {}
+    for target in targets:
+        by_method.setdefault(bundle.entry[target.index].request.method, []).append(target)
+    creates = by_method.get("POST", [])
+    ordered: list[Target] = []
+    waiting = {t.index: _urn_references(bundle.entry[t.index].resource) & set(assigned) for t in creates}
+    done: set[str] = set()
+    while waiting:
+        ready = [t for t in creates if t.index in waiting and waiting[t.index] <= done]
+        if not ready:
+            cycle = ", ".join(f"entry[{index}]" for index in sorted(waiting))
+            raise BadRequest(f"Bundle entries refer to each other in a cycle: {cycle}")
+        for target in ready:
+            ordered.append(target)
+            done.add(bundle.entry[target.index].full_url or "")
+            del waiting[target.index]
+    others = [t for method in ("PUT", "GET") for t in by_method.get(method, [])]
+    return by_method.get("DELETE", []) + ordered + others
+
+
+def _urn_references(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["reference"]} if str(value.get("reference", "")).startswith(URN_UUID) else set()
+        return found.union(*(_urn_references(v) for v in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_urn_references(v) for v in value))
+    return set()
+
+
+def _resolve(value: Any, assigned: dict[str, str], index: int) -> Any:
+    """Replace references to other entries' fullUrl with ``Type/id``; any other urn:uuid is an error."""
+    if isinstance(value, dict):
+        reference = value.get("reference")
+        if isinstance(reference, str) and reference.startswith(URN_UUID):
+            if reference not in assigned:
+                raise BadRequest(
+                    f"Bundle.entry[{index}] refers to {reference}, which is the fullUrl of no POST entry of this "
+                    "transaction (a batch cannot link its entries: use a transaction)"
+                )
+            return {**{k: _resolve(v, assigned, index) for k, v in value.items()}, "reference": assigned[reference]}
+        return {key: _resolve(item, assigned, index) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve(item, assigned, index) for item in value]
+    return value
+
+
+def _in_entry(error: FhirError, target: Target, entry: BundleEntry) -> FhirError:
+    """The same error, its message and expressions placed in the entry that caused it."""
+    where = f"Bundle.entry[{target.index}]"
+    resource_type = target.definition.type
+
+    def placed(expression: str | None) -> str:
+        if expression and expression.startswith(resource_type):
+            return f"{where}.resource{expression.removeprefix(resource_type)}"
+        return f"{where}.request" + (f" ({expression})" if expression else "")
+
+    label = f"{where} ({entry.request.method} {entry.request.url}): "
+    issues = [
+        Issue(label + issue.diagnostics, issue.code, placed(issue.expression), issue.ilp_code, issue.severity)
+        for issue in error.outcome_issues()
+    ]
+    return type(error)(issues[0].diagnostics, issues=issues, headers=error.headers)
+
+
+def _outcome_json(error: FhirError, canonical_base: str) -> Json:
+    return {"resourceType": "OperationOutcome", "issue": [i.to_fhir(canonical_base) for i in error.outcome_issues()]}
+
+
+def _response_bundle(base: str, kind: str, targets: list[Target], outcomes: list[Outcome]) -> Json:
+    entries = []
+    for target, outcome in zip(targets, outcomes, strict=True):
+        response: Json = {"status": f"{outcome.status} {REASONS.get(outcome.status, '')}".strip()}
+        entry: Json = {}
+        if outcome.stored is not None:
+            entry["fullUrl"] = full_url(base, outcome.stored)
+            entry["resource"] = orjson.Fragment(outcome.stored.content)
+            response["etag"] = etag(outcome.stored)
+            response["lastModified"] = outcome.stored.last_updated.isoformat().replace("+00:00", "Z")
+            if target.interaction is CREATE:
+                response["location"] = f"{entry['fullUrl']}/_history/{outcome.stored.version_id}"
+        elif outcome.body is not None:
+            if outcome.body["resourceType"] == "OperationOutcome":
+                response["outcome"] = outcome.body
+            else:
+                entry["resource"] = outcome.body
+        entry["response"] = response
+        entries.append(entry)
+    bundle: Json = {"resourceType": "Bundle", "type": f"{kind}-response"}
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def _audit_failed_bundle(request: Request, principal: Principal, raw: bytes, status: int) -> None:
+    """A Bundle that failed as a whole is audited once when any entry was about patient data."""
+    try:
+        data = orjson.loads(raw)
+        entries = data.get("entry", []) if isinstance(data, dict) else []
+        urls = [str(e.get("request", {}).get("url", "")) for e in entries if isinstance(e, dict)]
+        kind = "batch" if data.get("type") == "batch" else "transaction"
+    except (orjson.JSONDecodeError, AttributeError):
+        return
+    patient_types = {d.type for d in registry if d.patient_data}
+    if any(url.lstrip("/").split("/")[0].split("?")[0] in patient_types for url in urls):
+        append_audit_alone(request, audit_record(request, principal, kind, status, MINOR_FAILURE, []))
