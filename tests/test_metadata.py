@@ -118,3 +118,13 @@ def test_every_listed_interaction_is_served(client: TestClient, statement: dict[
             assert response.status_code == 405 or outcome(response, 404)["issue"][0]["diagnostics"].startswith(
                 "No route"
             )
+
+
+def test_metadata_says_where_to_get_a_token(statement: dict[str, Any], anonymous_client: Any) -> None:
+    security = statement["rest"][0]["security"]
+    uris = security["extension"][0]
+    token_url = next(e["valueUri"] for e in uris["extension"] if e["url"] == "token")
+
+    assert security["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
+    assert token_url == "http://testserver/oauth2/token"
+    assert anonymous_client.post(token_url.removeprefix("http://testserver"), data={}).status_code == 400

@@ -11,6 +11,7 @@ from ilp_api.fhir.capability import capability_statement
 from ilp_api.fhir.http import check_accept, fhir_base, json_response
 from ilp_api.fhir.registry import Registry
 from ilp_api.fhir.router import resource_router
+from ilp_api.security.auth import TOKEN_PATH
 from ilp_api.terminology.router import router as code_system_router
 
 STARTED = datetime.now(UTC).isoformat(timespec="seconds")
@@ -43,7 +44,8 @@ def fhir_router(registry: Registry) -> APIRouter:
     def metadata(request: Request) -> Response:
         check_accept(request)
         extra = [CODE_SYSTEM_CAPABILITY, AUDIT_EVENT_CAPABILITY]
-        return json_response(capability_statement(registry, fhir_base(request), STARTED, extra))
+        token_url = fhir_base(request).removesuffix("/fhir") + TOKEN_PATH
+        return json_response(capability_statement(registry, fhir_base(request), STARTED, extra, token_url))
 
     router.include_router(code_system_router)
     router.include_router(audit_router)

@@ -24,7 +24,7 @@ RESULT_PARAMETERS = (
 
 
 def capability_statement(
-    registry: Registry, base: str, published: str, extra_resources: list[dict[str, Any]]
+    registry: Registry, base: str, published: str, extra_resources: list[dict[str, Any]], token_url: str
 ) -> dict[str, Any]:
     resources = [_resource(definition, registry) for definition in registry]
     resources += extra_resources
@@ -41,10 +41,38 @@ def capability_statement(
         "rest": [
             {
                 "mode": "server",
+                "security": _security(token_url),
                 "resource": sorted(resources, key=lambda r: r["type"]),
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
             }
         ],
+    }
+
+
+SECURITY_SERVICE_SYSTEM = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+
+
+def _security(token_url: str) -> dict[str, Any]:
+    """SMART App Launch's way of telling clients where to get tokens (also at /.well-known/smart-configuration)."""
+    return {
+        "extension": [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": "token", "valueUri": token_url}],
+            }
+        ],
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }
+                ]
+            }
+        ],
+        "description": "OAuth 2.0 client credentials; bearer tokens carry SMART v2 system scopes "
+        "(system/Patient.rs, system/*.cruds) or ilp/admin. Data is scoped to the client's organization.",
     }
 
 
