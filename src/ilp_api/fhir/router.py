@@ -303,7 +303,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
     @router.get("/{resource_id}/_history", summary=f"History of a {kind}")
     async def history(request: Request, principal: CurrentPrincipal, resource_id: str) -> Response:
         query = list(request.query_params.multi_items())
-        versions, total, _, _ = await perform(
+        versions, total = await perform(
             request,
             principal,
             definition,

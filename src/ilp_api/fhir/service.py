@@ -156,13 +156,12 @@ class ResourceService:
         definition: ResourceDefinition,
         resource_id: str,
         query: Sequence[tuple[str, str]],
-    ) -> tuple[list[Stored], int, int, int]:
+    ) -> tuple[list[Stored], int]:
         self.read_including_deleted(repository, definition, resource_id)
         parameters = dict(query)
         count = _bounded_int(parameters.get("_count"), "_count", self.default_count, self.max_count)
         offset = _bounded_int(parameters.get("_offset"), "_offset", 0, 10_000_000)
-        versions, total = repository.history(definition.type, resource_id, count, offset)
-        return versions, total, count, offset
+        return repository.history(definition.type, resource_id, count, offset)
 
     def read_including_deleted(
         self, repository: ResourceRepository, definition: ResourceDefinition, resource_id: str
