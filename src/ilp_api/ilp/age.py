@@ -6,12 +6,19 @@ from datetime import date
 
 from ilp_api.ilp.errors import DATE_AFTER_VISIT, InvalidInput
 
+MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def month_length(year: int, month: int) -> int:
+    # calendar.monthrange gives the same, but also works out the weekday: this is on every visit's path.
+    return 29 if month == 2 and calendar.isleap(year) else MONTH_DAYS[month - 1]
+
 
 def add_months(start: date, months: int) -> date:
     """``start`` plus whole calendar months; 31 Jan + 1 month = 28/29 Feb, 29 Feb + 12 months = 28 Feb."""
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(start.day, month_length(year, month)))
 
 
 def completed_months(start: date, end: date) -> int:

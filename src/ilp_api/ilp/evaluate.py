@@ -1,7 +1,7 @@
 """One visit in, one evaluation out: stages, klaster, classifications, due items, referrals and follow-ups."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date
 
 from ilp_api.ilp import RULE_SET_VERSION
@@ -54,7 +54,8 @@ def evaluate(visit: VisitInput, settings: EngineSettings = DEFAULT_SETTINGS) -> 
     _check_consistency(visit)
     age = Age.at(visit.birth_date, visit.visit_date)
     stages = life_cycle_stages(age, visit.pregnancy, visit.visit_date)
-    classifications = tuple(_classify(visit, age, frozenset(stages), settings))
+    stage_set = frozenset(stages)
+    classifications = tuple(_classify(visit, age, stage_set, settings))
     findings = frozenset(finding for result in classifications for finding in (result.code, *result.flags))
     due = due_items(
         DueFacts(
@@ -63,7 +64,7 @@ def evaluate(visit: VisitInput, settings: EngineSettings = DEFAULT_SETTINGS) -> 
             age=age,
             sex=visit.sex,
             site=visit.site,
-            stages=frozenset(stages),
+            stages=stage_set,
             pregnancy=visit.pregnancy,
             findings=findings,
             done_today=_done_today(visit),
@@ -71,7 +72,7 @@ def evaluate(visit: VisitInput, settings: EngineSettings = DEFAULT_SETTINGS) -> 
             settings=settings,
         )
     )
-    person = Person(age, visit.sex, frozenset(stages), visit.measurements.weight_kg)
+    person = Person(age, visit.sex, stage_set, visit.measurements.weight_kg)
     unavailable = [item.reason if item.item == "imunisasi" else item.item for item in due if not item.available_here]
     referrals, follow_ups = plan_actions(classifications, person, visit.site, unavailable)
     klaster = route_klaster(
@@ -190,19 +191,19 @@ def _classify(
 
 
 def _done_today(visit: VisitInput) -> frozenset[str]:
-    """Items whose result this visit already carries; they are not due again."""
+    """Items whose result this visit already carries; they are not due again. A measurement counts when it is
+    given and not zero; an instrument counts whenever it is given (a KPSP with no yes answers is a result)."""
     m, i = visit.measurements, visit.instruments
-    measured = {field.name for field in fields(m) if getattr(m, field.name) not in (None, False)}
     evidence = {
-        "tekanan-darah": "systolic" in measured,
-        "imt": {"weight_kg", "height_cm"} <= measured,
-        "lingkar-perut": "waist_cm" in measured,
-        "gula-darah": bool({"glucose_random", "glucose_fasting", "hba1c"} & measured),
-        "kolesterol": "cholesterol_total" in measured,
-        "antropometri-anak": bool({"weight_kg", "length_cm", "height_cm"} & measured),
-        "pemantauan-nt": "weight_kg" in measured,
-        "lila-kek": "muac_cm" in measured,
-        "hb-remaja-putri": "hemoglobin" in measured,
+        "tekanan-darah": bool(m.systolic),
+        "imt": bool(m.weight_kg and m.height_cm),
+        "lingkar-perut": bool(m.waist_cm),
+        "gula-darah": bool(m.glucose_random or m.glucose_fasting or m.hba1c),
+        "kolesterol": bool(m.cholesterol_total),
+        "antropometri-anak": bool(m.weight_kg or m.length_cm or m.height_cm),
+        "pemantauan-nt": bool(m.weight_kg),
+        "lila-kek": bool(m.muac_cm),
+        "hb-remaja-putri": bool(m.hemoglobin),
         "srq-20": i.srq20 is not None,
         "puma": i.puma is not None,
         "adl": i.adl is not None,

@@ -5,14 +5,15 @@ row records under one key (the item code, or the dose code for immunisation); th
 so the K3 glucose check and the yearly one give one ``gula-darah`` entry.
 """
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 
 from ilp_api.ilp.age import Age, add_months
 from ilp_api.ilp.classify import blood_pressure, bmi, waist
-from ilp_api.ilp.classify.kpsp import kpsp_age_months, kpsp_band
+from ilp_api.ilp.classify.kpsp import BANDS_MONTHS, kpsp_age_months, kpsp_band
 from ilp_api.ilp.inputs import Pregnancy, Site
 from ilp_api.ilp.results import Rule, Sex
 from ilp_api.ilp.settings import EngineSettings
@@ -64,6 +65,12 @@ class DueFacts:
     @property
     def at_school(self) -> bool:
         return self.site == "sekolah" and "anak-usia-sekolah" in self.stages
+
+    @property
+    def kpsp_band(self) -> int | None:
+        if self.age.months > BANDS_MONTHS[-1]:
+            return None  # the KPSP age is never below the completed months: past the last band, skip the arithmetic
+        return kpsp_band(kpsp_age_months(self.birth_date, self.visit_date, self.settings.kpsp_age_mode))
 
 
 Eligibility = Callable[[DueFacts], str | None]  # the reason the person qualifies, or None
@@ -122,10 +129,16 @@ class CatalogueRow:
     def key(self) -> str:
         return self.record or self.item
 
+    @cached_property
+    def rule(self) -> Rule:
+        return Rule(f"4-{self.item}", self.source)
 
+
+@cache  # the settings-driven rows ask for their age rule at every visit; build each one once
 def _age_years(low: int, high: int | None = None, reason: str | None = None) -> Eligibility:
     label = reason or (f"usia-{low}-tahun-ke-atas" if high is None else f"usia-{low}-{high - 1}-tahun")
-    return lambda f: label if f.age.years >= low and (high is None or f.age.years < high) else None
+    below = math.inf if high is None else high
+    return lambda f: label if low <= f.age.years < below else None
 
 
 def _age_months(low: int, high: int, reason: str) -> Eligibility:
@@ -138,7 +151,10 @@ def _stage(stage: str) -> Eligibility:
 
 def _first(*rules: Eligibility) -> Eligibility:
     def eligible(facts: DueFacts) -> str | None:
-        return next((reason for rule in rules if (reason := rule(facts)) is not None), None)
+        for rule in rules:
+            if (reason := rule(facts)) is not None:
+                return reason
+        return None
 
     return eligible
 
@@ -160,12 +176,12 @@ def _at_school(facts: DueFacts) -> str | None:
 
 
 def _kpsp_band_start(facts: DueFacts) -> date | None:
-    band = kpsp_band(kpsp_age_months(facts.birth_date, facts.visit_date, facts.settings.kpsp_age_mode))
+    band = facts.kpsp_band
     return None if band is None else add_months(facts.birth_date, band)
 
 
 def _kpsp_eligible(facts: DueFacts) -> str | None:
-    band = kpsp_band(kpsp_age_months(facts.birth_date, facts.visit_date, facts.settings.kpsp_age_mode))
+    band = facts.kpsp_band
     return None if band is None else f"band-{band}"
 
 
@@ -282,7 +298,8 @@ CATALOGUE: tuple[CatalogueRow, ...] = (
         "JUK Anemia",
     ),
     CatalogueRow("srq-20", lambda f: _age_years(f.settings.srq20_min_age_years)(f), YEARLY, "YUP", "JUK Jiwa"),
-    CatalogueRow("sdq", _age_years(4, 18), YEARLY, "SUP", "JUK K2"),
+    # "4–18 y" includes 18 (§0: a–b is a ≤ x ≤ b), so the bound is the 19th birthday.
+    CatalogueRow("sdq", _age_years(4, 19), YEARLY, "SUP", "JUK K2"),
     CatalogueRow("puma", _age_years(40), YEARLY, "YUP", "JUK PPOK"),
     CatalogueRow("visus", _first(ADULT, _at_school), YEARLY, "YUPS", "JUK Mata"),
     CatalogueRow("tes-bisik", _age_years(18), YEARLY, "UP", "PKG"),
@@ -385,14 +402,15 @@ def interval_warnings(last_done: Mapping[str, date]) -> tuple[str, ...]:
 
 def due_items(facts: DueFacts) -> tuple[DueItem, ...]:
     letter = SITE_LETTERS[facts.site]
+    done_today, last_done = facts.done_today, facts.last_done
     due: dict[str, DueItem] = {}
     for row in CATALOGUE:
-        if row.key in due or row.key in facts.done_today:
+        key = row.key
+        if key in due or key in done_today:
             continue
         reason = row.eligible(facts)
-        if reason is not None and row.timing(facts, facts.last_done.get(row.key)):
-            rule = Rule(f"4-{row.item}", row.source)
-            due[row.key] = DueItem(row.item, reason, rule, letter in row.sites)
+        if reason is not None and row.timing(facts, last_done.get(key)):
+            due[key] = DueItem(row.item, reason, row.rule, letter in row.sites)
     immunisation_here = letter in "YUPR"
     doses = [DueItem("imunisasi", dose, IMMUNISATION_RULE, immunisation_here) for dose in _doses_due(facts)]
     return (*due.values(), *doses)

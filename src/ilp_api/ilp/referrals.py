@@ -7,8 +7,9 @@ replaces the others and carries their reasons.
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Generic, Literal, TypeVar
 
 from ilp_api.ilp.age import Age
 from ilp_api.ilp.classify import adl, blood_pressure, bmi, glucose, kpsp, skilas, srq20, waist, weight_trend
@@ -20,10 +21,11 @@ from ilp_api.ilp.classify import vision_hearing as sense
 from ilp_api.ilp.inputs import Site
 from ilp_api.ilp.results import Classification, Rule, Sex
 
-T = TypeVar("T")
+Level = TypeVar("Level")
 Target = Literal["pustu", "puskesmas", "fkrtl"]
 Urgency = Literal["rutin", "segera", "gawat-darurat"]
 URGENCY_ORDER: tuple[Urgency, ...] = ("rutin", "segera", "gawat-darurat")
+URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(URGENCY_ORDER)}
 CHILD_INDEX_KEYS = frozenset({"tb-u", "bb-u", "bb-tb", "imt-u", "lk-u"})
 IMPLAUSIBLE_Z = "z-tidak-wajar"
 
@@ -388,59 +390,90 @@ PATHWAYS: tuple[Pathway, ...] = (
     ),
 )
 
-# Pathways indexed by the classification key they react to, in table order: each visit checks only its own keys.
-PATHWAYS_BY_KEY: dict[str, list[tuple[Pathway, Finding]]] = {}
-for _pathway in PATHWAYS:
-    for _finding in _pathway.findings:
-        PATHWAYS_BY_KEY.setdefault(_finding.key, []).append((_pathway, _finding))
+
+@cache  # keys and codes are a fixed vocabulary: each pair is worked out once
+def candidate_pathways(key: str, code: str) -> tuple[tuple[Pathway, tuple[Finding, ...]], ...]:
+    """The pathways, in table order, that can react to a classification with this key and code, each with the
+    findings that can match it: those listing the code, and those reacting to a flag whatever the code."""
+    candidates = []
+    for pathway in PATHWAYS:
+        findings = tuple(
+            finding
+            for finding in pathway.findings
+            if finding.key == key and (code in finding.codes or finding.flag is not None)
+        )
+        if findings:
+            candidates.append((pathway, findings))
+    return tuple(candidates)
+
+
+@dataclass
+class _Merged(Generic[Level]):
+    """The actions merged under one referral target or follow-up code: the level kept, every reason and rule."""
+
+    level: Level  # the highest urgency, or the fewest days
+    reasons: list[str] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+
+    def take(self, reason: str, rule: Rule) -> None:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        if rule not in self.rules:
+            self.rules.append(rule)
 
 
 class _Collector:
     """Merges actions: one referral per target at the highest urgency, one follow-up per code."""
 
     def __init__(self) -> None:
-        self.referrals: dict[Target, tuple[Urgency, list[str], list[Rule]]] = {}
-        self.follow_ups: dict[str, tuple[int, list[str], list[Rule]]] = {}
+        self.referrals: dict[Target, _Merged[Urgency]] = {}
+        self.follow_ups: dict[str, _Merged[int]] = {}
 
     def add(self, action: Action, reason: str, rule: Rule) -> None:
         if isinstance(action, Refer):
-            urgency, reasons, rules = self.referrals.get(action.target, (action.urgency, [], []))
-            highest = max(urgency, action.urgency, key=URGENCY_ORDER.index)
-            self.referrals[action.target] = (highest, _append(reasons, [reason]), _append(rules, [rule]))
+            referral = self.referrals.get(action.target)
+            if referral is None:
+                referral = self.referrals[action.target] = _Merged(action.urgency)
+            elif URGENCY_RANK[action.urgency] > URGENCY_RANK[referral.level]:
+                referral.level = action.urgency
+            referral.take(reason, rule)
         else:
-            days, reasons, rules = self.follow_ups.get(action.code, (action.due_in_days, [], []))
-            due = min(days, action.due_in_days)
-            self.follow_ups[action.code] = (due, _append(reasons, [reason]), _append(rules, [rule]))
+            follow_up = self.follow_ups.get(action.code)
+            if follow_up is None:
+                follow_up = self.follow_ups[action.code] = _Merged(action.due_in_days)
+            else:
+                follow_up.level = min(follow_up.level, action.due_in_days)
+            follow_up.take(reason, rule)
 
     def result(self) -> tuple[tuple[Referral, ...], tuple[FollowUp, ...]]:
         referrals = [
-            Referral(target, urgency, tuple(reasons), tuple(rules))
-            for target, (urgency, reasons, rules) in self.referrals.items()
+            Referral(target, merged.level, tuple(merged.reasons), tuple(merged.rules))
+            for target, merged in self.referrals.items()
         ]
         emergencies = [referral for referral in referrals if referral.urgency == "gawat-darurat"]
         if emergencies:
             # Gawat-darurat replaces every other referral; their findings travel with it [interpretation].
-            all_reasons = _append([], (reason for referral in referrals for reason in referral.reasons))
-            all_rules = _append([], (rule for referral in referrals for rule in referral.rules))
+            all_reasons = tuple(dict.fromkeys(reason for referral in referrals for reason in referral.reasons))
+            all_rules = tuple(dict.fromkeys(rule for referral in referrals for rule in referral.rules))
             referrals = [
-                Referral(referral.target, referral.urgency, tuple(all_reasons), tuple(all_rules))
-                for referral in emergencies
+                Referral(referral.target, referral.urgency, all_reasons, all_rules) for referral in emergencies
             ]
         follow_ups = tuple(
-            FollowUp(code, days, tuple(reasons), tuple(rules))
-            for code, (days, reasons, rules) in self.follow_ups.items()
+            FollowUp(code, merged.level, tuple(merged.reasons), tuple(merged.rules))
+            for code, merged in self.follow_ups.items()
         )
         return tuple(sorted(referrals, key=lambda referral: referral.target)), follow_ups
 
 
-def _append(items: list[T], new: Iterable[T]) -> list[T]:
-    for item in new:
-        if item not in items:
-            items.append(item)
-    return items
-
-
+SCHEDULE = Follow("jadwalkan", 0)
 SCHEDULE_RULE = Rule("3-R8-jadwalkan", "JUK ILP Puskesmas")
+
+
+def _first_reason(findings: Iterable[Finding], classification: Classification, person: Person) -> str | None:
+    for candidate in findings:
+        if (reason := candidate.reason(classification, person)) is not None:
+            return reason
+    return None
 
 
 def plan_actions(
@@ -453,14 +486,12 @@ def plan_actions(
     this site cannot provide (R8 ``jadwalkan``, due now)."""
     collector = _Collector()
     for classification in classifications:
-        matched: set[Rule] = set()
-        for pathway, candidate in PATHWAYS_BY_KEY.get(classification.key, ()):
-            reason = None if pathway.rule in matched else candidate.reason(classification, person)
+        for pathway, findings in candidate_pathways(classification.key, classification.code):
+            reason = _first_reason(findings, classification, person)  # one finding per pathway and classification
             if reason is None:
                 continue
-            matched.add(pathway.rule)  # one finding per pathway and classification
             for action in pathway.actions_at(site):
                 collector.add(action, pathway.reason or reason, pathway.rule)
     for item in unavailable_here:
-        collector.add(Follow("jadwalkan", 0), item, SCHEDULE_RULE)
+        collector.add(SCHEDULE, item, SCHEDULE_RULE)
     return collector.result()

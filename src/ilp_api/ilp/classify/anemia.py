@@ -1,5 +1,7 @@
 """Anemia from haemoglobin (§6.7): the first matching group gives the threshold; below it is anemia."""
 
+from functools import cache
+
 from ilp_api.ilp.age import Age
 from ilp_api.ilp.classify.bands import Band, BandTable
 from ilp_api.ilp.results import Classification, Interpretation, Rule, Sex
@@ -24,14 +26,18 @@ def anemia_threshold(age: Age, sex: Sex, pregnant: bool, trimester: int | None, 
     return 13.0
 
 
-def classify_anemia(hemoglobin: float, threshold: float | None) -> Classification:
-    if threshold is None:
-        return Classification.not_classified(KEY, RULE)
-    table = BandTable(
+@cache  # one table per threshold: the handful above and the T2 setting
+def _table(threshold: float) -> BandTable:
+    return BandTable(
         (
             Band("anemia", Interpretation.CRITICAL_LOW, SEVERE_BELOW),
             Band("anemia", Interpretation.LOW, threshold),
             Band("normal", Interpretation.NORMAL),
         )
     )
-    return table.classify(KEY, hemoglobin, RULE)
+
+
+def classify_anemia(hemoglobin: float, threshold: float | None) -> Classification:
+    if threshold is None:
+        return Classification.not_classified(KEY, RULE)
+    return _table(threshold).classify(KEY, hemoglobin, RULE)

@@ -4,6 +4,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache, cached_property
 
 from ilp_api.ilp.results import Classification, Interpretation, Rule
 
@@ -29,12 +30,22 @@ class BandTable:
     bands: tuple[Band, ...]
 
     def band(self, value: float) -> Band:
-        return next(band for band in self.bands if band.holds(value))
+        for band in self.bands:
+            if band.holds(value):
+                return band
+        raise ValueError("a band table must end with an open-ended band")
+
+    @cached_property
+    def _severity(self) -> Mapping[str, int]:
+        """Each code's rank: the position of its first band."""
+        ranks: dict[str, int] = {}
+        for rank, band in enumerate(self.bands):
+            ranks.setdefault(band.code, rank)
+        return ranks
 
     def worst(self, bands: Iterable[Band]) -> Band:
         """The most severe band, ranked by the order of this table's codes ("take the worse", §6.1, §6.2)."""
-        order = [band.code for band in self.bands]
-        return max(bands, key=lambda band: order.index(band.code))
+        return max(bands, key=lambda band: self._severity[band.code])
 
     def classify(self, key: str, value: float, rule: Rule) -> Classification:
         return classified(key, self.band(value), rule, value=value)
@@ -56,4 +67,9 @@ def classified(
 
 def round_half_up(value: float, places: int) -> float:
     """§0 rounding; goes through the decimal text so 27.35 rounds to 27.4, not to the float below it."""
-    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(value)).quantize(_quantum(places), rounding=ROUND_HALF_UP))
+
+
+@cache
+def _quantum(places: int) -> Decimal:
+    return Decimal(1).scaleb(-places)

@@ -46,6 +46,8 @@ ADOLESCENT_DIASTOLIC = BandTable((Band("normal", N, 80), Band("hipertensi-1", H,
 PREGNANCY_SYSTOLIC = BandTable((Band("normal", N, 140), Band("td-hamil-tinggi", H, 160), Band("td-hamil-berat", HH)))
 PREGNANCY_DIASTOLIC = BandTable((Band("normal", N, 90), Band("td-hamil-tinggi", H, 110), Band("td-hamil-berat", HH)))
 SYSTOLIC_GRADES = {"hipertensi-1": 1, "hipertensi-2": 2, "hipertensi-3": 3}
+# ISH reads HH from the systolic grade-3 cut-off, H below it.
+ISOLATED_SYSTOLIC_BANDS = {interpretation: Band(ISOLATED_SYSTOLIC, interpretation) for interpretation in (H, HH)}
 
 
 def classify_blood_pressure(systolic: int, diastolic: int, age_years: int) -> Classification:
@@ -61,8 +63,7 @@ def classify_blood_pressure(systolic: int, diastolic: int, age_years: int) -> Cl
 def _classify_adult(systolic: int, diastolic: int) -> Classification:
     systolic_band = ADULT_SYSTOLIC.band(systolic)
     if systolic >= 140 and diastolic < 90:
-        interpretation = HH if systolic >= 180 else H
-        isolated = Band(ISOLATED_SYSTOLIC, interpretation)
+        isolated = ISOLATED_SYSTOLIC_BANDS[HH if systolic >= 180 else H]
         return classified(KEY, isolated, ADULT_RULE, details={"derajatSistolik": SYSTOLIC_GRADES[systolic_band.code]})
     return classified(KEY, ADULT_SYSTOLIC.worst((systolic_band, ADULT_DIASTOLIC.band(diastolic))), ADULT_RULE)
 

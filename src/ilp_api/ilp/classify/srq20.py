@@ -12,6 +12,8 @@ SUICIDE_RISK = "risiko-bunuh-diri"
 TABLE = BandTable((Band("normal", Interpretation.NORMAL, 6), Band("masalah-kesehatan-jiwa", Interpretation.ABNORMAL)))
 # Deferred in an emergency: the answers are not a valid 30-day recall then.
 DEFERRED = Band("ditunda", None)
+# The flag is abnormal at any total, so the observation as a whole reads A.
+WITH_SUICIDE_RISK = {band.code: Band(band.code, Interpretation.ABNORMAL, flags=(SUICIDE_RISK,)) for band in TABLE.bands}
 
 
 def classify_srq20(answers: tuple[bool, ...], age_years: int, min_age_years: int, emergency: bool) -> Classification:
@@ -24,6 +26,5 @@ def classify_srq20(answers: tuple[bool, ...], age_years: int, min_age_years: int
     total = sum(answers)
     band = TABLE.band(total)
     if answers[SUICIDE_ITEM - 1]:
-        # The flag is abnormal at any total, so the observation as a whole reads A.
-        band = Band(band.code, Interpretation.ABNORMAL, flags=(SUICIDE_RISK,))
+        band = WITH_SUICIDE_RISK[band.code]
     return classified(KEY, band, RULE, value=total)

@@ -1,14 +1,15 @@
 """The five §6.9 indices as unrounded z-scores: which table, which measurement, which z formula."""
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 from ilp_api.ilp.growth.inputs import (
     ADULT_MONTHS,
     FIRST_HEIGHT_DAY,
     FIRST_WHO2007_MONTH,
+    INDEX_KEYS,
     GrowthInput,
     IndexKey,
     Reference,
@@ -21,19 +22,20 @@ Reason = Literal["usia", "di-luar-tabel", "edema"]
 
 # WHO: add 0.7 cm to a standing height below 2 years, subtract it from a lying length from 2 years.
 POSITION_CORRECTION_CM = Decimal("0.7")
+BMI_SHOWN_PLACES = Decimal("0.1")
 
 
-@dataclass(frozen=True)
-class Outcome:
+# Outcome and Stature live only for the length of one classification, several per child: named tuples, which
+# are much cheaper to build than frozen dataclasses.
+class Outcome(NamedTuple):
     key: IndexKey
     reference: Reference
     z: float | None
     reason: Reason | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
-class Stature:
+class Stature(NamedTuple):
     cm: Decimal
     details: Mapping[str, Any]
 
@@ -65,8 +67,7 @@ def _by_day(data: GrowthInput, table: Literal["wfa", "lfa", "bmifa", "hcfa"]) ->
     return who2006_by_day(table, data.sex).get(data.age_days)
 
 
-def _tb_u(data: GrowthInput) -> Outcome | None:
-    body = stature(data)
+def _tb_u(data: GrowthInput, body: Stature | None) -> Outcome | None:
     if body is None:
         return None
     if data.reference() == "who-2007":
@@ -76,7 +77,7 @@ def _tb_u(data: GrowthInput) -> Outcome | None:
     return Outcome("tb-u", "who-2006", z, None if lms else "di-luar-tabel", body.details)
 
 
-def _bb_u(data: GrowthInput) -> Outcome | None:
+def _bb_u(data: GrowthInput, body: Stature | None) -> Outcome | None:
     if data.weight_kg is None:
         return None
     if data.reference() == "who-2007":
@@ -88,8 +89,7 @@ def _bb_u(data: GrowthInput) -> Outcome | None:
     return Outcome("bb-u", "who-2006", z, None if lms else "di-luar-tabel")
 
 
-def _weighed(data: GrowthInput) -> tuple[float, Stature] | None:
-    body = stature(data)
+def _weighed(data: GrowthInput, body: Stature | None) -> tuple[float, Stature] | None:
     return None if data.weight_kg is None or body is None else (data.weight_kg, body)
 
 
@@ -102,8 +102,8 @@ def _oedema_only(key: IndexKey, data: GrowthInput, *, who2007: bool) -> Outcome 
     return Outcome(key, reference, None, "usia" if aged_out else "edema")
 
 
-def _bb_tb(data: GrowthInput) -> Outcome | None:
-    measured = _weighed(data)
+def _bb_tb(data: GrowthInput, body: Stature | None) -> Outcome | None:
+    measured = _weighed(data, body)
     if measured is None:
         return _oedema_only("bb-tb", data, who2007=False)
     weight, body = measured
@@ -118,15 +118,15 @@ def _bb_tb(data: GrowthInput) -> Outcome | None:
     return Outcome("bb-tb", "who-2006", z, None if lms else "di-luar-tabel", body.details)
 
 
-def _imt_u(data: GrowthInput) -> Outcome | None:
-    measured = _weighed(data)
+def _imt_u(data: GrowthInput, body: Stature | None) -> Outcome | None:
+    measured = _weighed(data, body)
     if measured is None:
         return _oedema_only("imt-u", data, who2007=True)
     weight, body = measured
     reference = data.reference()
     value = bmi(weight, body.cm)
     # Shown rounded as §0 says; the z-score uses the unrounded BMI, as WHO Anthro does.
-    shown = float(_decimal(value).quantize(Decimal("0.1"), ROUND_HALF_UP))
+    shown = float(_decimal(value).quantize(BMI_SHOWN_PLACES, ROUND_HALF_UP))
     details = {**body.details, "bmi": shown}
     if data.oedema:
         return Outcome("imt-u", reference, None, "edema", details)
@@ -139,7 +139,7 @@ def _imt_u(data: GrowthInput) -> Outcome | None:
     return Outcome("imt-u", reference, z, None if lms else "di-luar-tabel", details)
 
 
-def _lk_u(data: GrowthInput) -> Outcome | None:
+def _lk_u(data: GrowthInput, body: Stature | None) -> Outcome | None:
     if data.head_circumference_cm is None:
         return None
     if data.reference() == "who-2007":
@@ -150,7 +150,8 @@ def _lk_u(data: GrowthInput) -> Outcome | None:
     return Outcome("lk-u", "who-2006", z, None if lms else "di-luar-tabel")
 
 
-_INDICES: Mapping[IndexKey, Callable[[GrowthInput], Outcome | None]] = {
+# Each index is given the stature, worked out once per visit: three of the five use it.
+_INDICES: Mapping[IndexKey, Callable[[GrowthInput, Stature | None], Outcome | None]] = {
     "tb-u": _tb_u,
     "bb-u": _bb_u,
     "bb-tb": _bb_tb,
@@ -163,4 +164,14 @@ def outcome(key: IndexKey, data: GrowthInput) -> Outcome | None:
     """The index ``key`` for this visit, or None when its inputs are absent or the person is an adult."""
     if data.completed_months >= ADULT_MONTHS:
         return None
-    return _INDICES[key](data)
+    return _INDICES[key](data, stature(data))
+
+
+def outcomes(data: GrowthInput) -> Iterator[Outcome]:
+    """Every index present for this visit, in ``INDEX_KEYS`` order."""
+    if data.completed_months >= ADULT_MONTHS:
+        return
+    body = stature(data)
+    for key in INDEX_KEYS:
+        if (result := _INDICES[key](data, body)) is not None:
+            yield result
