@@ -6,6 +6,7 @@ Performance is measured here and never asserted in tests.
 
 import random
 import statistics
+import tempfile
 import time
 from datetime import date, timedelta
 from typing import Any
@@ -14,9 +15,13 @@ from fastapi import Body, FastAPI
 from fastapi.testclient import TestClient
 
 from ilp_api.app import create_app
+from ilp_api.db.engine import Database, create_database_engine
+from ilp_api.db.migrate import upgrade
 from ilp_api.ilp.evaluate import evaluate
 from ilp_api.screening.schemas import EvaluateRequest
 from ilp_api.screening.service import to_visit
+from ilp_api.security.clients import register_client
+from ilp_api.security.scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 
 VISIT = date(2026, 6, 1)
@@ -106,10 +111,25 @@ def bench_http(client: TestClient, path: str, bodies: list[dict[str, Any]]) -> t
     return rate, quantiles[49] * 1000, quantiles[98] * 1000
 
 
+def authenticated_product(directory: str) -> TestClient:
+    """The product on a throwaway SQLite database, with a bearer token from its own token endpoint."""
+    settings = Settings(database_url=f"sqlite:///{directory}/bench.db", rate_limit_per_minute=0, log_level="WARNING")
+    upgrade(settings.database_url)
+    database = Database(create_database_engine(settings.database_url))
+    with database.session(write=True) as session:
+        admin = register_client(session, "engine bench", None, ADMIN_SCOPE)
+    client = TestClient(create_app(settings, database))
+    token = client.post(
+        "/oauth2/token", data={"grant_type": "client_credentials"}, auth=(admin.info.client_id, admin.client_secret)
+    ).json()["access_token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
 def main() -> None:
     bodies = population(600)
     print(f"pure engine: {bench_pure(bodies):,.0f} evaluations/s (single core, {len(bodies)} mixed visits)")
-    with TestClient(create_app(Settings())) as product:
+    with tempfile.TemporaryDirectory() as directory, authenticated_product(directory) as product:
         sample = product.post("/api/v1/screening/evaluate", json=bodies[0]).json()
         api_rate, api_p50, api_p99 = bench_http(product, "/api/v1/screening/evaluate", bodies)
     with TestClient(bare_app(sample)) as bare:
