@@ -9,7 +9,7 @@ import uvicorn
 
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import upgrade
-from ilp_api.demo.load import LoadReport, load_demo
+from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credentials, load_demo
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.logging import configure_logging
 from ilp_api.security.clients import list_clients, register_client, revoke_client
@@ -84,7 +84,8 @@ def demo(
     residents: Annotated[int, typer.Option(min=0, help="How many residents (Patients) to register")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same people")] = 3374,
 ) -> None:
-    """Apply pending migrations, then load a demo kota network with nakes, kader and residents (once)."""
+    """Apply pending migrations, load a demo kota network with nakes, kader and residents (once), and print
+    credentials of demo API clients for a dinkes, a puskesmas and a posyandu (new ones on every run)."""
     settings = get_settings()
     upgrade(settings.database_url)
 
@@ -92,26 +93,52 @@ def demo(
         if done % 50 == 0 or done == total:
             typer.echo(f"residents {done}/{total}", err=True)
 
-    report = load_demo(_database(), settings, residents=residents, seed=seed, progress=progress)
-    print_demo_summary(report)
+    database = _database()
+    try:
+        report = load_demo(database, settings, residents=residents, seed=seed, progress=progress)
+        credentials = create_demo_credentials(database, report)
+    finally:
+        database.engine.dispose()
+    print_demo_summary(report, credentials)
 
 
-def print_demo_summary(report: LoadReport) -> None:
-    """What was loaded and how to look at it (kept in one place so more can be printed later)."""
+DEMO_SERVER = "http://127.0.0.1:8000"  # where `ilp serve` listens by default
+
+
+def print_demo_summary(report: LoadReport, credentials: list[DemoCredential]) -> None:
+    """What was loaded, the demo clients' credentials and how to use them (the one place the demo prints)."""
     if report.already_loaded:
-        typer.echo(f"demo already loaded (dinkes Organization/{report.dinkes_id}); nothing created")
-        return
-    typer.echo("created: " + ", ".join(f"{count} {kind}" for kind, count in sorted(report.created.items())))
-    typer.echo("residents: " + ", ".join(f"{count} {group}" for group, count in report.resident_groups()))
-    typer.echo(f"  {len(report.network.nik_mismatches)} with a NIK that disagrees with the record (tagged)")
+        typer.echo(f"demo already loaded (dinkes Organization/{report.dinkes_id}); no resources created")
+    else:
+        typer.echo("created: " + ", ".join(f"{count} {kind}" for kind, count in sorted(report.created.items())))
+        typer.echo("residents: " + ", ".join(f"{count} {group}" for group, count in report.resident_groups()))
+        typer.echo(f"  {len(report.network.nik_mismatches)} with a NIK that disagrees with the record (tagged)")
     for kind in ("dinkes", "puskesmas", "posyandu"):
         for name, organization_id in report.facilities(kind):
             typer.echo(f"{kind:<10} Organization/{organization_id}  {name}")
-    name, posyandu = report.facilities("posyandu")[0]
-    typer.echo(f"residents of {name}:")
+    if not credentials:
+        return
+    # Secrets are stored hashed, so this is the only time they can be shown; a rerun replaces these clients.
     typer.echo(
-        f"  curl -s 'http://127.0.0.1:8000/fhir/Patient?organization=Organization/{posyandu}&_count=50' "
-        "-H 'Accept: application/fhir+json'"
+        f"demo API clients, scope {credentials[0].scope} within their organization (shown once; rerun for new ones):"
+    )
+    for credential in credentials:
+        typer.echo(
+            f"  {credential.label:<10} Organization/{credential.organization_id}  "
+            f"client_id {credential.client_id}  client_secret {credential.client_secret}"
+        )
+    example = next((c for c in credentials if c.label == "posyandu"), credentials[-1])
+    name = next((n for n, i in report.facilities(example.label) if i == example.organization_id), example.label)
+    typer.echo(f"get a token as the {example.label} client (it expires: ask again), then read the residents of {name}:")
+    # python3 extracts the token because it is the one tool a fresh set-up is sure to have (jq may be missing).
+    typer.echo(
+        f"  TOKEN=$(curl -s -X POST {DEMO_SERVER}/oauth2/token -u {example.client_id}:{example.client_secret} "
+        "-d grant_type=client_credentials "
+        "| python3 -c \"import json,sys; print(json.load(sys.stdin)['access_token'])\")"
+    )
+    typer.echo(
+        f"  curl -s '{DEMO_SERVER}/fhir/Patient?organization=Organization/{example.organization_id}&_count=50' "
+        "-H \"Authorization: Bearer $TOKEN\" -H 'Accept: application/fhir+json'"
     )
 
 

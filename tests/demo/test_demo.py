@@ -1,12 +1,17 @@
 """`ilp demo`: the generator is deterministic and realistic; the loader goes through the API's rules, once."""
 
+import re
 from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from ilp_api.cli import DEMO_SERVER, app
 from ilp_api.db.engine import Database
 from ilp_api.demo.generate import PLACEHOLDER, DemoNetwork, DemoResource, generate_network
 from ilp_api.demo.load import LoadReport, load_demo
@@ -14,7 +19,7 @@ from ilp_api.fhir.repository import resource
 from ilp_api.ilp.nik import decode_nik
 from ilp_api.resources.indonesia import NIK, NIK_IBU, administrative_codes
 from ilp_api.resources.patient import data_quality_system
-from ilp_api.settings import Settings
+from ilp_api.settings import Settings, get_settings
 
 BASE = "http://ilp-api.example/fhir"
 TODAY = date(2025, 6, 15)
@@ -163,3 +168,135 @@ def test_deliberate_nik_mismatches_carry_the_data_quality_flag(
     )
     flagged = {entry["resource"]["id"] for entry in response.json().get("entry", [])}
     assert flagged == {report.ids[key] for key in report.network.nik_mismatches}
+
+
+# ---- `ilp demo` prints working client credentials ----
+
+CREDENTIAL = re.compile(
+    r"^  (?P<label>dinkes|puskesmas|posyandu) +Organization/(?P<organization>\S+)  "
+    r"client_id (?P<client_id>[0-9a-f]{32})  client_secret (?P<secret>\S+)$",
+    re.MULTILINE,
+)
+FACILITY = re.compile(r"^(?P<kind>dinkes|puskesmas|posyandu) +Organization/(?P<organization>\S+)  ", re.MULTILINE)
+TOKEN_COMMAND = re.compile(
+    r"TOKEN=\$\(curl -s -X POST (?P<url>\S+) -u (?P<client_id>[^:\s]+):(?P<secret>\S+) "
+    r"-d grant_type=client_credentials "
+)
+READ_COMMAND = re.compile(r"curl -s '(?P<url>[^']+)' -H \"Authorization: Bearer \$TOKEN\"")
+
+
+@dataclass(frozen=True)
+class Credential:
+    label: str
+    organization_id: str
+    client_id: str
+    secret: str
+
+
+def credentials(output: str) -> list[Credential]:
+    return [Credential(m["label"], m["organization"], m["client_id"], m["secret"]) for m in CREDENTIAL.finditer(output)]
+
+
+RunDemo = Callable[[], str]
+
+
+@pytest.fixture
+def run_demo(db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunDemo]:
+    """Runs `ilp demo` (40 residents, seed 11, as ``load_small``) on the test database; returns its stdout."""
+    monkeypatch.setenv("ILP_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+
+    def run() -> str:
+        result = CliRunner().invoke(app, ["demo", "--residents", "40", "--seed", "11"])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    yield run
+    get_settings.cache_clear()
+
+
+def token(client: TestClient, client_id: str, secret: str) -> str:
+    # As the printed curl does: HTTP Basic (`-u`), form body with grant_type only.
+    response = client.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
+    assert response.status_code == 200, response.text
+    access_token: str = response.json()["access_token"]
+    return access_token
+
+
+def test_the_demo_prints_credentials_for_a_dinkes_a_puskesmas_and_a_posyandu_on_every_run(
+    run_demo: RunDemo, anonymous_client: TestClient
+) -> None:
+    first_output = run_demo()
+    first = credentials(first_output)
+    assert [c.label for c in first] == ["dinkes", "puskesmas", "posyandu"]
+    facilities = {(m["kind"], m["organization"]) for m in FACILITY.finditer(first_output)}
+    assert {(c.label, c.organization_id) for c in first} <= facilities
+
+    second_output = run_demo()
+    assert "demo already loaded" in second_output
+    second = credentials(second_output)
+    assert [(c.label, c.organization_id) for c in second] == [(c.label, c.organization_id) for c in first]
+    assert not {c.client_id for c in first} & {c.client_id for c in second}
+    # The rerun replaced the clients: the first run's secrets no longer work, the new ones do.
+    for old, new in zip(first, second, strict=True):
+        refused = anonymous_client.post(
+            "/oauth2/token", data={"grant_type": "client_credentials"}, auth=(old.client_id, old.secret)
+        )
+        assert refused.status_code == 401
+        assert token(anonymous_client, new.client_id, new.secret)
+
+
+def test_the_printed_commands_read_the_posyandus_residents_and_no_one_elses(
+    db: Database, settings: Settings, run_demo: RunDemo, anonymous_client: TestClient
+) -> None:
+    report = load_small(db, settings)  # loaded first, so the ids of every generated resource are known
+    output = run_demo()
+    posyandu = next(c for c in credentials(output) if c.label == "posyandu")
+    assert posyandu.organization_id == report.client_organizations()["posyandu"]
+
+    token_command = TOKEN_COMMAND.search(output)
+    read_command = READ_COMMAND.search(output)
+    assert token_command is not None, output
+    assert read_command is not None, output
+    assert (token_command["client_id"], token_command["secret"]) == (posyandu.client_id, posyandu.secret)
+    assert token_command["url"] == f"{DEMO_SERVER}/oauth2/token"
+    assert read_command["url"].startswith(DEMO_SERVER)
+    access_token = token(anonymous_client, token_command["client_id"], token_command["secret"])
+    bearer = {"Authorization": f"Bearer {access_token}"}
+
+    response = anonymous_client.get(read_command["url"].removeprefix(DEMO_SERVER), headers=bearer)
+    assert response.status_code == 200, response.text
+    key_of = {server_id: key for key, server_id in report.ids.items()}
+    posyandu_key = key_of[posyandu.organization_id]
+    expected = {
+        report.ids[r.key]
+        for r in report.network.of_type("Patient")
+        if r.body["managingOrganization"]["reference"] == PLACEHOLDER + posyandu_key
+    }
+    assert expected
+    assert {entry["resource"]["id"] for entry in response.json()["entry"]} == expected
+
+    # A resident registered under the other puskesmas is outside the posyandu's scope: not found, not listed.
+    own_puskesmas = key_of[report.client_organizations()["puskesmas"]]
+    other_puskesmas = next(
+        r.key for r in report.network.of_type("Organization") if r.kind == "puskesmas" and r.key != own_puskesmas
+    )
+    outsider = next(r for r in report.network.of_type("Patient") if under(report.network, r, other_puskesmas))
+    outsider_id = report.ids[outsider.key]
+    assert anonymous_client.get(f"/fhir/Patient/{outsider_id}", headers=bearer).status_code == 404
+    everyone = anonymous_client.get("/fhir/Patient", params={"_count": 200}, headers=bearer).json()
+    visible = {entry["resource"]["id"] for entry in everyone.get("entry", [])}
+    assert expected <= visible
+    assert outsider_id not in visible
+
+
+def under(network: DemoNetwork, patient: DemoResource, organization_key: str) -> bool:
+    """Whether the patient's managing organization is ``organization_key`` or lies below it."""
+    organizations = {r.key: r for r in network.of_type("Organization")}
+    key: str | None = patient.body["managingOrganization"]["reference"].removeprefix(PLACEHOLDER)
+    while key is not None:
+        if key == organization_key:
+            return True
+        part_of = organizations[key].body.get("partOf")
+        key = part_of["reference"].removeprefix(PLACEHOLDER) if part_of else None
+    return False

@@ -3,6 +3,10 @@
 The whole load is one transaction, so an error leaves nothing behind and a second load sees either all of
 the demo or none of it. The dinkes is created first with If-None-Exist on its demo identifier: when it
 already exists the demo is already loaded and nothing else is written.
+
+``create_demo_credentials`` then registers one API client each for a dinkes, a puskesmas and a posyandu, on
+every run: their secrets are stored only as hashes, so a second run cannot print the first run's secrets and
+replaces those clients instead, and the operator always leaves with working credentials.
 """
 
 from collections import Counter
@@ -24,6 +28,7 @@ from ilp_api.demo.generate import (
 from ilp_api.fhir.registry import registry
 from ilp_api.fhir.service import ResourceService, WriteContext, write_context
 from ilp_api.resources import load_resources
+from ilp_api.security.clients import create_demo_clients
 from ilp_api.settings import Settings
 
 Progress = Callable[[int, int], None]
@@ -35,11 +40,13 @@ class LoadReport:
     network: DemoNetwork
     already_loaded: bool
     dinkes_id: str
-    ids: dict[str, str]  # generator key → server id, for what this load created
+    # generator key → server id: for what this load created or, when the demo was already loaded, for the
+    # demo Organizations found by their demo identifier (facility keys do not depend on the seed).
+    ids: dict[str, str]
     created: Counter[str]  # resource type → how many this load created
 
     def facilities(self, kind: str) -> list[tuple[str, str]]:
-        """(name, server id) of the Organizations of one facility type that this load created."""
+        """(name, server id) of the demo Organizations of one facility type, in network order."""
         return [
             (r.body["name"], self.ids[r.key])
             for r in self.network.of_type("Organization")
@@ -49,6 +56,36 @@ class LoadReport:
     def resident_groups(self) -> list[tuple[str, int]]:
         """(life-cycle group, residents), largest group first."""
         return Counter(r.kind for r in self.network.of_type("Patient")).most_common()
+
+    def client_organizations(self) -> dict[str, str]:
+        """label → Organization id of the demo clients: the dinkes, the first posyandu and its puskesmas.
+
+        The puskesmas is the posyandu's own, so the posyandu's residents are visible to all three clients.
+        """
+        organizations = {r.key: r for r in self.network.of_type("Organization")}
+        chosen: dict[str, str] = {}
+        posyandu = next((r for r in organizations.values() if r.kind == "posyandu" and r.key in self.ids), None)
+        if posyandu is not None:
+            chosen["posyandu"] = posyandu.key
+            ancestor = posyandu
+            while ancestor.kind != "puskesmas" and "partOf" in ancestor.body:
+                ancestor = organizations[ancestor.body["partOf"]["reference"].removeprefix(PLACEHOLDER)]
+            if ancestor.kind == "puskesmas" and ancestor.key in self.ids:
+                chosen["puskesmas"] = ancestor.key
+        if self.network.dinkes_key in self.ids:
+            chosen["dinkes"] = self.network.dinkes_key
+        return {label: self.ids[chosen[label]] for label in ("dinkes", "puskesmas", "posyandu") if label in chosen}
+
+
+@dataclass(frozen=True)
+class DemoCredential:
+    """A demo API client, with the only copy of its secret."""
+
+    label: str  # dinkes, puskesmas or posyandu
+    organization_id: str
+    client_id: str
+    client_secret: str
+    scope: str
 
 
 def load_demo(
@@ -91,13 +128,38 @@ def _load(
         body = orjson.dumps(_resolve(resource.body, references))
         result = service.create(context, definition, body, condition)
         if not result.created:
-            return LoadReport(network, True, result.stored.id, {}, Counter())
+            return LoadReport(
+                network, True, result.stored.id, _existing_organizations(service, context, network), Counter()
+            )
         ids[resource.key] = result.stored.id
         references[resource.key] = f"{resource.resource_type}/{result.stored.id}"
         created[resource.resource_type] += 1
         if progress is not None and resource.resource_type == "Patient":
             progress(created["Patient"], total_residents)
     return LoadReport(network, False, ids[network.dinkes_key], ids, created)
+
+
+def _existing_organizations(service: ResourceService, context: WriteContext, network: DemoNetwork) -> dict[str, str]:
+    """generator key → server id of the demo Organizations already stored (one deleted since is left out)."""
+    definition = registry.get("Organization")
+    assert definition is not None  # load_resources() registered it
+    system = demo_identifier_system(context.canonical_base)
+    ids = {}
+    for organization in network.of_type("Organization"):
+        page, _, _ = service.search(context.repository, definition, [("identifier", f"{system}|{organization.key}")])
+        if page.matches:
+            ids[organization.key] = page.matches[0].id
+    return ids
+
+
+def create_demo_credentials(database: Database, report: LoadReport) -> list[DemoCredential]:
+    """Registers (or replaces) the demo clients of ``report.client_organizations()``; their secrets, once."""
+    with database.session(write=True) as session:
+        created = create_demo_clients(session, report.client_organizations())
+    return [
+        DemoCredential(c["label"], c["organization_id"], c["client_id"], c["client_secret"], c["scope"])
+        for c in created
+    ]
 
 
 def _resolve(value: Any, references: dict[str, str]) -> Any:
