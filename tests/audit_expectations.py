@@ -38,7 +38,8 @@ class ExchangeLog:
     def record(self, response: httpx.Response) -> None:
         response.read()
         request = response.request
-        exchange = Exchange(request.method, request.url.path, response.status_code, response.content, request.content)
+        path = request.url.raw_path.split(b"?")[0].decode("ascii")  # as sent, like the audit trail records it
+        exchange = Exchange(request.method, path, response.status_code, response.content, request.content)
         self.exchanges.append(exchange)
 
     def expected_events(self) -> Counter[tuple[str, str, str]]:
@@ -49,8 +50,7 @@ class ExchangeLog:
                 continue
             interaction = _interaction(exchange)
             if interaction:
-                outcome = "0" if exchange.status < 400 else "4"
-                expected[(interaction, exchange.path, outcome)] += 1
+                expected[(interaction, exchange.path, _outcome(exchange.status))] += 1
         return expected
 
 
@@ -59,6 +59,11 @@ def recorded_events(database: Database) -> Counter[tuple[str, str, str]]:
     with database.session(write=False) as session:
         rows = session.execute(select(table.c.interaction, table.c.path, table.c.outcome)).all()
     return Counter((row.interaction, row.path, row.outcome) for row in rows)
+
+
+def _outcome(status: int) -> str:
+    """AuditEvent.outcome: 0 success, 4 minor failure (the client's), 8 serious failure (the server's)."""
+    return "0" if status < 400 else "4" if status < 500 else "8"
 
 
 def _interaction(exchange: Exchange) -> str | None:
@@ -110,5 +115,5 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
         entry = Exchange(method, f"/fhir/{url}", status, orjson.dumps(answer.get("resource", {})), b"")
         interaction = _interaction(entry)
         if interaction:
-            events[(interaction, entry.path, "0" if status < 400 else "4")] += 1
+            events[(interaction, entry.path, _outcome(status))] += 1
     return events

@@ -104,3 +104,29 @@ def test_fastapi_s_own_request_validation_is_an_operation_outcome(client: TestCl
 
     body = outcome(response, 422)
     assert all(issue.get("expression") for issue in body["issue"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/fhir/Patient/%00",
+        "/fhir/Patient/x%00/_history",
+        "/fhir/Patient?name=%00",
+        "/fhir/Patient?identifier=a%00|b",
+        "/fhir/Organization?_id=%00",
+        "/fhir/AuditEvent?entity=Patient/%00",
+    ],
+    ids=["read", "history", "string-search", "token-search", "id-search", "audit-entity"],
+)
+def test_control_characters_in_urls_are_client_errors(client: TestClient, path: str) -> None:
+    """PostgreSQL refuses NUL in text: the request must be answered before it reaches the database."""
+    response = client.get(path)
+
+    assert 400 <= response.status_code < 500
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_control_characters_in_a_resource_are_named(client: TestClient) -> None:
+    body = outcome(client.post("/fhir/Patient", json=patient_json(family="Santo\u0000so"), headers=FHIR_JSON), 422)
+
+    assert body["issue"][0]["expression"] == ["Patient.name[0].family"]

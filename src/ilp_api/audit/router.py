@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from ilp_api.audit.repository import AuditRepository
+from ilp_api.fhir.datatypes import ID_PATTERN
 from ilp_api.fhir.http import check_accept, fhir_base, json_response, paging_links
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound
 from ilp_api.fhir.registry import Ref, date_range, parse_reference
@@ -61,7 +62,7 @@ def _entity(value: str | None) -> Ref | None:
     if value is None:
         return None
     reference = parse_reference(value)
-    if reference is None:
+    if reference is None or not ID_PATTERN.match(reference.id):
         raise BadRequest("entity must be a reference like Patient/<id>", expression="entity")
     return reference
 

@@ -16,6 +16,8 @@ _WRITE = "ilp_write"
 
 
 def create_database_engine(url: str, **options: Any) -> Engine:
+    # Error messages never carry statement parameters: they are residents' data (UU 27/2022).
+    options.setdefault("hide_parameters", True)
     if not url.startswith("sqlite"):
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)

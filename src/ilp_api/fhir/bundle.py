@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ilp_api.audit.records import MINOR_FAILURE, SUCCESS
 from ilp_api.audit.repository import AuditRepository
-from ilp_api.fhir.datatypes import Element, Meta
+from ilp_api.fhir.datatypes import ID_PATTERN, Element, Meta
 from ilp_api.fhir.http import (
     check_accept,
     check_content_type,
@@ -211,7 +211,8 @@ class BundleProcessor:
                 failed = _in_entry(error, target, entry)
                 outcome = Outcome(failed.status_code, body=_outcome_json(failed, self.service.canonical_base))
                 if target.definition.patient_data:
-                    refs = [Ref(target.definition.type, target.resource_id)] if target.resource_id else []
+                    known = target.resource_id and ID_PATTERN.match(target.resource_id)
+                    refs = [Ref(target.definition.type, target.resource_id)] if known and target.resource_id else []
                     append_audit_alone(self.request, self._record(target, failed.status_code, MINOR_FAILURE, refs))
             outcomes.append(outcome)
         return outcomes

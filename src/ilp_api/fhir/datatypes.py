@@ -11,7 +11,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-.]{1,64}$")]
+ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+# FHIR strings may hold tab, CR and LF but no other character below U+0020 (PostgreSQL refuses NUL, too).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern)]
 Code = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$")]
 Uri = Annotated[str, StringConstraints(pattern=r"^\S+$")]
 NonEmptyString = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
@@ -172,12 +175,14 @@ def parse_date(value: str) -> date | None:
 
 
 def reject_empty_values(data: Any, path: str) -> list[tuple[str, str]]:
-    """FHIR forbids null, empty strings, empty arrays and empty objects: report each with its path."""
+    """FHIR forbids null, empty strings, arrays and objects, and control characters: report each with its path."""
     problems: list[tuple[str, str]] = []
     if data is None:
         problems.append((path, "null is not allowed in FHIR JSON; leave the element out"))
     elif isinstance(data, str) and not data.strip():
         problems.append((path, "empty strings are not allowed in FHIR JSON; leave the element out"))
+    elif isinstance(data, str) and CONTROL_CHARACTER.search(data):
+        problems.append((path, "control characters (other than tab, CR and LF) are not allowed in FHIR strings"))
     elif isinstance(data, list):
         if not data:
             problems.append((path, "empty arrays are not allowed in FHIR JSON; leave the element out"))
@@ -187,6 +192,9 @@ def reject_empty_values(data: Any, path: str) -> list[tuple[str, str]]:
         if not data:
             problems.append((path, "empty objects are not allowed in FHIR JSON; leave the element out"))
         for key, value in data.items():
+            if CONTROL_CHARACTER.search(key):
+                problems.append((path, "control characters are not allowed in element names"))
+                continue
             problems.extend(reject_empty_values(value, f"{path}.{key}"))
     return problems
 

@@ -17,10 +17,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from ilp_api.audit.records import MINOR_FAILURE, SUCCESS, AuditRecord
+from ilp_api.audit.records import MINOR_FAILURE, SERIOUS_FAILURE, SUCCESS, AuditRecord
 from ilp_api.audit.repository import AuditRepository
 from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
+from ilp_api.fhir.datatypes import ID_PATTERN
 from ilp_api.fhir.http import (
     check_accept,
     check_content_type,
@@ -133,10 +134,13 @@ async def perform(
             check_content_type(request)
         check_purpose(request)
         return await run_in_threadpool(run)
-    except FhirError as error:
+    except Exception as error:
         if definition.patient_data:
-            refs = [Ref(definition.type, target)] if target else []
-            await run_in_threadpool(append_audit_alone, request, audit(error.status_code, MINOR_FAILURE, refs))
+            refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []
+            status, outcome = (
+                (error.status_code, MINOR_FAILURE) if isinstance(error, FhirError) else (500, SERIOUS_FAILURE)
+            )
+            await run_in_threadpool(append_audit_alone, request, audit(status, outcome, refs))
         raise
 
 
@@ -160,7 +164,8 @@ def audit_record(
         organization_id=principal.organization_id,
         source_ip=request.client.host if request.client else None,
         purpose=request.headers.get(PURPOSE_HEADER),
-        path=path or request.url.path,
+        # The path as sent (percent-encoded): a decoded one could hold characters the database refuses.
+        path=path or request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
         query=(request.url.query or None) if path is None else None,
         entities=tuple(refs),
     )

@@ -7,6 +7,7 @@ Unknown parameters are an error by default (a silently ignored typo returns the 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ilp_api.fhir.datatypes import CONTROL_CHARACTER
 from ilp_api.fhir.outcome import BadRequest
 from ilp_api.fhir.registry import (
     DateRange,
@@ -84,6 +85,8 @@ def parse_search(
     filters: list[Filter] = []
     result: dict[str, list[str]] = {}
     for key, raw in query:
+        if CONTROL_CHARACTER.search(key + raw):
+            raise BadRequest(f"Search parameter '{key}' holds a control character", expression=key)
         name, _, modifier = key.partition(":")
         if name in RESULT_PARAMETERS:
             result.setdefault(name, []).append(raw)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ilp_api.db.base import utc_now
-from ilp_api.fhir.datatypes import reject_empty_values
+from ilp_api.fhir.datatypes import ID_PATTERN, reject_empty_values
 from ilp_api.fhir.outcome import (
     BadRequest,
     Conflict,
@@ -129,7 +129,7 @@ class ResourceService:
     # ---- reads ----
 
     def read(self, repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> Stored:
-        stored = repository.get(definition.type, resource_id)
+        stored = _get(repository, definition, resource_id)
         if stored is None:
             raise NotFound(f"{definition.type}/{resource_id} is not known")
         if stored.deleted:
@@ -143,7 +143,8 @@ class ResourceService:
         resource_id: str,
         version_id: str,
     ) -> Stored:
-        stored = repository.get_version(definition.type, resource_id, int(version_id)) if version_id.isdigit() else None
+        known = _get(repository, definition, resource_id) is not None and version_id.isdigit()
+        stored = repository.get_version(definition.type, resource_id, int(version_id)) if known else None
         if stored is None:
             raise NotFound(f"{definition.type}/{resource_id} has no version {version_id}")
         if stored.deleted:
@@ -166,7 +167,7 @@ class ResourceService:
     def read_including_deleted(
         self, repository: ResourceRepository, definition: ResourceDefinition, resource_id: str
     ) -> Stored:
-        stored = repository.get(definition.type, resource_id)
+        stored = _get(repository, definition, resource_id)
         if stored is None:
             raise NotFound(f"{definition.type}/{resource_id} is not known")
         return stored
@@ -232,7 +233,7 @@ class ResourceService:
                 f"The body's id ({data.get('id')!r}) must equal the id in the URL ({resource_id!r})",
                 expression=f"{definition.type}.id",
             )
-        current = context.repository.get(definition.type, resource_id)
+        current = _get(context.repository, definition, resource_id)
         if current is None:
             raise NotFound(f"{definition.type}/{resource_id} is not known; create it with POST /{definition.type}")
         if if_match is not None and etag_version(if_match) != current.version_id:
@@ -342,6 +343,11 @@ class ResourceService:
                 expression=definition.type,
             )
         return stored
+
+
+def _get(repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> Stored | None:
+    """A string that cannot be a FHIR id names no resource: answered without asking the database."""
+    return repository.get(definition.type, resource_id) if ID_PATTERN.match(resource_id) else None
 
 
 def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:
