@@ -92,10 +92,6 @@ class Settings(BaseSettings):
             raise ValueError("ILP_JWT_KEYS: every kid must be unique")
         return self
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 @lru_cache
 def get_settings() -> Settings:

@@ -130,3 +130,11 @@ def test_control_characters_in_a_resource_are_named(client: TestClient) -> None:
     body = outcome(client.post("/fhir/Patient", json=patient_json(family="Santo\u0000so"), headers=FHIR_JSON), 422)
 
     assert body["issue"][0]["expression"] == ["Patient.name[0].family"]
+
+
+@pytest.mark.parametrize("path", ["/fhir/Patient", "/fhir/Patient/x/_history", "/fhir/AuditEvent"])
+@pytest.mark.parametrize("parameter", ["_count=abc", "_count=-1", "_offset=1.5"])
+def test_paging_parameters_must_be_whole_numbers(client: TestClient, path: str, parameter: str) -> None:
+    body = outcome(client.get(f"{path}?{parameter}"), 400)
+
+    assert body["issue"][0]["expression"] == [parameter.split("=")[0]]

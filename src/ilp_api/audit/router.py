@@ -18,6 +18,7 @@ from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound
 from ilp_api.fhir.registry import Ref, date_range, parse_reference
 from ilp_api.fhir.repository import ResourceRepository
 from ilp_api.fhir.router import unit_of_work
+from ilp_api.fhir.search import MAX_OFFSET, paging_number
 from ilp_api.resources.organization import facility_type
 from ilp_api.security.auth import CurrentPrincipal, require
 
@@ -37,8 +38,8 @@ async def search_audit_events(request: Request, principal: CurrentPrincipal) -> 
     parameters = dict(query)
     entity = _entity(parameters.get("entity"))
     since, before = _dates([value for key, value in query if key == "date"])
-    count = min(int(parameters.get("_count", settings.default_page_size)), settings.max_page_size)
-    offset = int(parameters.get("_offset", 0))
+    count = paging_number(parameters.get("_count"), "_count", settings.default_page_size, settings.max_page_size)
+    offset = paging_number(parameters.get("_offset"), "_offset", 0, MAX_OFFSET)
 
     def work() -> tuple[list[dict[str, object]], int]:
         with unit_of_work(request, principal, write=False) as context:

@@ -52,7 +52,6 @@ from ilp_api.security.auth import CurrentPrincipal, Principal, require
 MAX_ENTRIES = 500  # as Azure's FHIR service: larger loads belong in several Bundles
 URN_UUID = "urn:uuid:"
 REASONS = {200: "OK", 201: "Created", 204: "No Content"}
-TRANSACTION_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3}
 
 
 class EntryRequest(Element):

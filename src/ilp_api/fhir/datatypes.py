@@ -17,7 +17,6 @@ CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern)]
 Code = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$")]
 Uri = Annotated[str, StringConstraints(pattern=r"^\S+$")]
-NonEmptyString = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 FhirDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
 # A dateTime with a time must carry a time zone (FHIR R4); a date alone is allowed.
 FhirDateTime = Annotated[

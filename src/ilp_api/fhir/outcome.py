@@ -92,11 +92,6 @@ class NotFound(FhirError):
     issue_code = "not-found"
 
 
-class MethodNotAllowed(FhirError):
-    status_code = 405
-    issue_code = "not-supported"
-
-
 class NotAcceptable(FhirError):
     status_code = 406
     issue_code = "not-supported"

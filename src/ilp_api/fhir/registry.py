@@ -183,22 +183,6 @@ def references(path: str) -> Callable[[Json], Iterator[Ref]]:
     return extract
 
 
-def extension_values(path: str, url: str, value_key: str) -> Callable[[Json], Iterator[str]]:
-    """Values of extensions with ``url`` under ``path`` (``""`` for the resource itself), searched as tokens."""
-
-    def extract(resource: Json) -> Iterator[str]:
-        owners = [resource] if not path else list(walk(resource, path))
-        for owner in owners:
-            for extension in owner.get("extension", []) if isinstance(owner, dict) else []:
-                if extension.get("url") == url and value_key in extension:
-                    yield extension[value_key]
-                for nested in extension.get("extension", []):
-                    if nested.get("url") == url and value_key in nested:
-                        yield nested[value_key]
-
-    return extract
-
-
 def parse_reference(reference: str) -> Ref | None:
     """``Organization/123`` or an absolute URL ending in it; contained (#) and urn references yield None."""
     parts = reference.rstrip("/").split("/")

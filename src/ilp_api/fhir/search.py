@@ -105,12 +105,16 @@ def parse_search(
     return SearchRequest(
         filters=tuple(filters),
         sort=_parse_sort(definition, result.get("_sort", [])),
-        count=_parse_int(result.get("_count"), "_count", default_count, 0, max_count),
-        offset=_parse_int(result.get("_offset"), "_offset", 0, 0, 10_000_000),
+        count=paging_number(_last(result.get("_count")), "_count", default_count, max_count),
+        offset=paging_number(_last(result.get("_offset")), "_offset", 0, MAX_OFFSET),
         with_total=(result.get("_total") or ["accurate"])[-1] != "none",
         includes=tuple(_parse_include(v, registry, definition, reverse=False) for v in result.get("_include", [])),
         revincludes=tuple(_parse_include(v, registry, definition, reverse=True) for v in result.get("_revinclude", [])),
     )
+
+
+def _last(values: list[str] | None) -> str | None:
+    return values[-1] if values else None
 
 
 def _parse_filter(parameter: SearchParameter, modifier: str | None, raw: str, key: str) -> Filter:
@@ -192,16 +196,16 @@ def _parse_sort(definition: ResourceDefinition, values: list[str]) -> tuple[Sort
     return tuple(keys)
 
 
-def _parse_int(values: list[str] | None, name: str, default: int, low: int, high: int) -> int:
-    if not values:
+MAX_OFFSET = 10_000_000
+
+
+def paging_number(value: str | None, name: str, default: int, high: int) -> int:
+    """``_count`` or ``_offset``: a whole number ≥ 0, capped at ``high``; a 400 naming it otherwise."""
+    if value is None:
         return default
-    try:
-        number = int(values[-1])
-    except ValueError:
-        raise BadRequest(f"{name} must be a whole number", expression=name) from None
-    if not low <= number:
-        raise BadRequest(f"{name} must be at least {low}", expression=name)
-    return min(number, high)
+    if not (value.isascii() and value.isdigit()):
+        raise BadRequest(f"{name} must be a whole number ≥ 0, not {value!r}", expression=name)
+    return min(int(value), high)
 
 
 def _parse_include(value: str, registry: Registry, searched: ResourceDefinition, *, reverse: bool) -> Include:

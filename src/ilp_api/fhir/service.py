@@ -38,7 +38,7 @@ from ilp_api.fhir.repository import (
     VersionConflict,
 )
 from ilp_api.fhir.scope import Scope
-from ilp_api.fhir.search import parse_search
+from ilp_api.fhir.search import MAX_OFFSET, paging_number, parse_search
 from ilp_api.settings import Settings
 from ilp_api.wilayah.repository import WilayahDirectory
 
@@ -158,10 +158,10 @@ class ResourceService:
         resource_id: str,
         query: Sequence[tuple[str, str]],
     ) -> tuple[list[Stored], int]:
-        self.read_including_deleted(repository, definition, resource_id)
         parameters = dict(query)
-        count = _bounded_int(parameters.get("_count"), "_count", self.default_count, self.max_count)
-        offset = _bounded_int(parameters.get("_offset"), "_offset", 0, 10_000_000)
+        count = paging_number(parameters.get("_count"), "_count", self.default_count, self.max_count)
+        offset = paging_number(parameters.get("_offset"), "_offset", 0, MAX_OFFSET)
+        self.read_including_deleted(repository, definition, resource_id)
         return repository.history(definition.type, resource_id, count, offset)
 
     def read_including_deleted(
@@ -376,11 +376,3 @@ def _duplicate(definition: ResourceDefinition, taken: IdentifierTaken, holder: S
         expression=f"{definition.type}.identifier",
         ilp_code="identitas-sudah-terdaftar",
     )
-
-
-def _bounded_int(value: str | None, name: str, default: int, high: int) -> int:
-    if value is None:
-        return default
-    if not value.isdigit():
-        raise BadRequest(f"{name} must be a whole number ≥ 0", expression=name)
-    return min(int(value), high)

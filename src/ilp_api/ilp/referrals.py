@@ -26,7 +26,6 @@ Target = Literal["pustu", "puskesmas", "fkrtl"]
 Urgency = Literal["rutin", "segera", "gawat-darurat"]
 URGENCY_ORDER: tuple[Urgency, ...] = ("rutin", "segera", "gawat-darurat")
 URGENCY_RANK = {urgency: rank for rank, urgency in enumerate(URGENCY_ORDER)}
-CHILD_INDEX_KEYS = frozenset({"tb-u", "bb-u", "bb-tb", "imt-u", "lk-u"})
 IMPLAUSIBLE_Z = "z-tidak-wajar"
 
 

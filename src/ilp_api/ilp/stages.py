@@ -10,7 +10,6 @@ from ilp_api.ilp.results import Rule
 
 RULE = Rule("2-tahap-siklus-hidup", "JUK K2 Balita, K2 Sekolah, K3, Nifas")
 NIFAS_DAYS = 42
-PREGNANCY_STAGES = {"hamil": "ibu-hamil", "bersalin": "ibu-bersalin", "nifas": "ibu-nifas"}
 
 
 @dataclass(frozen=True)

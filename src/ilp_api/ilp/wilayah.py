@@ -4,7 +4,6 @@ Codes are stored without dots: province 2 digits, kab/kota 4, kecamatan 6, desa/
 list (Kepmendagri 300.2.2-2138/2025) is versioned data an operator loads; these checks need none of it.
 """
 
-from enum import StrEnum
 from itertools import pairwise
 
 # 38 provinces; Papua is 91–96, where 93–96 are new since 2022 and must be accepted.
@@ -18,14 +17,8 @@ PROVINCE_CODES = frozenset(
 )
 
 
-class Level(StrEnum):
-    PROVINSI = "provinsi"
-    KABUPATEN_KOTA = "kabupaten-kota"
-    KECAMATAN = "kecamatan"
-    DESA_KELURAHAN = "desa-kelurahan"
-
-
-LEVEL_BY_LENGTH = {2: Level.PROVINSI, 4: Level.KABUPATEN_KOTA, 6: Level.KECAMATAN, 10: Level.DESA_KELURAHAN}
+# Digits of each level: provinsi, kabupaten/kota, kecamatan, desa/kelurahan.
+LEVEL_LENGTHS = (2, 4, 6, 10)
 
 
 def is_kabupaten_or_kota_digits(digits: str) -> bool:
@@ -36,7 +29,7 @@ def is_kabupaten_or_kota_digits(digits: str) -> bool:
 
 def wilayah_problem(code: str) -> str | None:
     """Why ``code`` is not a structurally valid wilayah code, or None when it is."""
-    if not code.isascii() or not code.isdigit() or len(code) not in LEVEL_BY_LENGTH:
+    if not code.isascii() or not code.isdigit() or len(code) not in LEVEL_LENGTHS:
         return "a wilayah code is 2, 4, 6 or 10 digits without dots"
     if code[:2] not in PROVINCE_CODES:
         return f"'{code[:2]}' is not a province code"

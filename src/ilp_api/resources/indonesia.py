@@ -6,7 +6,7 @@ from typing import Any
 from ilp_api.fhir.outcome import Issue, Unprocessable
 from ilp_api.fhir.registry import Json, Token
 from ilp_api.fhir.service import WriteContext
-from ilp_api.ilp.nik import InvalidNik, decode_nik
+from ilp_api.ilp.nik import NIK_ERROR, InvalidNik, decode_nik
 from ilp_api.ilp.wilayah import hierarchy_problem, wilayah_problem
 
 KEMKES_ID = "https://fhir.kemkes.go.id/id"
@@ -24,10 +24,6 @@ NAME_FIELDS = {"province": "state", "city": "city", "district": "district"}
 def bpjs_system(canonical_base: str) -> str:
     """BPJS has no published FHIR system for noKartu: the project names one under its canonical base."""
     return f"{canonical_base}/sid/bpjs-nokartu"
-
-
-def satusehat_id_system(canonical_base: str) -> str:
-    return f"{canonical_base}/sid/satusehat-id"
 
 
 def administrative_codes(address: Json) -> dict[str, str]:
@@ -122,7 +118,7 @@ def check_identifier_formats(data: Json, root: str, context: WriteContext) -> No
                     Issue(
                         f"NIK {_mask(value)} is not valid: {error}",
                         expression=path,
-                        ilp_code="nik-tidak-valid",
+                        ilp_code=NIK_ERROR,
                     )
                 )
         elif system == KK and not (len(value) == 16 and value.isdigit()):
@@ -136,7 +132,7 @@ def check_identifier_formats(data: Json, root: str, context: WriteContext) -> No
                 )
             )
     if nik_count > 1:
-        issues.append(Issue("A person has one NIK", expression=f"{root}.identifier", ilp_code="nik-tidak-valid"))
+        issues.append(Issue("A person has one NIK", expression=f"{root}.identifier", ilp_code=NIK_ERROR))
     if issues:
         raise Unprocessable(issues[0].diagnostics, issues=issues)
 
