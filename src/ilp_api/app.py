@@ -10,8 +10,8 @@ from ilp_api.fhir.api import fhir_router, resource_schemas
 from ilp_api.fhir.bundle import router as bundle_router
 from ilp_api.fhir.outcome import install_exception_handlers
 from ilp_api.fhir.registry import registry
-from ilp_api.fhir.service import ResourceService
-from ilp_api.middleware import RequestLogMiddleware
+from ilp_api.fhir.service import resource_service
+from ilp_api.middleware import BodySizeLimitMiddleware, RequestLogMiddleware
 from ilp_api.resources import load_resources
 from ilp_api.screening.router import router as screening_router
 from ilp_api.security.router import install_security
@@ -34,14 +34,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or Database(create_database_engine(settings.database_url))
-    app.state.resource_service = ResourceService(
-        registry,
-        canonical_base=settings.canonical_base,
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-    )
+    app.state.resource_service = resource_service(registry, settings)
     app.state.scope_for = scope_for
     install_exception_handlers(app, settings.canonical_base)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, canonical_base=settings.canonical_base
+    )
     app.add_middleware(RequestLogMiddleware)
 
     @app.get("/health", tags=["service"], summary="Liveness probe")

@@ -1,10 +1,11 @@
-"""One structured log line per request, with identifiers and names masked."""
+"""ASGI middleware: one structured log line per request (identifiers and names masked), and the body-size bound."""
 
 import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ilp_api.fhir.outcome import PayloadTooLarge, outcome_response
 from ilp_api.logging import mask_query
 
 logger = logging.getLogger("ilp_api.access")
@@ -47,3 +48,38 @@ class RequestLogMiddleware:
                         }
                     },
                 )
+
+
+class BodySizeLimitMiddleware:
+    """413 for a request body over ``max_bytes``, before it is read when Content-Length declares it, otherwise
+    as soon as the bytes received pass the bound (a chunked upload), so a client cannot fill the server's memory."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, canonical_base: str) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.canonical_base = canonical_base
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"The request body is larger than {self.max_bytes} bytes (ILP_MAX_BODY_BYTES)")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and (len(declared) > 18 or int(declared) > self.max_bytes):
+            error = self._too_large()
+            response = outcome_response(error.status_code, error.outcome_issues(), self.canonical_base)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise self._too_large()  # answered as an OperationOutcome by the FhirError handler
+            return message
+
+        await self.app(scope, counted_receive, send)

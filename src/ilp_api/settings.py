@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(default=100, ge=1, description="Requests a client may make at once.")
 
+    # Bounds on one request (see fhir/limits.py); beyond them the request is refused before any database work.
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, description="Request body size; larger: 413.")
+    max_json_depth: int = Field(default=32, ge=8, description="Nesting of objects and arrays in a JSON body.")
+    max_string_length: int = Field(default=65_536, ge=1024, description="Characters in one JSON string.")
+    max_array_items: int = Field(default=1_000, ge=10, description="Items in one JSON array.")
+    max_identifiers: int = Field(default=20, ge=1, description="Identifiers of one resource.")
+    max_parameter_repeats: int = Field(default=10, ge=1, description="Occurrences of one search parameter.")
+    max_values_per_parameter: int = Field(
+        default=100, ge=1, description="Comma-separated (OR-ed) values in one search parameter occurrence."
+    )
+    max_sort_keys: int = Field(default=5, ge=1, description="Keys in _sort.")
+    max_bundle_entries: int = Field(default=500, ge=1, description="Entries of a transaction or batch Bundle.")
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:

@@ -18,7 +18,7 @@ from factories import (
     stored_rows,
 )
 from ilp_api.db.engine import Database
-from ilp_api.fhir.bundle import MAX_ENTRIES
+from ilp_api.fhir.limits import Limits
 
 
 def entry(method: str, url: str, resource: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -185,9 +185,11 @@ def test_a_urn_uuid_no_entry_declares_is_refused(client: TestClient) -> None:
 
 
 def test_bundle_size_is_bounded(client: TestClient) -> None:
-    entries = [entry("GET", "Patient/x")] * (MAX_ENTRIES + 1)
+    entries = [entry("GET", "Patient/x")] * (Limits().bundle_entries + 1)
 
-    outcome(post(client, bundle("batch", *entries)), 422)
+    body = outcome(post(client, bundle("batch", *entries)), 400)
+
+    assert body["issue"][0]["code"] == "too-costly"
 
 
 def test_capability_statement_lists_transaction_and_batch(client: TestClient) -> None:

@@ -26,7 +26,7 @@ from ilp_api.demo.generate import (
     generate_network,
 )
 from ilp_api.fhir.registry import registry
-from ilp_api.fhir.service import ResourceService, WriteContext, write_context
+from ilp_api.fhir.service import ResourceService, WriteContext, resource_service, write_context
 from ilp_api.resources import load_resources
 from ilp_api.security.clients import create_demo_clients
 from ilp_api.settings import Settings
@@ -97,12 +97,7 @@ def load_demo(
     progress: Progress | None = None,
 ) -> LoadReport:
     load_resources()
-    service = ResourceService(
-        registry,
-        canonical_base=settings.canonical_base,
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-    )
+    service = resource_service(registry, settings)
     with database.session(write=True) as session:
         context = write_context(session, settings)
         network = generate_network(

@@ -7,10 +7,11 @@ answers each with its own status. Every entry passes the same scope checks, orga
 the single interactions do.
 """
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import orjson
 from fastapi import APIRouter, Request
@@ -18,9 +19,9 @@ from fastapi.responses import Response
 from pydantic import Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from ilp_api.audit.records import MINOR_FAILURE, SUCCESS
+from ilp_api.audit.records import MINOR_FAILURE, SERIOUS_FAILURE, SUCCESS
 from ilp_api.audit.repository import AuditRepository
-from ilp_api.fhir.datatypes import ID_PATTERN, Element, Meta
+from ilp_api.fhir.datatypes import CONTROL_CHARACTER, ID_PATTERN, Element, Meta
 from ilp_api.fhir.http import (
     check_accept,
     check_content_type,
@@ -30,7 +31,16 @@ from ilp_api.fhir.http import (
     json_response,
     searchset,
 )
-from ilp_api.fhir.outcome import BadRequest, FhirError, Issue, Unprocessable, validation_issues
+from ilp_api.fhir.limits import Limits
+from ilp_api.fhir.outcome import (
+    BadRequest,
+    FhirError,
+    Issue,
+    ServerError,
+    TooCostly,
+    Unprocessable,
+    validation_issues,
+)
 from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, registry
 from ilp_api.fhir.repository import Stored
 from ilp_api.fhir.router import (
@@ -46,10 +56,11 @@ from ilp_api.fhir.router import (
     is_patient_data,
     unit_of_work,
 )
-from ilp_api.fhir.service import ResourceService, WriteContext, new_id
+from ilp_api.fhir.service import ResourceService, WriteContext, new_id, parse_json
 from ilp_api.security.auth import CurrentPrincipal, Principal, require
 
-MAX_ENTRIES = 500  # as Azure's FHIR service: larger loads belong in several Bundles
+logger = logging.getLogger(__name__)
+
 URN_UUID = "urn:uuid:"
 REASONS = {200: "OK", 201: "Created", 204: "No Content"}
 
@@ -72,7 +83,7 @@ class BundleRequest(Element):
     id: str | None = None
     meta: Meta | None = None
     type: Literal["transaction", "batch"]
-    entry: list[BundleEntry] = Field(default_factory=list, max_length=MAX_ENTRIES)
+    entry: list[BundleEntry] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,8 @@ class Target:
 
     @property
     def path(self) -> str:
-        return f"/fhir/{self.definition.type}" + (f"/{self.resource_id}" if self.resource_id else "")
+        """As audited: percent-encoded like a request path, so any id the client sent can be stored."""
+        return f"/fhir/{self.definition.type}" + (f"/{quote(self.resource_id, safe='')}" if self.resource_id else "")
 
 
 @dataclass(frozen=True)
@@ -110,7 +122,8 @@ router = APIRouter(prefix="/fhir", tags=["FHIR"])
     description=(
         "A `transaction` is all-or-nothing: POST entries may refer to each other by `fullUrl` "
         "(`urn:uuid:…`), and the first failing entry rolls everything back and is named in the "
-        f"OperationOutcome. A `batch` answers each entry on its own. At most {MAX_ENTRIES} entries."
+        "OperationOutcome. A `batch` answers each entry on its own, and answers 200 even when entries fail. "
+        "At most `ILP_MAX_BUNDLE_ENTRIES` entries (500 by default)."
     ),
     openapi_extra={"requestBody": {"required": True, "content": {"application/fhir+json": {"schema": {}}}}},
 )
@@ -119,13 +132,14 @@ async def process_bundle(request: Request, principal: CurrentPrincipal) -> Respo
     check_accept(request)
     check_purpose(request)
     raw = await request.body()
+    service: ResourceService = request.app.state.resource_service
     try:
-        bundle = _parse(raw)
+        bundle = _parse(raw, service.limits)
         targets = [_target(index, entry) for index, entry in enumerate(bundle.entry)]
     except FhirError as error:
         await run_in_threadpool(_audit_failed_bundle, request, principal, raw, error.status_code)
         raise
-    processor = BundleProcessor(request, principal, request.app.state.resource_service)
+    processor = BundleProcessor(request, principal, service)
     if bundle.type == "transaction":
         try:
             outcomes = await run_in_threadpool(processor.transaction, bundle, targets)
@@ -137,13 +151,17 @@ async def process_bundle(request: Request, principal: CurrentPrincipal) -> Respo
     return json_response(_response_bundle(fhir_base(request), bundle.type, targets, outcomes))
 
 
-def _parse(raw: bytes) -> BundleRequest:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(f"The request body is not valid JSON: {error}") from None
+def _parse(raw: bytes, limits: Limits) -> BundleRequest:
+    data = parse_json(raw, limits, "Bundle")
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise BadRequest("POST /fhir takes a Bundle of type transaction or batch", expression="resourceType")
+    entries = data.get("entry")
+    if isinstance(entries, list) and len(entries) > limits.bundle_entries:
+        raise TooCostly(
+            f"The Bundle has {len(entries)} entries; at most {limits.bundle_entries} are processed at once: "
+            "send several Bundles",
+            expression="Bundle.entry",
+        )
     try:
         return BundleRequest.model_validate(data)
     except ValidationError as error:
@@ -154,6 +172,10 @@ def _parse(raw: bytes) -> BundleRequest:
 def _target(index: int, entry: BundleEntry) -> Target:
     """``Patient``, ``Patient/123``, ``Patient?identifier=…`` (absolute URLs ending in these too)."""
     method = entry.request.method
+    if CONTROL_CHARACTER.search(entry.request.url):
+        raise BadRequest(
+            f"Bundle.entry[{index}].request.url holds a control character", expression=f"Bundle.entry[{index}]"
+        )
     parts = urlsplit(entry.request.url)
     segments = [s for s in parts.path.split("/") if s]
     if "fhir" in segments:
@@ -207,14 +229,21 @@ class BundleProcessor:
                     outcome = self._run(context, target, entry, assigned={})
                     self._audit(outcome, target, AuditRepository(context.repository.session).append)
             except FhirError as error:
-                failed = _in_entry(error, target, entry)
-                outcome = Outcome(failed.status_code, body=_outcome_json(failed, self.service.canonical_base))
-                if target.definition.patient_data:
-                    known = target.resource_id and ID_PATTERN.match(target.resource_id)
-                    refs = [Ref(target.definition.type, target.resource_id)] if known and target.resource_id else []
-                    append_audit_alone(self.request, self._record(target, failed.status_code, MINOR_FAILURE, refs))
+                outcome = self._failed(target, _in_entry(error, target, entry), MINOR_FAILURE)
+            except Exception:
+                # Entries are independent: a server error in one is that entry's answer, not the batch's.
+                logger.exception("batch entry failed", extra={"fields": {"entry": target.index}})
+                failure = ServerError("Internal server error in this entry; it has been logged")
+                outcome = self._failed(target, _in_entry(failure, target, entry), SERIOUS_FAILURE)
             outcomes.append(outcome)
         return outcomes
+
+    def _failed(self, target: Target, error: FhirError, audit_outcome: str) -> Outcome:
+        if target.definition.patient_data:
+            known = target.resource_id and ID_PATTERN.match(target.resource_id)
+            refs = [Ref(target.definition.type, target.resource_id)] if known and target.resource_id else []
+            append_audit_alone(self.request, self._record(target, error.status_code, audit_outcome, refs))
+        return Outcome(error.status_code, body=_outcome_json(error, self.service.canonical_base))
 
     def _run(self, context: WriteContext, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
         definition = target.definition
@@ -364,14 +393,21 @@ def _response_bundle(base: str, kind: str, targets: list[Target], outcomes: list
 
 
 def _audit_failed_bundle(request: Request, principal: Principal, raw: bytes, status: int) -> None:
-    """A Bundle that failed as a whole is audited once when any entry was about patient data."""
+    """A Bundle that failed as a whole is audited once when any entry was about patient data.
+
+    The Bundle was refused, so its JSON is read defensively: any element may be missing or of the wrong type.
+    """
     try:
         data = orjson.loads(raw)
-        entries = data.get("entry", []) if isinstance(data, dict) else []
-        urls = [str(e.get("request", {}).get("url", "")) for e in entries if isinstance(e, dict)]
-        kind = "batch" if data.get("type") == "batch" else "transaction"
-    except (orjson.JSONDecodeError, AttributeError):
+    except orjson.JSONDecodeError:
         return
+    data = data if isinstance(data, dict) else {}
+    entries = data.get("entry")
+    requests = (
+        [entry.get("request") for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    )
+    urls = [str(r.get("url", "")) for r in requests if isinstance(r, dict)]
+    kind = "batch" if data.get("type") == "batch" else "transaction"
     patient_types = {d.type for d in registry if d.patient_data}
     if any(url.lstrip("/").split("/")[0].split("?")[0] in patient_types for url in urls):
         append_audit_alone(request, audit_record(request, principal, kind, status, MINOR_FAILURE, []))

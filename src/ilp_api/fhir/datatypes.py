@@ -9,7 +9,9 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from ilp_api.fhir.limits import Limits
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 # FHIR strings may hold tab, CR and LF but no other character below U+0020 (PostgreSQL refuses NUL, too).
@@ -17,7 +19,22 @@ CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern)]
 Code = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$")]
 Uri = Annotated[str, StringConstraints(pattern=r"^\S+$")]
-FhirDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")]
+
+
+def real_calendar_date(value: str) -> str:
+    """The patterns below allow 2023-02-30 and year 0000; FHIR dates are real calendar dates from year 1."""
+    try:
+        date.fromisoformat(value[:10] if len(value) >= 10 else value[:4] + "-01-01")
+    except ValueError:
+        raise ValueError(f"{value[:10]!r} is not a calendar date (years start at 0001)") from None
+    return value
+
+
+FhirDate = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"),
+    AfterValidator(real_calendar_date),
+]
 # A dateTime with a time must carry a time zone (FHIR R4); a date alone is allowed.
 FhirDateTime = Annotated[
     str,
@@ -25,6 +42,7 @@ FhirDateTime = Annotated[
         pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"
         r"(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$"
     ),
+    AfterValidator(real_calendar_date),
 ]
 Instant = Annotated[
     str,
@@ -32,13 +50,15 @@ Instant = Annotated[
         pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
         r"(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$"
     ),
+    AfterValidator(real_calendar_date),
 ]
 Decimal = float
 PositiveInt = Annotated[int, Field(ge=1)]
 
 
 class Element(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=False, str_strip_whitespace=False)
+    # strict: FHIR JSON types are strict ("active": "true" is not a boolean), and the JSON is stored as sent.
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False, str_strip_whitespace=False)
 
 
 class Extension(Element):
@@ -173,30 +193,63 @@ def parse_date(value: str) -> date | None:
     return None
 
 
-def reject_empty_values(data: Any, path: str) -> list[tuple[str, str]]:
-    """FHIR forbids null, empty strings, arrays and objects, and control characters: report each with its path."""
-    problems: list[tuple[str, str]] = []
+def nests_deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON nests objects and arrays more than ``limit`` levels deep.
+
+    Iterative, because it runs before anything that recurses (validation, the checks below, the JSON encoder).
+    """
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def json_problems(data: Any, path: str, limits: Limits) -> list[tuple[str, str, str]]:
+    """What FHIR JSON forbids (null, empty values, control characters) and what exceeds ``limits``.
+
+    Each problem is (path, message, OperationOutcome issue code). Call it only on JSON that passed
+    ``nests_deeper_than``: it recurses.
+    """
+    problems: list[tuple[str, str, str]] = []
     if data is None:
-        problems.append((path, "null is not allowed in FHIR JSON; leave the element out"))
-    elif isinstance(data, str) and not data.strip():
-        problems.append((path, "empty strings are not allowed in FHIR JSON; leave the element out"))
-    elif isinstance(data, str) and CONTROL_CHARACTER.search(data):
-        problems.append((path, "control characters (other than tab, CR and LF) are not allowed in FHIR strings"))
+        problems.append((path, "null is not allowed in FHIR JSON; leave the element out", "invalid"))
+    elif isinstance(data, str):
+        if not data.strip():
+            problems.append((path, "empty strings are not allowed in FHIR JSON; leave the element out", "invalid"))
+        elif len(data) > limits.string_length:
+            message = f"{len(data)} characters are more than the {limits.string_length} a string may have"
+            problems.append((path, message, "too-long"))
+        elif CONTROL_CHARACTER.search(data):
+            message = "control characters (other than tab, CR and LF) are not allowed in FHIR strings"
+            problems.append((path, message, "invalid"))
     elif isinstance(data, list):
         if not data:
-            problems.append((path, "empty arrays are not allowed in FHIR JSON; leave the element out"))
+            problems.append((path, "empty arrays are not allowed in FHIR JSON; leave the element out", "invalid"))
+        elif len(data) > limits.array_items:
+            message = f"{len(data)} items are more than the {limits.array_items} an array may have"
+            return [(path, message, "too-long")]
         for index, item in enumerate(data):
-            problems.extend(reject_empty_values(item, f"{path}[{index}]"))
+            problems.extend(json_problems(item, f"{path}[{index}]", limits))
     elif isinstance(data, dict):
         if not data:
-            problems.append((path, "empty objects are not allowed in FHIR JSON; leave the element out"))
+            problems.append((path, "empty objects are not allowed in FHIR JSON; leave the element out", "invalid"))
         for key, value in data.items():
-            if CONTROL_CHARACTER.search(key):
-                problems.append((path, "control characters are not allowed in element names"))
+            if CONTROL_CHARACTER.search(key) or len(key) > MAX_ELEMENT_NAME:
+                message = f"element names have at most {MAX_ELEMENT_NAME} characters and no control characters"
+                problems.append((path, message, "invalid"))
                 continue
-            problems.extend(reject_empty_values(value, f"{path}.{key}"))
+            problems.extend(json_problems(value, f"{path}.{key}", limits))
     return problems
 
+
+# The longest FHIR R4 element name has fewer than 40 characters.
+MAX_ELEMENT_NAME = 64
 
 Extension.model_rebuild()
 Reference.model_rebuild()

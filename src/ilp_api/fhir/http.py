@@ -50,8 +50,13 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
 
 
-def resource_response(stored: Stored, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+def resource_response(
+    stored: Stored, status_code: int = 200, headers: dict[str, str] | None = None, *, minimal: bool = False
+) -> Response:
+    """The stored resource, or with ``minimal`` (``Prefer: return=minimal``) only its headers and no body."""
     all_headers = {"ETag": etag(stored), "Last-Modified": http_date(stored.last_updated), **(headers or {})}
+    if minimal:
+        return Response(status_code=status_code, headers=all_headers)
     return Response(stored.content, status_code=status_code, media_type=FHIR_JSON, headers=all_headers)
 
 

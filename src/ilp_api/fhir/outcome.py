@@ -77,6 +77,12 @@ class BadRequest(FhirError):
     status_code = 400
 
 
+class TooCostly(BadRequest):
+    """A request beyond one of the server's bounds (fhir/limits.py): refused before doing the work."""
+
+    issue_code = "too-costly"
+
+
 class Unauthorized(FhirError):
     status_code = 401
     issue_code = "login"
@@ -112,6 +118,11 @@ class PreconditionFailed(FhirError):
     issue_code = "conflict"
 
 
+class PayloadTooLarge(FhirError):
+    status_code = 413
+    issue_code = "too-long"
+
+
 class UnsupportedMediaType(FhirError):
     status_code = 415
     issue_code = "not-supported"
@@ -125,6 +136,19 @@ class Unprocessable(FhirError):
 class TooManyRequests(FhirError):
     status_code = 429
     issue_code = "throttled"
+
+
+class ServerError(FhirError):
+    """Our fault, not the client's: only for answering one entry of a batch (elsewhere, the handler answers 500)."""
+
+    status_code = 500
+    issue_code = "exception"
+
+
+def shown(value: Any, limit: int = 64) -> str:
+    """A client's value quoted in a message, cut short: an error must not echo megabytes back."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def operation_outcome(issues: Sequence[Issue], canonical_base: str) -> dict[str, Any]:

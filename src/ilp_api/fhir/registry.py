@@ -5,15 +5,17 @@ CapabilityStatement are all derived from the registry, so they cannot disagree w
 """
 
 import builtins
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ilp_api.fhir.datatypes import Resource
 from ilp_api.fhir.scope import ScopeRule
+from ilp_api.fhir.tables import INDEXED_TEXT_LENGTH
 
 if TYPE_CHECKING:
     from ilp_api.fhir.service import WriteContext
@@ -136,7 +138,7 @@ def strings(*paths: str) -> Callable[[Json], Iterator[str]]:
         for path in paths:
             for value in walk(resource, path):
                 if isinstance(value, str):
-                    yield normalise(value)[:255]
+                    yield normalise(value)[:INDEXED_TEXT_LENGTH]  # prefix search still works
 
     return extract
 
@@ -193,25 +195,50 @@ def parse_reference(reference: str) -> Ref | None:
     return None
 
 
+# A range reaching past the end of year 9999 (a search for 9999-12-31) ends there instead of overflowing.
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+MINUTE_PRECISION = re.compile(r"T\d\d:\d\d(?!:)")
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def date_range(value: str) -> DateRange:
-    """The instants a FHIR date/dateTime/instant covers, per its precision. Date-only values are read in UTC."""
+    """The instants a FHIR date/dateTime/instant covers, per its precision. Date-only values are read in UTC.
+
+    ValueError for anything else, including days a month does not have and year 0000.
+    """
+    if not (value[:4].isascii() and value[:4].isdigit()):  # int() would take "+123" or other scripts' digits
+        raise ValueError(f"{value!r} does not start with a four-digit year")
     if len(value) == 4:
         low = datetime(int(value), 1, 1, tzinfo=UTC)
-        return DateRange(low, low.replace(year=low.year + 1))
+        return DateRange(low, _month_start(low.year + 1, 1))
     if len(value) == 7:
         low = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=UTC)
-        high = low.replace(year=low.year + 1, month=1) if low.month == 12 else low.replace(month=low.month + 1)
-        return DateRange(low, high)
+        return DateRange(low, _month_start(low.year + low.month // 12, low.month % 12 + 1))
     if len(value) == 10:
-        low = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
-        return DateRange(low, low + timedelta(days=1))
+        low = datetime.combine(date.fromisoformat(value), time.min, UTC)
+        return DateRange(low, _later(low, timedelta(days=1)))
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     step = timedelta(microseconds=1) if "." in value else timedelta(seconds=1)
-    if len(value) in (16, 22):  # minute precision, with or without zone
+    if MINUTE_PRECISION.search(value):
         step = timedelta(minutes=1)
-    return DateRange(moment.astimezone(UTC), moment.astimezone(UTC) + step)
+    try:
+        low = moment.astimezone(UTC)
+    except OverflowError:  # in UTC, 9999-12-31T23:00-05:00 is in year 10000 and 0001-01-01T00:00+07:00 in year 0
+        low = LATEST if moment.year == 9999 else EARLIEST
+    return DateRange(low, _later(low, step))
+
+
+def _month_start(year: int, month: int) -> datetime:
+    return datetime(year, month, 1, tzinfo=UTC) if year <= 9999 else LATEST
+
+
+def _later(moment: datetime, step: timedelta) -> datetime:
+    try:
+        return moment + step
+    except OverflowError:
+        return LATEST
 
 
 COMMON_PARAMETERS: tuple[SearchParameter, ...] = (

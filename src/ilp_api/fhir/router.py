@@ -163,7 +163,7 @@ def audit_record(
         client_id=principal.client_id,
         organization_id=principal.organization_id,
         source_ip=request.client.host if request.client else None,
-        purpose=request.headers.get(PURPOSE_HEADER),
+        purpose=stated_purpose(request),
         # The path as sent (percent-encoded): a decoded one could hold characters the database refuses.
         path=path or request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
         query=(request.url.query or None) if path is None else None,
@@ -183,6 +183,12 @@ def check_purpose(request: Request) -> None:
         raise BadRequest(
             f"{PURPOSE_HEADER} takes an HL7 v3 ActReason code such as TREAT or PUBHLTH", expression=PURPOSE_HEADER
         )
+
+
+def stated_purpose(request: Request) -> str | None:
+    """The purpose of use to audit: only a well-formed one (a refused request is audited without it)."""
+    purpose = request.headers.get(PURPOSE_HEADER)
+    return purpose if purpose is not None and PURPOSE.match(purpose) else None
 
 
 def _lenient(prefer: str | None) -> bool:
@@ -242,8 +248,8 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             entities=_written,
         )
         location = f"{fhir_base(request)}/{kind}/{result.stored.id}/_history/{result.stored.version_id}"
-        response = resource_response(result.stored, 201 if result.created else 200, {"Location": location})
-        return Response(status_code=response.status_code, headers=response.headers) if _minimal(prefer) else response
+        status = 201 if result.created else 200
+        return resource_response(result.stored, status, {"Location": location}, minimal=_minimal(prefer))
 
     @router.get("", summary=f"Search {kind}", description=definition.description)
     async def search(request: Request, principal: CurrentPrincipal, prefer: Prefer = None) -> Response:
@@ -289,8 +295,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             entities=_written,
             target=resource_id,
         )
-        response = resource_response(result.stored)
-        return Response(status_code=200, headers=response.headers) if _minimal(prefer) else response
+        return resource_response(result.stored, minimal=_minimal(prefer))
 
     @router.delete("/{resource_id}", status_code=204, summary=f"Delete a {kind}")
     async def delete(request: Request, principal: CurrentPrincipal, resource_id: str) -> Response:

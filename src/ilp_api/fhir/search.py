@@ -4,11 +4,13 @@ Unknown parameters are an error by default (a silently ignored typo returns the 
 ``Prefer: handling=lenient`` ignores them, as the FHIR specification allows.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ilp_api.fhir.datatypes import CONTROL_CHARACTER
-from ilp_api.fhir.outcome import BadRequest
+from ilp_api.fhir.limits import Limits
+from ilp_api.fhir.outcome import BadRequest, TooCostly, shown
 from ilp_api.fhir.registry import (
     DateRange,
     Ref,
@@ -80,14 +82,22 @@ def parse_search(
     *,
     default_count: int,
     max_count: int,
+    limits: Limits,
     lenient: bool = False,
 ) -> SearchRequest:
     filters: list[Filter] = []
     result: dict[str, list[str]] = {}
+    occurrences: Counter[str] = Counter()
     for key, raw in query:
         if CONTROL_CHARACTER.search(key + raw):
-            raise BadRequest(f"Search parameter '{key}' holds a control character", expression=key)
+            raise BadRequest(f"Search parameter {shown(key)} holds a control character", expression=key)
         name, _, modifier = key.partition(":")
+        occurrences[name] += 1
+        if occurrences[name] > limits.parameter_repeats:
+            raise TooCostly(
+                f"'{name}' is given more than {limits.parameter_repeats} times; combine values with commas (OR)",
+                expression=name,
+            )
         if name in RESULT_PARAMETERS:
             result.setdefault(name, []).append(raw)
             continue
@@ -101,10 +111,10 @@ def parse_search(
                 expression=key,
                 issues=(),
             )
-        filters.append(_parse_filter(parameter, modifier or None, raw, key))
+        filters.append(_parse_filter(parameter, modifier or None, raw, key, limits))
     return SearchRequest(
         filters=tuple(filters),
-        sort=_parse_sort(definition, result.get("_sort", [])),
+        sort=_parse_sort(definition, result.get("_sort", []), limits),
         count=paging_number(_last(result.get("_count")), "_count", default_count, max_count),
         offset=paging_number(_last(result.get("_offset")), "_offset", 0, MAX_OFFSET),
         with_total=(result.get("_total") or ["accurate"])[-1] != "none",
@@ -117,7 +127,7 @@ def _last(values: list[str] | None) -> str | None:
     return values[-1] if values else None
 
 
-def _parse_filter(parameter: SearchParameter, modifier: str | None, raw: str, key: str) -> Filter:
+def _parse_filter(parameter: SearchParameter, modifier: str | None, raw: str, key: str, limits: Limits) -> Filter:
     allowed = MODIFIERS.get(parameter.type, ())
     if modifier and modifier not in allowed:
         supported = ", ".join(f":{m}" for m in allowed) or "none"
@@ -127,7 +137,14 @@ def _parse_filter(parameter: SearchParameter, modifier: str | None, raw: str, ke
         )
     if not raw:
         raise BadRequest(f"Search parameter '{key}' has no value", expression=key)
-    values = tuple(_parse_value(parameter, part, key) for part in _split_or(raw))
+    parts = _split_or(raw)
+    if len(parts) > limits.values_per_parameter:
+        raise TooCostly(
+            f"'{key}' has {len(parts)} comma-separated values; at most {limits.values_per_parameter} are searched "
+            "at once",
+            expression=key,
+        )
+    values = tuple(_parse_value(parameter, part, key) for part in parts)
     return Filter(parameter, modifier, values)
 
 
@@ -182,8 +199,10 @@ def _bare_id_reference(parameter: SearchParameter, raw: str, key: str) -> Ref:
     return Ref(parameter.targets[0], raw)
 
 
-def _parse_sort(definition: ResourceDefinition, values: list[str]) -> tuple[SortKey, ...]:
+def _parse_sort(definition: ResourceDefinition, values: list[str], limits: Limits) -> tuple[SortKey, ...]:
     names = [name for value in values for name in value.split(",") if name] or list(definition.default_sort)
+    if len(names) > limits.sort_keys:
+        raise TooCostly(f"_sort has {len(names)} keys; at most {limits.sort_keys} are allowed", expression="_sort")
     keys = []
     for name in names:
         parameter = definition.parameters_by_name.get(name.lstrip("-"))

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ilp_api.db.base import utc_now
-from ilp_api.fhir.datatypes import ID_PATTERN, reject_empty_values
+from ilp_api.fhir.datatypes import ID_PATTERN, json_problems, nests_deeper_than
+from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import (
     BadRequest,
     Conflict,
@@ -27,9 +28,20 @@ from ilp_api.fhir.outcome import (
     NotFound,
     PreconditionFailed,
     Unprocessable,
+    shown,
     validation_issues,
 )
-from ilp_api.fhir.registry import Json, Ref, Registry, ResourceDefinition, SearchType, Token, tokens_of
+from ilp_api.fhir.registry import (
+    IndexValue,
+    Json,
+    Ref,
+    Registry,
+    ResourceDefinition,
+    SearchParameter,
+    SearchType,
+    Token,
+    tokens_of,
+)
 from ilp_api.fhir.repository import (
     IdentifierTaken,
     ResourceRepository,
@@ -39,6 +51,7 @@ from ilp_api.fhir.repository import (
 )
 from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.search import MAX_OFFSET, paging_number, parse_search
+from ilp_api.fhir.tables import INDEXED_TEXT_LENGTH
 from ilp_api.settings import Settings
 from ilp_api.wilayah.repository import WilayahDirectory
 
@@ -75,6 +88,27 @@ def write_context(session: Session, settings: Settings, scope: Scope | None = No
     )
 
 
+def resource_service(registry: Registry, settings: Settings) -> "ResourceService":
+    """The service as configured: the API and the CLI's loaders build it the same way."""
+    limits = Limits(
+        json_depth=settings.max_json_depth,
+        string_length=settings.max_string_length,
+        array_items=settings.max_array_items,
+        identifiers=settings.max_identifiers,
+        parameter_repeats=settings.max_parameter_repeats,
+        values_per_parameter=settings.max_values_per_parameter,
+        sort_keys=settings.max_sort_keys,
+        bundle_entries=settings.max_bundle_entries,
+    )
+    return ResourceService(
+        registry,
+        canonical_base=settings.canonical_base,
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+        limits=limits,
+    )
+
+
 @dataclass(frozen=True)
 class WriteResult:
     stored: Stored
@@ -85,24 +119,25 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def parse_body(definition: ResourceDefinition, body: bytes) -> tuple[Any, Json]:
+def parse_body(definition: ResourceDefinition, body: bytes, limits: Limits) -> tuple[Any, Json]:
     """Bytes → (validated model, JSON dict), or a 400/422 OperationOutcome naming what is wrong."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(f"The request body is not valid JSON: {error}") from None
+    data = parse_json(body, limits, definition.type)
     if not isinstance(data, dict):
         raise BadRequest(f"The request body must be a JSON object: a FHIR {definition.type} resource")
     if data.get("resourceType") != definition.type:
         raise BadRequest(
-            f"resourceType is '{data.get('resourceType')}' but this endpoint takes {definition.type}",
+            f"resourceType is {shown(data.get('resourceType'))} but this endpoint takes {definition.type}",
             expression="resourceType",
         )
-    problems = reject_empty_values(data, definition.type)
+    problems = json_problems(data, definition.type, limits)
+    identifiers = data.get("identifier")
+    if isinstance(identifiers, list) and len(identifiers) > limits.identifiers:
+        message = f"{len(identifiers)} identifiers are more than the {limits.identifiers} a resource may have"
+        problems.append((f"{definition.type}.identifier", message, "too-long"))
     if problems:
         raise Unprocessable(
-            "The resource has empty values",
-            issues=[Issue(message, "invalid", expression=path) for path, message in problems],
+            problems[0][1],
+            issues=[Issue(message, code, expression=path) for path, message, code in problems],
         )
     try:
         model = definition.model.model_validate(data)
@@ -112,19 +147,48 @@ def parse_body(definition: ResourceDefinition, body: bytes) -> tuple[Any, Json]:
     return model, data
 
 
+def parse_json(body: bytes, limits: Limits, what: str) -> Any:
+    """Bytes → JSON, refused when malformed or nested deeper than ``limits.json_depth`` (400)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"The request body is not valid JSON: {error}") from None
+    if nests_deeper_than(data, limits.json_depth):
+        raise BadRequest(
+            f"The {what} nests objects and arrays more than {limits.json_depth} levels deep", expression=what
+        )
+    return data
+
+
+# Version ids are stored as 32-bit integers; a longer digit string names no version (and int() of 8,000 digits
+# would fail).
+MAX_VERSION_ID = 2**31 - 1
+
+
+def version_number(text: str) -> int | None:
+    """The version a string names, or None when it cannot name one."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_VERSION_ID))):
+        return None
+    number = int(text)
+    return number if number <= MAX_VERSION_ID else None
+
+
 def etag_version(if_match: str) -> int:
-    text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
-        raise BadRequest(f'If-Match must be an ETag like W/"3", not {if_match!r}', expression="If-Match")
-    return int(text)
+    number = version_number(if_match.strip().removeprefix("W/").strip('"'))
+    if number is None:
+        raise BadRequest(f'If-Match must be an ETag like W/"3", not {shown(if_match)}', expression="If-Match")
+    return number
 
 
 class ResourceService:
-    def __init__(self, registry: Registry, *, canonical_base: str, default_count: int, max_count: int) -> None:
+    def __init__(
+        self, registry: Registry, *, canonical_base: str, default_count: int, max_count: int, limits: Limits
+    ) -> None:
         self.registry = registry
         self.canonical_base = canonical_base
         self.default_count = default_count
         self.max_count = max_count
+        self.limits = limits
 
     # ---- reads ----
 
@@ -143,10 +207,12 @@ class ResourceService:
         resource_id: str,
         version_id: str,
     ) -> Stored:
-        known = _get(repository, definition, resource_id) is not None and version_id.isdigit()
-        stored = repository.get_version(definition.type, resource_id, int(version_id)) if known else None
+        number = version_number(version_id)
+        stored = None
+        if number is not None and _get(repository, definition, resource_id) is not None:
+            stored = repository.get_version(definition.type, resource_id, number)
         if stored is None:
-            raise NotFound(f"{definition.type}/{resource_id} has no version {version_id}")
+            raise NotFound(f"{definition.type}/{resource_id} has no version {shown(version_id)}")
         if stored.deleted:
             raise Gone(f"Version {version_id} of {definition.type}/{resource_id} is its deletion")
         return stored
@@ -186,6 +252,7 @@ class ResourceService:
             self.registry,
             default_count=self.default_count,
             max_count=self.max_count,
+            limits=self.limits,
             lenient=lenient,
         )
         return repository.search(definition, request), request.count, request.offset
@@ -205,7 +272,7 @@ class ResourceService:
             existing = self._conditional_match(context.repository, definition, if_none_exist)
             if existing is not None:
                 return WriteResult(existing, created=False)
-        model, data = parse_body(definition, body)
+        model, data = parse_body(definition, body, self.limits)
         data = self._apply_rules(context, definition, model, data)
         stored = Stored(definition.type, resource_id or new_id(), 1, utc_now(), False, "")
         try:
@@ -227,7 +294,7 @@ class ResourceService:
         body: bytes,
         if_match: str | None,
     ) -> WriteResult:
-        model, data = parse_body(definition, body)
+        model, data = parse_body(definition, body, self.limits)
         if data.get("id") != resource_id:
             raise BadRequest(
                 f"The body's id ({data.get('id')!r}) must equal the id in the URL ({resource_id!r})",
@@ -323,6 +390,7 @@ class ResourceService:
             **meta,
         }
         stored = replace(stored, content=orjson.dumps(data).decode())
+        index = _index_values(definition, data)
         # Claims first: a unique-key violation must happen before anything else is written.
         new = expected_version is None
         repository.replace_claims(definition.type, stored.id, _unique_identifiers(definition, data), new=new)
@@ -335,7 +403,7 @@ class ResourceService:
                 ) from None
         if new:
             repository.insert(stored, method="POST")
-        repository.replace_index(definition.type, stored.id, definition.index_values(data), new=new)
+        repository.replace_index(definition.type, stored.id, index, new=new)
         if not repository.is_visible(definition.type, stored.id):
             raise Forbidden(
                 f"This {definition.type} would lie outside your organization's area (its subtree, wilayah and "
@@ -348,6 +416,19 @@ class ResourceService:
 def _get(repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> Stored | None:
     """A string that cannot be a FHIR id names no resource: answered without asking the database."""
     return repository.get(definition.type, resource_id) if ID_PATTERN.match(resource_id) else None
+
+
+def _index_values(definition: ResourceDefinition, data: Json) -> list[tuple[SearchParameter, IndexValue]]:
+    """The resource's index rows; 422 for a searchable code longer than the index holds (it could not be found)."""
+    values = list(definition.index_values(data))
+    for parameter, value in values:
+        if isinstance(value, Token) and max(len(value.system), len(value.code)) > INDEXED_TEXT_LENGTH:
+            message = (
+                f"A value of search parameter '{parameter.name}' has a system or code longer than "
+                f"{INDEXED_TEXT_LENGTH} characters, which could not be searched; shorten it"
+            )
+            raise Unprocessable(message, issues=[Issue(message, "too-long", f"{definition.type} ({parameter.name})")])
+    return values
 
 
 def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:

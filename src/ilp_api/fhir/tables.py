@@ -12,6 +12,9 @@ from sqlmodel import Field, SQLModel
 
 from ilp_api.db.base import UtcDateTime, surrogate_key
 
+# Longest token system or code, and longest (normalised) string, that the index tables hold.
+INDEXED_TEXT_LENGTH = 255
+
 
 class ResourceRow(SQLModel, table=True):
     __tablename__ = "resource"
@@ -47,8 +50,8 @@ class TokenIndexRow(SQLModel, table=True):
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     param: str = Field(max_length=64)
-    system: str = Field(default="", max_length=255)
-    code: str = Field(max_length=255)
+    system: str = Field(default="", max_length=INDEXED_TEXT_LENGTH)
+    code: str = Field(max_length=INDEXED_TEXT_LENGTH)
 
     __table_args__ = (
         Index("ix_search_token_lookup", "resource_type", "param", "code", "system"),
@@ -65,7 +68,7 @@ class StringIndexRow(SQLModel, table=True):
     resource_type: str = Field(max_length=64)
     resource_id: str = Field(max_length=64)
     param: str = Field(max_length=64)
-    value: str = Field(max_length=255)
+    value: str = Field(max_length=INDEXED_TEXT_LENGTH)
 
     __table_args__ = (
         Index("ix_search_string_lookup", "resource_type", "param", "value"),
@@ -116,6 +119,6 @@ class IdentifierClaimRow(SQLModel, table=True):
     __tablename__ = "identifier_claim"
 
     resource_type: str = Field(primary_key=True, max_length=64)
-    system: str = Field(primary_key=True, max_length=255)
-    value: str = Field(primary_key=True, max_length=255)
+    system: str = Field(primary_key=True, max_length=INDEXED_TEXT_LENGTH)
+    value: str = Field(primary_key=True, max_length=INDEXED_TEXT_LENGTH)
     resource_id: str = Field(max_length=64, index=True)
