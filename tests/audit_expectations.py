@@ -18,8 +18,8 @@ from ilp_api.db.engine import Database
 
 PATIENT_DATA_TYPES = ("Patient",)
 INSTANCE_PATH = re.compile(r"^/fhir/(?P<type>[A-Za-z]+)(?:/(?P<id>[^/]+)(?P<history>/_history(?:/(?P<vid>[^/]+))?)?)?$")
-# Refused before any resource code runs: no client to attribute, or no such interaction.
-NOT_AUDITED_STATUSES = (401, 405, 429)
+# Refused before any resource code runs: no client to attribute, no such interaction, or a body too large to read.
+NOT_AUDITED_STATUSES = (401, 405, 413, 429)
 
 
 @dataclass(frozen=True)
@@ -98,11 +98,17 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
     """Each patient-data entry of a processed Bundle, with its own outcome; a Bundle that failed whole, once."""
     events: Counter[tuple[str, str, str]] = Counter()
     try:
-        entries = orjson.loads(exchange.request_body).get("entry", [])
-        kind = orjson.loads(exchange.request_body).get("type")
-    except (orjson.JSONDecodeError, AttributeError):
+        sent = orjson.loads(exchange.request_body)
+    except orjson.JSONDecodeError:
         return events
-    requests = [(e["request"]["method"], e["request"]["url"].split("?")[0].strip("/")) for e in entries]
+    sent = sent if isinstance(sent, dict) else {}
+    kind = sent.get("type")
+    entries = sent.get("entry") if isinstance(sent.get("entry"), list) else []
+    requests = [
+        (e["request"].get("method"), str(e["request"].get("url", "")).split("?")[0].strip("/"))
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("request"), dict)
+    ]
     if exchange.status in NOT_AUDITED_STATUSES:
         return events
     if exchange.status >= 400:

@@ -142,6 +142,20 @@ def test_batch_answers_each_entry_on_its_own(client: TestClient, db: Database) -
     assert stored_rows(db, "Patient") == 1
 
 
+def test_a_batch_entry_the_server_once_failed_on_fails_alone(client: TestClient, db: Database) -> None:
+    # The probe's batch: the second entry answered 500 for the whole batch after the first was committed.
+    overlong = patient_json(nik(serial=8), identifiers=[{"system": "urn:x", "value": "a" * 300}])
+
+    response = post(
+        client,
+        bundle("batch", entry("POST", "Patient", patient_json(nik(serial=7))), entry("POST", "Patient", overlong)),
+    )
+
+    assert response.status_code == 200
+    assert statuses(response) == ["201 Created", "422"]
+    assert stored_rows(db, "Patient") == 1
+
+
 @pytest.mark.parametrize(
     ("body", "status", "fragment"),
     [
@@ -151,8 +165,23 @@ def test_batch_answers_each_entry_on_its_own(client: TestClient, db: Database) -
         (bundle("transaction", entry("POST", "Observation", {"resourceType": "Observation"})), 400, "entry[0]"),
         (bundle("transaction", entry("POST", "Patient")), 400, "resource is required"),
         (bundle("batch", entry("GET", "Patient/1/_history/1/x")), 400, "Type/id"),
+        ({"resourceType": "Bundle", "type": "batch", "entry": None}, 422, "Bundle.entry"),
+        ({"resourceType": "Bundle", "type": "transaction", "entry": 5}, 422, "Bundle.entry"),
+        (bundle("batch", entry("GET", "Patient/a\u0000b")), 400, "control character"),
+        (bundle("transaction", entry("GET", "Patient?name=a\u0000b")), 400, "control character"),
     ],
-    ids=["not-a-bundle", "collection", "patch", "unsupported-type", "post-without-resource", "bad-url"],
+    ids=[
+        "not-a-bundle",
+        "collection",
+        "patch",
+        "unsupported-type",
+        "post-without-resource",
+        "bad-url",
+        "entry-null",
+        "entry-number",
+        "nul-in-id",
+        "nul-in-query",
+    ],
 )
 def test_malformed_bundles_are_refused(client: TestClient, body: dict[str, Any], status: int, fragment: str) -> None:
     issue = outcome(post(client, body), status)["issue"][0]
