@@ -52,7 +52,10 @@ class RequestLogMiddleware:
 
 class BodySizeLimitMiddleware:
     """413 for a request body over ``max_bytes``, before it is read when Content-Length declares it, otherwise
-    as soon as the bytes received pass the bound (a chunked upload), so a client cannot fill the server's memory."""
+    as soon as the bytes received pass the bound (a chunked upload), so a client cannot fill the server's memory.
+
+    Not FastAPI's ``max_body_size``: that answers a declared oversize body in text/plain, not an OperationOutcome.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int, canonical_base: str) -> None:
         self.app = app

@@ -115,6 +115,15 @@ def test_an_overlong_purpose_of_use_is_400_and_audited(client: TestClient) -> No
     # The client fixture checks at teardown that the refusal left its one failure AuditEvent.
 
 
+@pytest.mark.parametrize(
+    "path", ["/fhir/Patient?_count=", "/fhir/Patient/{id}/_history?_count=", "/fhir/AuditEvent?_offset="]
+)
+def test_a_paging_number_of_5000_digits_is_the_bound(client: TestClient, path: str) -> None:
+    patient = create(client, patient_json())
+
+    assert client.get(path.format(id=patient["id"]) + "9" * 5000).status_code == 200
+
+
 def test_nul_in_an_id_is_404(client: TestClient) -> None:
     outcome(client.get("/fhir/Patient/ab%00c"), 404)
 

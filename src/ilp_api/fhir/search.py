@@ -223,8 +223,9 @@ def paging_number(value: str | None, name: str, default: int, high: int) -> int:
     if value is None:
         return default
     if not (value.isascii() and value.isdigit()):
-        raise BadRequest(f"{name} must be a whole number ≥ 0, not {value!r}", expression=name)
-    return min(int(value), high)
+        raise BadRequest(f"{name} must be a whole number ≥ 0, not {shown(value)}", expression=name)
+    # A number longer than any bound is the bound (and int() refuses strings of thousands of digits).
+    return high if len(value) > len(str(high)) else min(int(value), high)
 
 
 def _parse_include(value: str, registry: Registry, searched: ResourceDefinition, *, reverse: bool) -> Include:
