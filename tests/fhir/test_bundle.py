@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -211,6 +212,18 @@ def test_a_urn_uuid_no_entry_declares_is_refused(client: TestClient) -> None:
     body = outcome(post(client, bundle("transaction", entry("POST", "Patient", resident))), 400)
 
     assert "fullUrl of no POST entry" in body["issue"][0]["diagnostics"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-Purpose-Of-Use": "A" * 70}, {"Accept": "application/xml"}, {"Content-Type": "text/plain"}],
+    ids=["purpose", "accept", "content-type"],
+)
+def test_a_bundle_refused_for_its_headers_is_audited(client: TestClient, headers: dict[str, str]) -> None:
+    body = orjson.dumps(bundle("batch", entry("GET", "Patient?name=a")))
+
+    assert client.post("/fhir", content=body, headers={**FHIR_JSON, **headers}).status_code in (400, 406, 415)
+    # The client fixture checks at teardown that the refusal left one failure AuditEvent.
 
 
 def test_bundle_size_is_bounded(client: TestClient) -> None:

@@ -128,12 +128,13 @@ router = APIRouter(prefix="/fhir", tags=["FHIR"])
     openapi_extra={"requestBody": {"required": True, "content": {"application/fhir+json": {"schema": {}}}}},
 )
 async def process_bundle(request: Request, principal: CurrentPrincipal) -> Response:
-    check_content_type(request)
-    check_accept(request)
-    check_purpose(request)
     raw = await request.body()
     service: ResourceService = request.app.state.resource_service
     try:
+        # Inside the try, like perform's checks: a refused Bundle about patient data is audited as well.
+        check_content_type(request)
+        check_accept(request)
+        check_purpose(request)
         bundle = _parse(raw, service.limits)
         targets = [_target(index, entry) for index, entry in enumerate(bundle.entry)]
     except FhirError as error:
