@@ -23,6 +23,7 @@ from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import upgrade
 from ilp_api.db.tables import metadata
+from ilp_api.security.auth import SecurityState
 from ilp_api.security.repository import ClientRecord, ClientRepository
 from ilp_api.security.scopes import ADMIN_SCOPE
 from ilp_api.security.tokens import KeyRing, TokenClaims
@@ -120,7 +121,7 @@ def issue_token(db: Database, settings: Settings) -> TokenFactory:
     """Register a client and mint its access token: ``issue_token(organization_id, "system/*.cruds")``.
 
     The client row carries no usable secret and the token is signed directly with the configured key: this
-    skips two deliberately slow argon2 calls per test. The token endpoint itself is tested in tests/security.
+    skips a round trip to the token endpoint per test. The token endpoint itself is tested in tests/security.
     """
     keys = KeyRing.from_settings(settings)
 
@@ -148,6 +149,8 @@ def anonymous_client(db: Database, app: FastAPI) -> Iterator[TestClient]:
     that touched patient data (see audit_expectations.py).
     """
     exchanges = ExchangeLog()
+    # The app lives for the whole session: each test starts with fresh rate limits (token endpoint included).
+    app.state.security = SecurityState.from_settings(app.state.settings)
     # A server error comes back as a 500 response (its traceback is logged), so it is recorded and audited too.
     with TestClient(app, raise_server_exceptions=False) as test_client:
         test_client.event_hooks = {"request": [], "response": [exchanges.record]}

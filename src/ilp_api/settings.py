@@ -62,6 +62,22 @@ class Settings(BaseSettings):
         default=600, ge=0, description="Sustained requests per minute per client and process (0: unlimited)."
     )
     rate_limit_burst: int = Field(default=100, ge=1, description="Requests a client may make at once.")
+    # Token endpoint: failed client authentications (issue 7, item 7).
+    token_failures_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="Failed token requests per minute, per client id and per source address, and process, "
+        "sustained; beyond, the token endpoint answers 429 before checking any secret (0: unlimited).",
+    )
+    token_failures_burst: int = Field(
+        default=20, ge=1, description="Failed token requests a client id or an address may make at once."
+    )
+    rate_limit_tracked_keys: int = Field(
+        default=10_000,
+        ge=1,
+        description="Clients, client ids or addresses each rate limiter remembers; beyond, the longest idle "
+        "is forgotten (bounds memory when attackers send random client ids).",
+    )
 
     # Bounds on one request (see fhir/limits.py); beyond them the request is refused before any database work.
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, description="Request body size; larger: 413.")

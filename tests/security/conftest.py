@@ -3,24 +3,16 @@
     def test_read(anonymous_client, organization_id, bearer):
         response = anonymous_client.get("/fhir/Patient", headers=bearer("system/Patient.rs", organization_id))
 
-Unlike ``issue_token`` (tests/conftest.py), these go through the real token endpoint and argon2, made cheap
-here by ``fast_password_hashing``.
+Unlike ``issue_token`` (tests/conftest.py), these go through the real token endpoint and the stored secret hash
+(HMAC-SHA256: cheap, so no test needs to make it cheaper).
 """
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from security_helpers import Bearer, MakeClient, TokenFor, insert_organization
 
 from ilp_api.db.engine import Database
-from ilp_api.security import clients
 from ilp_api.security.clients import register_client
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2 at its minimum cost: the production parameters take a third of a second per hash on CI."""
-    monkeypatch.setattr(clients, "password_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture

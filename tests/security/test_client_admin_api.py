@@ -1,5 +1,6 @@
 """The admin API for clients (/api/v1/clients, ilp/admin only) and the demo clients."""
 
+import pytest
 from fastapi.testclient import TestClient
 from security_helpers import Bearer, basic_auth, insert_organization
 
@@ -100,3 +101,33 @@ def test_create_demo_clients(anonymous_client: TestClient, db: Database) -> None
         )
         assert response.status_code == 200, response.text
         assert response.json()["scope"] == entry["scope"] == "system/*.cruds"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "SIMPUS\x00Sukamaju"),
+        ("name", "SIMPUS\nSukamaju"),
+        ("name", "SIMPUS\x1b[31m"),
+        ("name", "x" * 256),
+        ("organization_id", "\x00"),
+        ("organization_id", "x" * 65),
+        ("organization_id", "abc\n"),
+        ("scope", "system/*.rs\x00"),
+    ],
+)
+def test_control_characters_and_overlong_values_are_refused(
+    anonymous_client: TestClient, bearer: Bearer, organization_id: str, field: str, value: str
+) -> None:
+    registration = {"name": "SIMPUS", "organization_id": organization_id, "scope": "system/*.rs"} | {field: value}
+    response = anonymous_client.post("/api/v1/clients", json=registration, headers=bearer("ilp/admin", None))
+    assert response.status_code == 422, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert response.json()["issue"][0]["expression"] == [field]
+
+
+@pytest.mark.parametrize("client_id", ["%00", "a%00b", "%1B", "%7F", "x" * 65, "%C3%AF"])
+def test_revoke_malformed_client_id_is_not_found(anonymous_client: TestClient, bearer: Bearer, client_id: str) -> None:
+    response = anonymous_client.post(f"/api/v1/clients/{client_id}/revoke", headers=bearer("ilp/admin", None))
+    assert response.status_code == 404, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"

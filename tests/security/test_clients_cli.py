@@ -1,33 +1,28 @@
-"""``ilp clients add|list|revoke`` on a temporary SQLite database."""
+"""``ilp clients add|list|revoke`` on the test databases (SQLite and PostgreSQL)."""
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from security_helpers import insert_organization
 from typer.testing import CliRunner
 
 from ilp_api.cli import app
-from ilp_api.db.engine import Database, create_database_engine
-from ilp_api.db.migrate import upgrade
+from ilp_api.db.engine import Database
 from ilp_api.settings import get_settings
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    upgrade(url)
-    monkeypatch.setenv("ILP_DATABASE_URL", url)
+def cli_database(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """The test database, as ILP_DATABASE_URL for the command line."""
+    monkeypatch.setenv("ILP_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
-    yield url
+    yield db
     get_settings.cache_clear()
 
 
-def test_add_list_revoke(sqlite_url: str) -> None:
-    database = Database(create_database_engine(sqlite_url))
-    organization_id = insert_organization(database)
-    database.engine.dispose()
+def test_add_list_revoke(cli_database: Database) -> None:
+    organization_id = insert_organization(cli_database)
     runner = CliRunner()
 
     added = runner.invoke(
@@ -61,9 +56,15 @@ def test_add_list_revoke(sqlite_url: str) -> None:
         (["add", "--name", "x", "--scopes", "system/*.rs"], "Only an admin client"),
         (["add", "--name", "x", "--scopes", "ilp/admin bogus"], "bogus"),
         (["revoke", "nobody"], "No client nobody"),
+        (["add", "--name", "SIMPUS\x00", "--scopes", "ilp/admin"], "control characters"),
+        (["add", "--name", "SIMPUS\nops", "--scopes", "ilp/admin"], "control characters"),
+        (["add", "--name", "x" * 256, "--scopes", "ilp/admin"], "1 to 255 characters"),
+        (["add", "--name", "x", "--organization", "\x00", "--scopes", "system/*.rs"], "does not exist"),
+        (["revoke", "\x00"], "No client has this id"),
+        (["revoke", "x" * 65], "No client has this id"),
     ],
 )
-def test_errors_exit_non_zero(sqlite_url: str, arguments: list[str], message: str) -> None:
+def test_errors_exit_non_zero(cli_database: Database, arguments: list[str], message: str) -> None:
     result = CliRunner().invoke(app, ["clients", *arguments])
     assert result.exit_code == 1
     assert message in result.stderr

@@ -15,6 +15,7 @@ and unauthenticated floods never reach a bucket (see ``ratelimit``).
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -26,7 +27,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 from ilp_api.db.engine import Database
 from ilp_api.fhir.outcome import Forbidden, TooManyRequests, Unauthorized
 from ilp_api.security.clients import client_is_active
-from ilp_api.security.ratelimit import RateLimiter, retry_after_header
+from ilp_api.security.ratelimit import AuthenticationFailureLimiter, RateLimiter, retry_after_header
 from ilp_api.security.scopes import ADMIN_SCOPE, grants
 from ilp_api.security.tokens import InvalidToken, KeyRing
 from ilp_api.settings import Settings
@@ -75,6 +76,22 @@ class ClientStatusCache:
         return active
 
 
+class RefusalCounts:
+    """Requests refused, by reason (e.g. an OAuth error code): for a metrics exporter to read."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, reason: str) -> None:
+        with self._lock:
+            self._counts[reason] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
 @dataclass(frozen=True)
 class SecurityState:
     """The per-application security objects, kept on ``app.state.security``."""
@@ -82,13 +99,19 @@ class SecurityState:
     keys: KeyRing
     client_status: ClientStatusCache
     limiter: RateLimiter
+    token_failures: AuthenticationFailureLimiter
+    token_refusals: RefusalCounts
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SecurityState":
         return cls(
             KeyRing.from_settings(settings),
             ClientStatusCache(settings.client_status_cache_seconds),
-            RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+            RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst, settings.rate_limit_tracked_keys),
+            AuthenticationFailureLimiter(
+                settings.token_failures_per_minute, settings.token_failures_burst, settings.rate_limit_tracked_keys
+            ),
+            RefusalCounts(),
         )
 
 

@@ -2,30 +2,52 @@
 
 A client belongs to one Organization (a dinkes, a puskesmas, a posyandu) whose data its tokens may reach,
 except admin clients: those hold only ``ilp/admin``, have no organization and reach everything. The secret is
-shown once, when the client is registered; only its argon2 hash is stored.
+shown once, when the client is registered; only a keyed hash of it is stored (``client_secrets``).
+
+Names, ids and secrets arrive from HTTP and the command line: control characters and overlong values are
+refused here, before the database (PostgreSQL refuses NUL in text; a name is one printable line).
 """
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ilp_api.db.base import utc_now
+from ilp_api.db.engine import Database
+from ilp_api.fhir.datatypes import ID_PATTERN
 from ilp_api.fhir.outcome import NotFound, Unprocessable
 from ilp_api.fhir.repository import ResourceRepository
+from ilp_api.security.client_secrets import SecretCheck, check_legacy_secret, check_secret, hash_secret
 from ilp_api.security.repository import ClientRecord, ClientRepository
 from ilp_api.security.scopes import ADMIN_SCOPE, validate_scopes
 
-# argon2id with the library's defaults (RFC 9106's second recommendation): slow enough that a leaked
-# table cannot be brute-forced, at tens of milliseconds per token request.
-password_hasher = PasswordHasher()
-
 DEMO_SCOPES = "system/*.cruds"
+NAME_MAX_LENGTH = 255  # the column
+CLIENT_ID_MAX_LENGTH = 64  # the column
+# Issued secrets have 43 characters; the bound keeps what a token request makes the server hash small.
+CLIENT_SECRET_MAX_LENGTH = 256
+# C0 and C1 control characters and DEL: stricter than FHIR strings (fhir.datatypes), which allow tab, CR and LF.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# RFC 6749 Appendix A: client_id and client_secret are printable ASCII (VSCHAR, %x20-7E).
+_VSCHAR = re.compile(r"[\x20-\x7e]*")
+
+
+def credential_problem(field: str, value: str, max_length: int) -> str | None:
+    """Why ``value`` cannot be a client_id or client_secret (RFC 6749 Appendix A), or None."""
+    if len(value) > max_length:
+        return f"{field} is longer than {max_length} characters"
+    if not _VSCHAR.fullmatch(value):
+        return f"{field} may hold only printable ASCII characters (RFC 6749 Appendix A)"
+    return None
+
+
+def _is_client_id(client_id: str) -> bool:
+    return bool(client_id) and credential_problem("client_id", client_id, CLIENT_ID_MAX_LENGTH) is None
 
 
 @dataclass(frozen=True)
@@ -73,10 +95,12 @@ class NewClient:
 
 
 def register_client(session: Session, name: str, organization_id: str | None, scopes: str) -> NewClient:
-    """Registers a client; 422 for an empty name, unknown scopes or an Organization that does not exist."""
+    """Registers a client; 422 for a bad name, unknown scopes or an Organization that does not exist."""
     name = name.strip()
-    if not name or len(name) > 255:
-        raise Unprocessable("A client needs a name of 1 to 255 characters", expression="name")
+    if not name or len(name) > NAME_MAX_LENGTH:
+        raise Unprocessable(f"A client needs a name of 1 to {NAME_MAX_LENGTH} characters", expression="name")
+    if CONTROL_CHARACTER.search(name):
+        raise Unprocessable("A client's name may not hold control characters (tab, newline, NUL…)", expression="name")
     try:
         scope_list = validate_scopes(scopes)
     except ValueError as error:
@@ -89,7 +113,8 @@ def register_client(session: Session, name: str, organization_id: str | None, sc
                 expression="organization_id",
             )
     else:
-        stored = ResourceRepository(session).get("Organization", organization_id)
+        known = ID_PATTERN.fullmatch(organization_id)  # a FHIR id; anything else cannot exist
+        stored = ResourceRepository(session).get("Organization", organization_id) if known else None
         if stored is None or stored.deleted:
             raise Unprocessable(f"Organization/{organization_id} does not exist", expression="organization_id")
     secret = secrets.token_urlsafe(32)
@@ -99,7 +124,7 @@ def register_client(session: Session, name: str, organization_id: str | None, sc
         name=name,
         organization_id=organization_id,
         scopes=" ".join(scope_list),
-        secret_hash=password_hasher.hash(secret),
+        secret_hash=hash_secret(secret),
         created=utc_now(),
         revoked_at=None,
     )
@@ -114,6 +139,8 @@ def list_clients(session: Session) -> list[ClientInfo]:
 def revoke_client(session: Session, client_id: str) -> ClientInfo:
     """Revokes the client (idempotent); its tokens stop working within ``client_status_cache_seconds``."""
     repository = ClientRepository(session)
+    if not _is_client_id(client_id):
+        raise NotFound(f"No client has this id: client ids are 1 to {CLIENT_ID_MAX_LENGTH} printable ASCII characters")
     if repository.get(client_id) is None:
         raise NotFound(f"No client {client_id}")
     repository.revoke(client_id, utc_now())
@@ -122,18 +149,33 @@ def revoke_client(session: Session, client_id: str) -> ClientInfo:
     return ClientInfo.of(record)
 
 
-@cache
-def _unknown_client_hash() -> str:
-    return password_hasher.hash(secrets.token_urlsafe(32))
+def _client_record(database: Database, client_id: str) -> ClientRecord | None:
+    with database.session(write=False) as session:
+        return ClientRepository(session).get(client_id)
 
 
-def authenticate_client(session: Session, client_id: str, client_secret: str) -> ClientInfo | None:
-    """The active client with these credentials, else None (unknown, revoked and wrong secret alike)."""
-    record = ClientRepository(session).get(client_id)
-    try:
-        # Unknown ids are verified against a dummy hash so the response time does not reveal which ids exist.
-        password_hasher.verify(record.secret_hash if record else _unknown_client_hash(), client_secret)
-    except (VerificationError, InvalidHashError):
+def _upgrade_secret_hash(database: Database, record: ClientRecord, secret: str) -> None:
+    with database.session(write=True) as session:
+        ClientRepository(session).replace_secret_hash(record.client_id, record.secret_hash, hash_secret(secret))
+
+
+async def authenticate_client(database: Database, client_id: str, client_secret: str) -> ClientInfo | None:
+    """The active client with these credentials, else None (unknown, revoked and wrong secret alike).
+
+    ``client_id`` and ``client_secret`` are assumed checked with ``credential_problem``. Unknown ids cost what
+    known ids cost (``check_secret(None, ...)``). No database connection is held while a legacy argon2 hash is
+    verified, and a client found with one gets its secret re-hashed to the current format.
+    """
+    record = await run_in_threadpool(_client_record, database, client_id)
+    stored = record.secret_hash if record else None
+    check = check_secret(stored, client_secret)
+    if check is SecretCheck.LEGACY:
+        assert record is not None
+        if not await check_legacy_secret(record.secret_hash, client_secret):
+            return None
+        if record.active:
+            await run_in_threadpool(_upgrade_secret_hash, database, record, client_secret)
+    elif check is SecretCheck.WRONG:
         return None
     if record is None or not record.active:
         return None

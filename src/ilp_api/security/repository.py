@@ -62,5 +62,11 @@ class ClientRepository:
             update(client).where(client.c.client_id == client_id, client.c.revoked_at.is_(None)).values(revoked_at=at)
         )
 
+    def replace_secret_hash(self, client_id: str, old: str, new: str) -> None:
+        """Stores ``new`` unless the hash changed since ``old`` was read (another request re-hashed it first)."""
+        self.session.execute(
+            update(client).where(client.c.client_id == client_id, client.c.secret_hash == old).values(secret_hash=new)
+        )
+
     def delete_named(self, name: str, organization_id: str) -> None:
         self.session.execute(delete(client).where(client.c.name == name, client.c.organization_id == organization_id))

@@ -1,7 +1,9 @@
 """The token endpoint, SMART discovery and the admin API for clients.
 
 The token endpoint speaks OAuth 2.0 (RFC 6749 §4.4, §5): its errors are ``{"error", "error_description"}``
-JSON, not OperationOutcomes, because OAuth client libraries parse that shape.
+JSON, not OperationOutcomes, because OAuth client libraries parse that shape. Failed client authentications are
+limited per client id and per source address (``ratelimit.AuthenticationFailureLimiter``); the source address
+is the TCP peer, or the ``X-Forwarded-For`` of a proxy that uvicorn trusts (``--forwarded-allow-ips``).
 """
 
 import base64
@@ -13,12 +15,22 @@ from urllib.parse import parse_qsl, unquote_plus
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from ilp_api.db.engine import Database
 from ilp_api.fhir.registry import registry
 from ilp_api.security.auth import REALM, TOKEN_PATH, AdminPrincipal, SecurityState, security_state
-from ilp_api.security.clients import ClientInfo, authenticate_client, list_clients, register_client, revoke_client
+from ilp_api.security.clients import (
+    CLIENT_ID_MAX_LENGTH,
+    CLIENT_SECRET_MAX_LENGTH,
+    CONTROL_CHARACTER,
+    ClientInfo,
+    authenticate_client,
+    credential_problem,
+    list_clients,
+    register_client,
+    revoke_client,
+)
+from ilp_api.security.ratelimit import retry_after_header
 from ilp_api.security.scopes import ADMIN_SCOPE, covers, split_scopes
 from ilp_api.security.tokens import TokenClaims
 from ilp_api.settings import Settings
@@ -28,15 +40,23 @@ FORM = "application/x-www-form-urlencoded"
 
 
 class OAuthError(Exception):
-    def __init__(self, error: str, description: str, status_code: int = 400, basic_challenge: bool = False) -> None:
+    def __init__(
+        self,
+        error: str,
+        description: str,
+        status_code: int = 400,
+        basic_challenge: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.status_code = status_code
         self.basic_challenge = basic_challenge
+        self.headers = headers or {}
 
     def response(self) -> Response:
-        headers = dict(NO_STORE)
+        headers = NO_STORE | self.headers
         if self.basic_challenge:
             headers["WWW-Authenticate"] = f'Basic realm="{REALM}"'
         body = {"error": self.error, "error_description": self.description}
@@ -86,6 +106,9 @@ def _form(request: Request, body: bytes) -> dict[str, str]:
     form = dict(pairs)
     if len(form) != len(pairs):
         raise OAuthError("invalid_request", "A parameter was sent more than once (RFC 6749 §3.2)")
+    for key, value in pairs:
+        if CONTROL_CHARACTER.search(key + value):
+            raise OAuthError("invalid_request", f"The form parameter {key[:40]!r} holds a control character")
     return form
 
 
@@ -118,12 +141,8 @@ def _granted_scopes(client: ClientInfo, requested: str | None) -> list[str]:
     return scopes
 
 
-def _issue_token(request: Request, form: dict[str, str]) -> TokenResponse:
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        raise OAuthError("invalid_request", "grant_type is required")
-    if grant_type != "client_credentials":
-        raise OAuthError("unsupported_grant_type", "Only grant_type=client_credentials is supported")
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str, bool]:
+    """``(client_id, client_secret, sent with HTTP Basic)``, each well-formed."""
     basic = _basic_credentials(request)
     if basic is not None:
         if "client_secret" in form or form.get("client_id", basic[0]) != basic[0]:
@@ -133,15 +152,48 @@ def _issue_token(request: Request, form: dict[str, str]) -> TokenResponse:
         client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
         if not client_id or not secret:
             raise OAuthError("invalid_client", "client_id and client_secret are required (form or HTTP Basic)", 401)
-    database: Database = request.app.state.database
-    with database.session(write=False) as session:
-        client = authenticate_client(session, client_id, secret)
+    for field, value, max_length in (
+        ("client_id", client_id, CLIENT_ID_MAX_LENGTH),
+        ("client_secret", secret, CLIENT_SECRET_MAX_LENGTH),
+    ):
+        problem = credential_problem(field, value, max_length)
+        if problem:
+            raise OAuthError("invalid_request", problem)
+    return client_id, secret, basic is not None
+
+
+async def _issue_token(request: Request, form: dict[str, str]) -> TokenResponse:
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise OAuthError("invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
+        raise OAuthError("unsupported_grant_type", "Only grant_type=client_credentials is supported")
+    client_id, secret, basic = _client_credentials(request, form)
+    state = security_state(request)
+    address = request.client.host if request.client else "unknown"
+    wait = state.token_failures.begin_attempt(client_id, address)
+    if wait is not None:
+        # RFC 6749 defines no error for this. slow_down is the one error the IANA OAuth registry lists for the
+        # token endpoint that means "wait, then retry" (RFC 8628 §3.5); invalid_client would tell the client its
+        # credentials are wrong, and temporarily_unavailable is registered for the authorization endpoint only.
+        raise OAuthError(
+            "slow_down",
+            "Too many failed token requests for this client_id or from this address; "
+            "retry after the number of seconds in Retry-After",
+            429,
+            headers={"Retry-After": retry_after_header(wait)},
+        )
+    try:
+        client = await authenticate_client(request.app.state.database, client_id, secret)
+    except BaseException:
+        state.token_failures.cancel_attempt(client_id, address)  # the server failed, not the client
+        raise
     if client is None:
-        raise OAuthError("invalid_client", "Unknown client, revoked client or wrong secret", 401, basic is not None)
+        raise OAuthError("invalid_client", "Unknown client, revoked client or wrong secret", 401, basic)
+    state.token_failures.cancel_attempt(client_id, address)
     scopes = _granted_scopes(client, form.get("scope"))
-    keys = security_state(request).keys
-    token = keys.issue(TokenClaims(client.client_id, client.organization_id, tuple(scopes)))
-    return TokenResponse(access_token=token, expires_in=keys.lifetime_seconds, scope=" ".join(scopes))
+    token = state.keys.issue(TokenClaims(client.client_id, client.organization_id, tuple(scopes)))
+    return TokenResponse(access_token=token, expires_in=state.keys.lifetime_seconds, scope=" ".join(scopes))
 
 
 oauth_router = APIRouter(tags=["security"])
@@ -155,16 +207,20 @@ oauth_router = APIRouter(tags=["security"])
         "The token is a short-lived JWT; send it as `Authorization: Bearer <token>`. Errors follow RFC 6749 §5.2."
     ),
     response_model=TokenResponse,
-    responses={400: {"model": OAuthErrorResponse}, 401: {"model": OAuthErrorResponse}},
+    responses={
+        400: {"model": OAuthErrorResponse},
+        401: {"model": OAuthErrorResponse},
+        429: {"model": OAuthErrorResponse, "description": "Too many failed requests; see Retry-After"},
+    },
     openapi_extra=TOKEN_REQUEST_BODY,
 )
 async def token(request: Request) -> Response:
     body = await request.body()
     try:
         form = _form(request, body)
-        # argon2 verification takes tens of milliseconds of CPU: keep it off the event loop.
-        issued = await run_in_threadpool(_issue_token, request, form)
+        issued = await _issue_token(request, form)
     except OAuthError as error:
+        security_state(request).token_refusals.add(error.error)
         return error.response()
     return JSONResponse(issued.model_dump(), headers=NO_STORE)
 

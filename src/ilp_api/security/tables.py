@@ -1,4 +1,4 @@
-"""The registered API clients. Secrets are stored only as argon2 hashes."""
+"""The registered API clients. Secrets are stored only as keyed hashes (security.client_secrets)."""
 
 from datetime import datetime
 
