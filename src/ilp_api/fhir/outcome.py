@@ -187,7 +187,9 @@ def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
         return outcome_response(error.status_code, [issue], canonical_base, dict(error.headers or {}))
 
     async def on_unexpected(request: Request, error: Exception) -> Response:
-        logger.exception("unhandled error", extra={"fields": {"path": request.url.path}})
+        # The route's template, not the path: a path can hold a name (the access log line has the validated ids).
+        route = getattr(request.scope.get("route"), "path", None)
+        logger.exception("unhandled error", extra={"fields": {"route": route}})
         issue = Issue("Internal server error; it has been logged", "exception", severity="fatal")
         return outcome_response(500, [issue], canonical_base)
 
