@@ -1,4 +1,5 @@
-"""One structured log line per request, naming the route and never the data in its path or query.
+"""One structured log line and the Prometheus metrics of each request, naming the route and never the data in
+its path or query.
 
 A path can carry a person's name (``/fhir/Patient/Bayu Wibowo``) and a query the values of any parameter, even
 on requests the API refuses. So a request is logged by its route template, with each path parameter filled in
@@ -14,6 +15,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ilp_api.fhir.datatypes import ID_PATTERN
+from ilp_api.metrics import observe_request
 
 logger = logging.getLogger("ilp_api.access")
 
@@ -57,8 +59,8 @@ def parameter_names(query_string: str) -> list[str]:
     return [name if _PARAMETER_NAME.match(name) else HIDDEN for name, _ in pairs]
 
 
-class RequestLogMiddleware:
-    """Pure ASGI (not BaseHTTPMiddleware): it adds no per-request task or body buffering."""
+class RequestObservationMiddleware:
+    """Logs and counts each request. Pure ASGI (not BaseHTTPMiddleware): no per-request task or body buffering."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -79,6 +81,8 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
+            seconds = time.perf_counter() - started
+            observe_request(scope["method"], route_template(scope), status, seconds)
             if logger.isEnabledFor(logging.INFO):
                 client = scope.get("client")
                 logger.info(
@@ -91,7 +95,7 @@ class RequestLogMiddleware:
                             "path": loggable_path(scope),
                             "params": parameter_names(scope.get("query_string", b"").decode("latin-1")),
                             "status": status,
-                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                            "ms": round(seconds * 1000, 2),
                             "client": client[0] if client else None,
                         }
                     },

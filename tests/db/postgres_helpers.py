@@ -1,8 +1,10 @@
-"""Helpers for tests on dedicated PostgreSQL databases (see conftest.py): URLs, settings, an admin token."""
+"""Helpers for tests on dedicated databases (see conftest.py): URLs, settings, an admin token, a 503 check."""
 
 import os
 import uuid
+from typing import Any
 
+import httpx
 import psycopg
 from fastapi import FastAPI
 from pydantic import SecretStr
@@ -10,6 +12,7 @@ from sqlalchemy import make_url
 
 from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
+from ilp_api.fhir.outcome import DATABASE_RETRY_AFTER_SECONDS
 from ilp_api.security.repository import ClientRecord, ClientRepository
 from ilp_api.security.scopes import ADMIN_SCOPE
 from ilp_api.security.tokens import TokenClaims
@@ -49,3 +52,11 @@ def admin_headers(app: FastAPI) -> dict[str, str]:
         )
     token = app.state.security.keys.issue(TokenClaims(client_id, None, (ADMIN_SCOPE,)))
     return {"Authorization": f"Bearer {token}"}
+
+
+def assert_unavailable(response: httpx.Response, issue_code: str = "transient") -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
+    body: dict[str, Any] = response.json()
+    assert body["resourceType"] == "OperationOutcome"
+    assert body["issue"][0]["code"] == issue_code

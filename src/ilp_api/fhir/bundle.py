@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ilp_api.audit.records import MINOR_FAILURE, SUCCESS
 from ilp_api.audit.repository import AuditRepository
+from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
 from ilp_api.fhir.datatypes import ID_PATTERN, Element, Meta
 from ilp_api.fhir.http import (
     check_accept,
@@ -128,12 +129,14 @@ async def process_bundle(request: Request, principal: CurrentPrincipal) -> Respo
     processor = BundleProcessor(request, principal, request.app.state.resource_service)
     if bundle.type == "transaction":
         try:
-            outcomes = await run_in_threadpool(processor.transaction, bundle, targets)
+            outcomes = await run_in_threadpool_until_disconnect(
+                request.receive, lambda: processor.transaction(bundle, targets)
+            )
         except FhirError as error:
             await run_in_threadpool(_audit_failed_bundle, request, principal, raw, error.status_code)
             raise
     else:
-        outcomes = await run_in_threadpool(processor.batch, bundle, targets)
+        outcomes = await run_in_threadpool_until_disconnect(request.receive, lambda: processor.batch(bundle, targets))
     return json_response(_response_bundle(fhir_base(request), bundle.type, targets, outcomes))
 
 
