@@ -1,5 +1,5 @@
-"""Bounded database work on PostgreSQL: a statement timeout answers 503 "timeout", and a client that disconnects
-has its running statement cancelled.
+"""Bounded database work: on PostgreSQL a statement timeout answers 503 "timeout"; on both databases a client that
+disconnects has its running statement cancelled.
 
 A statement is made to run for as long as the test wants by holding a lock on the resource table from another
 transaction: the service's search then waits on it (seen in pg_stat_activity) until it is cancelled.
@@ -10,18 +10,27 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
+import anyio
 import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from postgres_helpers import admin_headers, assert_unavailable, settings_for
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
 from factories import FHIR_JSON, patient_json
 from ilp_api.app import create_app
+from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
+from ilp_api.db.engine import Database, create_database_engine
+from ilp_api.db.errors import Unavailability, unavailability
 
+# A statement that would run for hours: only an interrupt ends it.
+ENDLESS = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1e12) SELECT count(*) FROM n"
 DEADLINE_SECONDS = 20  # bound on waiting for the database to reach a state; never reached when all is well
 # The service's backends in the test's database whose statement waits on a lock.
 WAITING = (
@@ -111,3 +120,33 @@ def test_a_client_that_disconnects_has_its_statement_cancelled(postgres_url: str
             assert state[0] != "active"
     finally:
         app.state.database.engine.dispose()
+
+
+def test_sqlite_work_is_interrupted_when_its_client_disconnects(tmp_path: Path) -> None:
+    database = Database(create_database_engine(f"sqlite:///{tmp_path / 'ilp.db'}"))
+    running = threading.Event()
+
+    @event.listens_for(database.engine, "connect")
+    def _signal_running(dbapi_connection: Any, _record: Any) -> None:
+        def progress() -> int:
+            running.set()
+            return 0  # carry on (non-zero would abort the statement)
+
+        # SQLite calls the progress handler every 1000 instructions of a running statement.
+        dbapi_connection.set_progress_handler(progress, 1000)
+
+    def endless_count() -> object:
+        with database.session(write=False) as session:
+            return session.execute(text(ENDLESS)).scalar()
+
+    async def disconnect_once_running() -> dict[str, Any]:
+        await anyio.to_thread.run_sync(running.wait)
+        return {"type": "http.disconnect"}
+
+    async def request() -> object:
+        return await run_in_threadpool_until_disconnect(disconnect_once_running, endless_count)
+
+    with pytest.raises(OperationalError, match="interrupted") as raised:
+        anyio.run(request)
+    assert unavailability(raised.value) is Unavailability.TIMEOUT
+    database.engine.dispose()

@@ -47,15 +47,18 @@ class CancelScope:
             self._cancels.pop(key, None)
 
     def cancel(self) -> None:
-        """Blocking (PostgreSQL's cancel request is a network round trip): call it from a thread."""
+        """Blocking (PostgreSQL's cancel request is a network round trip): call it from a thread.
+
+        The lock is held throughout: a connection is returned to the pool only after it has left the scope
+        (the checkin listener runs first), so no cancel reaches a connection another request already uses.
+        """
         with self._lock:
             self.cancelled = True
-            cancels = list(self._cancels.values())
-        for cancel in cancels:
-            try:
-                cancel()
-            except Exception:  # the database may be gone too; the work then fails on its own
-                logger.warning("could not cancel a statement of a disconnected client", exc_info=True)
+            for cancel in self._cancels.values():
+                try:
+                    cancel()
+                except Exception:  # the database may be gone too; the work then fails on its own
+                    logger.warning("could not cancel a statement of a disconnected client", exc_info=True)
 
 
 _current_scope: ContextVar[CancelScope | None] = ContextVar(_SCOPE_KEY, default=None)
