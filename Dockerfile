@@ -19,5 +19,5 @@ USER ilp
 ENV ILP_DATABASE_URL=sqlite:////app/data/ilp.db \
     PYTHONUNBUFFERED=1
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/live')"
 CMD ["ilp", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -7,10 +7,12 @@ for every identifier and name the demo registered.
 """
 
 import io
+import json
 import logging
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from fastapi import FastAPI
@@ -184,8 +186,68 @@ def test_a_full_session_logs_requests_without_identifiers_or_names(
     log = captured_log.getvalue()
     requests = [line for line in log.splitlines() if '"message": "request"' in line]
     assert len(requests) >= 10, log
-    assert f"{first_nik[:4]}********{first_nik[-4:]}" in log  # the NIK search was logged, masked
+    assert '"params": ["identifier"]' in log  # the NIK search was logged, by parameter name only
     assert "unhandled error" in log
     assert "simulated storage failure" in log  # the cause is still there for the operator
     assert leaked(log, registered_numbers(report, settings) | {"3374010101900777", "081234567890"}) == []
     assert leaked(log, resident_names(report) | {"Budi Santoso Wibowo"}) == []
+
+
+SEPARATED_NIKS = ("3310-0619-0395-0038", "3310 0619 0395 0038", "3310.0619.0395.0038", "33.10.06.190395.0038")
+
+
+@pytest.mark.parametrize("nik", SEPARATED_NIKS)
+def test_a_nik_with_separators_is_masked_in_messages_and_exceptions(captured_log: io.StringIO, nik: str) -> None:
+    logger = logging.getLogger("ilp_api.test")
+    logger.warning("resident with NIK %s not found", nik)
+    try:
+        raise ValueError(f"no Patient for NIK {nik}.")
+    except ValueError:
+        logger.exception("lookup failed")
+
+    log = captured_log.getvalue()
+    assert "0619" not in log
+    assert "0395" not in log
+    assert "190395" not in log
+    assert log.count("0038") == 2  # masked, not dropped: the first and last four digits stay for the operator
+
+
+def test_requests_log_route_and_parameter_names_only(
+    captured_log: io.StringIO, client: TestClient, anonymous_client: TestClient
+) -> None:
+    name = "Bayu Wibowo"
+    nik = "3310-0619-0395-0038"
+    requests = [
+        (client, f"/fhir/Patient/{name}"),  # a name where an id belongs
+        (client, f"/fhir/Patient/{name}/_history"),
+        (client, f"/fhir/Patient/{name}/_history/1"),
+        (client, "/fhir/Patient?" + urlencode({"_sort": name})),
+        (client, "/fhir/Patient?" + urlencode({"_include": f"Patient:{name}"})),
+        (client, "/fhir/Patient?" + urlencode({"identifier": f"{NIK}|{nik}"})),
+        (client, "/fhir/Patient?" + urlencode({"_id": name, "_count": "5"})),
+        (client, "/fhir/Patient?" + urlencode({name: "x"})),  # a parameter name that is not one
+        (client, f"/fhir/Unknown/{name}"),  # no route at all
+        (anonymous_client, f"/fhir/Patient/{name}"),  # refused before any route code: 401
+    ]
+    statuses = [http.get(url).status_code for http, url in requests]
+    assert statuses.count(404) >= 4, statuses  # the name is no id: not found, or no such route
+    assert all(status < 500 for status in statuses), statuses
+
+    log = captured_log.getvalue()
+    lines = [json.loads(line) for line in log.splitlines() if '"message": "request"' in line]
+    assert len(lines) == len(requests), log
+    assert leaked(log, {"Bayu", "Wibowo", "Bayu%20Wibowo", "Bayu+Wibowo", "0619", "0395"}) == []
+    routes = {line["route"] for line in lines}
+    assert {"/fhir/Patient/{resource_id}", "/fhir/Patient", None} <= routes
+    assert {line["path"] for line in lines if line["route"] == "/fhir/Patient/{resource_id}"} == {"/fhir/Patient/***"}
+    parameters = [line["params"] for line in lines if line["route"] == "/fhir/Patient"]
+    assert ["_sort"] in parameters
+    assert ["_id", "_count"] in parameters
+    assert ["***"] in parameters
+
+
+def test_a_valid_id_is_logged(captured_log: io.StringIO, client: TestClient) -> None:
+    assert client.get("/fhir/Patient/abc-123.x/_history/2").status_code == 404
+    (line,) = [json.loads(line) for line in captured_log.getvalue().splitlines() if '"message": "request"' in line]
+    assert line["route"] == "/fhir/Patient/{resource_id}/_history/{version_id}"
+    assert line["path"] == "/fhir/Patient/abc-123.x/_history/2"

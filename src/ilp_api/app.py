@@ -11,7 +11,9 @@ from ilp_api.fhir.bundle import router as bundle_router
 from ilp_api.fhir.outcome import install_exception_handlers
 from ilp_api.fhir.registry import registry
 from ilp_api.fhir.service import resource_service
-from ilp_api.middleware import BodySizeLimitMiddleware, RequestLogMiddleware
+from ilp_api.health import router as health_router
+from ilp_api.metrics import metrics_registry
+from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddleware
 from ilp_api.resources import load_resources
 from ilp_api.screening.router import router as screening_router
 from ilp_api.security.router import install_security
@@ -33,19 +35,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         ),
     )
     app.state.settings = settings
-    app.state.database = database or Database(create_database_engine(settings.database_url))
+    app.state.database = database or Database(
+        create_database_engine(
+            settings.database_url,
+            connect_timeout_seconds=settings.database_connect_timeout_seconds,
+            statement_timeout_ms=settings.statement_timeout_ms,
+        )
+    )
+    app.state.metrics_registry = metrics_registry(app.state.database.engine)
     app.state.resource_service = resource_service(registry, settings)
     app.state.scope_for = scope_for
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, canonical_base=settings.canonical_base
     )
-    app.add_middleware(RequestLogMiddleware)
-
-    @app.get("/health", tags=["service"], summary="Liveness probe")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.add_middleware(RequestObservationMiddleware)
+    app.include_router(health_router)
     install_security(app, settings)
     app.include_router(fhir_router(registry))
     app.include_router(bundle_router)

@@ -7,8 +7,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from ilp_api.audit.table import APPEND_ONLY_TABLES
 from ilp_api.db.engine import Database, create_database_engine
-from ilp_api.db.migrate import upgrade
+from ilp_api.db.migrate import SchemaNotCurrent, prepare_schema, upgrade
+from ilp_api.db.privileges import RoleNotUsable, grant_service_role
 from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credentials, load_demo
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.logging import configure_logging
@@ -34,10 +36,16 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
 ) -> None:
-    """Apply pending migrations, then serve the API."""
+    """Serve the API: first apply pending migrations (ILP_MIGRATE_ON_START, on by default for SQLite), or check
+    that the database schema is current and refuse to start if it is not."""
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    upgrade(settings.database_url)
+    try:
+        # Once here, so that several workers do not migrate at once (each worker then finds it current).
+        prepare_schema(settings.database_url, migrate=settings.migrates_on_start)
+    except SchemaNotCurrent as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from None
     typer.echo(f"ILP API on http://{host}:{port}  (FHIR base /fhir, docs /docs)", err=True)
     uvicorn.run("ilp_api.main:app", host=host, port=port, workers=workers, log_config=None, access_log=False)
 
@@ -47,6 +55,27 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
     """Apply the Alembic migrations up to REVISION."""
     upgrade(get_settings().database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+@db_app.command("grant-service-role")
+def db_grant_service_role(
+    role: Annotated[str, typer.Argument(help="The existing PostgreSQL role the service connects as")],
+) -> None:
+    """Give ROLE the service's privileges and no more (audit tables: read and insert only). Run as the tables'
+    owner, with the owner's ILP_DATABASE_URL, after each `ilp db upgrade`."""
+    database = _database()
+    try:
+        if database.dialect != "postgresql":
+            typer.echo("Roles exist on PostgreSQL only; SQLite has no privileges to grant", err=True)
+            raise typer.Exit(code=1)
+        granted = grant_service_role(database.engine, role, APPEND_ONLY_TABLES)
+    except RoleNotUsable as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        database.engine.dispose()
+    for table, privileges in granted.items():
+        typer.echo(f"{table}: {privileges}")
 
 
 @wilayah_app.command("import")

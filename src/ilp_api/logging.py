@@ -1,9 +1,10 @@
 """Structured JSON logs that never carry a full NIK, KK, BPJS number or a person's name.
 
 Masking happens in the formatter, so every logger (ours, uvicorn's, SQLAlchemy's) goes through it: digit runs
-of identifier length are masked anywhere, and the row data that libraries put into exception messages
-(SQLAlchemy's statement parameters, pydantic's input values) is removed, since a resident's name there cannot
-be told apart from other text. Query strings are masked by ``mask_query`` where they are logged.
+of identifier length are masked anywhere, written whole or with separators (``3310-0619-0395-0038``), and the
+row data that libraries put into exception messages (SQLAlchemy's statement parameters, pydantic's input
+values) is removed, since a resident's name there cannot be told apart from other text. Requests are logged by
+route template, validated ids and parameter names only (see ``middleware``), never by raw path or values.
 """
 
 import json
@@ -11,22 +12,13 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode
 
 # 13 digits (BPJS noKartu) up to 16 digits (NIK, KK): keep the first four and the last four.
 _IDENTIFIER_DIGITS = re.compile(r"(?<!\d)(\d{4})(\d{5,8})(\d{4})(?!\d)")
-# Query parameters whose values are codes, ids, references, dates of records or paging: logged (with
-# identifier digits masked). Every other value is hidden: names, phone numbers, birth dates, and parameters the
-# API does not know (a misspelt "nama=Budi" is refused, but its value is still a person's name), so a parameter
-# added later stays hidden until it is listed here.
-_LOGGED_PARAMETERS = frozenset(
-    {
-        "_id", "_lastUpdated", "_tag", "_profile", "_security", "_count", "_offset", "_sort", "_include",
-        "_revinclude", "_total", "_format", "_summary", "_elements",
-        "identifier", "organization", "general-practitioner", "practitioner", "location", "partof", "entity",
-        "type", "role", "status", "active", "gender", "wilayah", "address-village", "rw", "url", "date",
-    }
-)  # fmt: skip
+# The same with separators people write: 3310-0619-0395-0038, 3310 0619 0395 0038, 33.10.06.190395.0038.
+_SEPARATED_DIGITS = re.compile(r"(?<!\d)\d+(?:[-. ]\d+)+(?!\d)")
+_IDENTIFIER_MIN_DIGITS = 13
+_KEPT_DIGITS = 4  # at each end
 _HIDDEN = "***"
 # SQLAlchemy appends the statement's parameters (whole rows: names, addresses) to its exception messages.
 _SQL_PARAMETERS = re.compile(r"^\[parameters: .*$", re.MULTILINE)
@@ -35,22 +27,24 @@ _PYDANTIC_INPUT = re.compile(r"input_value=.*?, input_type=")
 
 
 def mask_identifiers(text: str) -> str:
-    """``3374010101900001`` → ``3374********0001``; shorter numbers (ids, years, counts) pass."""
-    return _IDENTIFIER_DIGITS.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], text)
+    """``3374010101900001`` → ``3374********0001``, ``3374-0101-0190-0001`` → ``3374-****-****-0001``;
+    shorter numbers (ids, years, counts, dates, addresses) pass."""
+    return _IDENTIFIER_DIGITS.sub(lambda m: m[1] + "*" * len(m[2]) + m[3], _SEPARATED_DIGITS.sub(_mask_separated, text))
 
 
-def mask_query(query: str) -> str:
-    """Mask a URL query string: identifier digits everywhere, and whole values of parameters not known to
-    carry only codes, ids or references (names, phone numbers, unknown parameters)."""
-    if not query:
-        return query
-    pairs = [
-        # The modifier is ignored (name:contains is name); a chained "organization.name" is not a listed name.
-        (key, value if key.split(":")[0] in _LOGGED_PARAMETERS else _HIDDEN)
-        for key, value in parse_qsl(query, keep_blank_values=True)
-    ]
-    # "/", "*" and "|" stay readable (all legal in a query): identifier=https://…/nik|3374********0001, name=***
-    return mask_identifiers(urlencode(pairs, safe="|:,/*"))
+def _mask_separated(match: re.Match[str]) -> str:
+    run = match[0]
+    digits = sum(character.isdigit() for character in run)
+    if digits < _IDENTIFIER_MIN_DIGITS:
+        return run
+    masked, seen = [], 0
+    for character in run:
+        if character.isdigit():
+            seen += 1
+            if _KEPT_DIGITS < seen <= digits - _KEPT_DIGITS:
+                character = "*"
+        masked.append(character)
+    return "".join(masked)
 
 
 def redact(text: str) -> str:

@@ -92,6 +92,36 @@ class Settings(BaseSettings):
     max_sort_keys: int = Field(default=5, ge=1, description="Keys in _sort.")
     max_bundle_entries: int = Field(default=500, ge=1, description="Entries of a transaction or batch Bundle.")
 
+    # Operations (issue 7: outages, slow queries, least privilege, metrics).
+    migrate_on_start: bool | None = Field(
+        default=None,
+        description="Apply pending migrations when the server starts. Unset: on for SQLite, off for PostgreSQL, "
+        "where `ilp db upgrade` runs as the tables' owner and a server whose schema is behind refuses to start.",
+    )
+    database_connect_timeout_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="How long a request waits for a PostgreSQL connection (connecting, or a free one in the "
+        "pool) and /health/ready for its check before answering 503.",
+    )
+    statement_timeout_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="PostgreSQL cancels a request's statement after this many milliseconds and the request "
+        "answers 503 (0: no limit). Not applied to migrations or `ilp` commands.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, /metrics requires 'Authorization: Bearer <this token>'; unset, it is public.",
+    )
+
+    @property
+    def migrates_on_start(self) -> bool:
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return self.database_url.startswith("sqlite")
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:

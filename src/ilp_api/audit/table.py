@@ -1,4 +1,5 @@
-"""Append-only audit tables: database triggers (migration 0003) refuse UPDATE and DELETE."""
+"""Append-only audit tables: database triggers refuse UPDATE and DELETE (migration 0003) and TRUNCATE (0004),
+and the service's role may only insert and read them (``ilp db grant-service-role``)."""
 
 from datetime import datetime
 
@@ -36,3 +37,6 @@ class AuditEntityRow(SQLModel, table=True):
     entity_id: str = Field(max_length=64)
 
     __table_args__ = (Index("ix_audit_entity_lookup", "entity_type", "entity_id"),)
+
+
+APPEND_ONLY_TABLES = (AuditEventRow.__tablename__, AuditEntityRow.__tablename__)

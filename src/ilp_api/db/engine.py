@@ -7,15 +7,22 @@ the busy timeout instead. PostgreSQL needs none of this.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from ilp_api.db.cancellation import CANCEL_TIMEOUT_SECONDS, make_cancellable
 
 _WRITE = "ilp_write"
 
 
-def create_database_engine(url: str, **options: Any) -> Engine:
+def create_database_engine(
+    url: str, *, connect_timeout_seconds: int | None = None, statement_timeout_ms: int | None = None, **options: Any
+) -> Engine:
+    """``connect_timeout_seconds`` bounds connecting and waiting for a pooled connection, ``statement_timeout_ms``
+    each statement (PostgreSQL; unset or 0: no bound). The service sets both; migrations and commands do not."""
     # Error messages never carry statement parameters: they are residents' data (UU 27/2022).
     options.setdefault("hide_parameters", True)
     if not url.startswith("sqlite"):
@@ -24,9 +31,18 @@ def create_database_engine(url: str, **options: Any) -> Engine:
         # No pre-ping: it costs a round trip per request. A connection found dead fails that one request and
         # makes SQLAlchemy discard the pool; recycling bounds how long idle connections are trusted.
         options.setdefault("pool_recycle", 600)
-        return create_engine(url, **options)
+        connect_args: dict[str, Any] = {}
+        if connect_timeout_seconds:
+            connect_args["connect_timeout"] = connect_timeout_seconds
+            options.setdefault("pool_timeout", connect_timeout_seconds)
+        if statement_timeout_ms:
+            connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
+        engine = create_engine(url, connect_args=connect_args, **options)
+        make_cancellable(engine, lambda connection: partial(connection.cancel_safe, timeout=CANCEL_TIMEOUT_SECONDS))
+        return engine
 
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **options)
+    make_cancellable(engine, lambda connection: connection.interrupt)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -56,6 +72,13 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def ping(self, timeout_ms: int) -> None:
+        """One round trip, bounded by ``timeout_ms`` on PostgreSQL (connecting is bounded by the engine)."""
+        with self.session(write=False) as session:
+            if self.dialect == "postgresql":
+                session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+            session.execute(text("SELECT 1"))
 
     @contextmanager
     def session(self, *, write: bool) -> Iterator[Session]:

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ilp_api.audit.records import MINOR_FAILURE, SERIOUS_FAILURE, SUCCESS
 from ilp_api.audit.repository import AuditRepository
+from ilp_api.db.cancellation import WorkCancelled, run_in_threadpool_until_disconnect
 from ilp_api.fhir.datatypes import CONTROL_CHARACTER, ID_PATTERN, Element, Meta
 from ilp_api.fhir.http import (
     check_accept,
@@ -39,6 +40,7 @@ from ilp_api.fhir.outcome import (
     ServerError,
     TooCostly,
     Unprocessable,
+    database_unavailable,
     validation_issues,
 )
 from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, registry
@@ -143,12 +145,14 @@ async def process_bundle(request: Request, principal: CurrentPrincipal) -> Respo
     processor = BundleProcessor(request, principal, service)
     if bundle.type == "transaction":
         try:
-            outcomes = await run_in_threadpool(processor.transaction, bundle, targets)
+            outcomes = await run_in_threadpool_until_disconnect(
+                request.receive, lambda: processor.transaction(bundle, targets)
+            )
         except FhirError as error:
             await run_in_threadpool(_audit_failed_bundle, request, principal, raw, error.status_code)
             raise
     else:
-        outcomes = await run_in_threadpool(processor.batch, bundle, targets)
+        outcomes = await run_in_threadpool_until_disconnect(request.receive, lambda: processor.batch(bundle, targets))
     return json_response(_response_bundle(fhir_base(request), bundle.type, targets, outcomes))
 
 
@@ -231,10 +235,14 @@ class BundleProcessor:
                     self._audit(outcome, target, AuditRepository(context.repository.session).append)
             except FhirError as error:
                 outcome = self._failed(target, _in_entry(error, target, entry), MINOR_FAILURE)
-            except Exception:
+            except WorkCancelled:
+                raise  # the client has gone: nobody waits for the other entries
+            except Exception as error:
                 # Entries are independent: a server error in one is that entry's answer, not the batch's.
-                logger.exception("batch entry failed", extra={"fields": {"entry": target.index}})
-                failure = ServerError("Internal server error in this entry; it has been logged")
+                failure: FhirError | None = database_unavailable(error)
+                if failure is None:
+                    logger.exception("batch entry failed", extra={"fields": {"entry": target.index}})
+                    failure = ServerError("Internal server error in this entry; it has been logged")
                 outcome = self._failed(target, _in_entry(failure, target, entry), SERIOUS_FAILURE)
             outcomes.append(outcome)
         return outcomes

@@ -16,9 +16,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ilp_api.db.cancellation import WorkCancelled
+from ilp_api.db.errors import Unavailability, unavailability
 from ilp_api.fhir import FHIR_JSON
+from ilp_api.metrics import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +155,42 @@ def shown(value: Any, limit: int = 64) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class ServiceUnavailable(FhirError):
+    status_code = 503
+    issue_code = "transient"
+
+
+class DatabaseTimeout(ServiceUnavailable):
+    issue_code = "timeout"
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(error: Exception) -> ServiceUnavailable | None:
+    """The 503 for a database that cannot serve this request now (down, or too slow); None for any other error."""
+    kind = unavailability(error)
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+    if kind is Unavailability.TIMEOUT:
+        return DatabaseTimeout(
+            "The database did not finish this request in time; narrow it (fewer search parameters, a smaller "
+            "_count) or retry later",
+            headers=headers,
+        )
+    if kind is Unavailability.DOWN:
+        return ServiceUnavailable(
+            "The database is unavailable; retry after the number of seconds in Retry-After", headers=headers
+        )
+    return None
+
+
+def status_of(error: Exception) -> int:
+    """The HTTP status ``error`` is answered with (as audited)."""
+    if isinstance(error, FhirError):
+        return error.status_code
+    return 503 if unavailability(error) else 500
+
+
 def operation_outcome(issues: Sequence[Issue], canonical_base: str) -> dict[str, Any]:
     return {"resourceType": "OperationOutcome", "issue": [issue.to_fhir(canonical_base) for issue in issues]}
 
@@ -210,12 +250,26 @@ def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
             issue = Issue(str(error.detail), "processing")
         return outcome_response(error.status_code, [issue], canonical_base, dict(error.headers or {}))
 
+    async def on_database_error(request: Request, error: Exception) -> Response:
+        unavailable = database_unavailable(error)
+        if unavailable is None:
+            return await on_unexpected(request, error)
+        # One line, no traceback: an outage makes every request fail the same way.
+        cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        logger.warning("database unavailable: %s", cause, extra={"fields": {"issue": unavailable.issue_code}})
+        DATABASE_UNAVAILABLE.labels(kind=unavailable.issue_code).inc()
+        return await on_fhir_error(request, unavailable)
+
     async def on_unexpected(request: Request, error: Exception) -> Response:
-        logger.exception("unhandled error", extra={"fields": {"path": request.url.path}})
+        # The route's template, not the path: a path can hold a name (the access log line has the validated ids).
+        route = getattr(request.scope.get("route"), "path", None)
+        logger.exception("unhandled error", extra={"fields": {"route": route}})
         issue = Issue("Internal server error; it has been logged", "exception", severity="fatal")
         return outcome_response(500, [issue], canonical_base)
 
     app.add_exception_handler(FhirError, on_fhir_error)
     app.add_exception_handler(RequestValidationError, on_request_validation)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    app.add_exception_handler(SQLAlchemyError, on_database_error)
+    app.add_exception_handler(WorkCancelled, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

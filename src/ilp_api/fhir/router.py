@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from ilp_api.audit.records import MINOR_FAILURE, SERIOUS_FAILURE, SUCCESS, AuditRecord
 from ilp_api.audit.repository import AuditRepository
 from ilp_api.db.base import utc_now
+from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
 from ilp_api.db.engine import Database
 from ilp_api.fhir.datatypes import ID_PATTERN
 from ilp_api.fhir.http import (
@@ -31,7 +32,7 @@ from ilp_api.fhir.http import (
     resource_response,
     searchset,
 )
-from ilp_api.fhir.outcome import BadRequest, FhirError
+from ilp_api.fhir.outcome import BadRequest, status_of
 from ilp_api.fhir.registry import Ref, ResourceDefinition, registry
 from ilp_api.fhir.repository import SearchPage, Stored
 from ilp_api.fhir.scope import Scope
@@ -133,13 +134,13 @@ async def perform(
         if interaction.writes:
             check_content_type(request)
         check_purpose(request)
-        return await run_in_threadpool(run)
+        # A client that disconnects has its running statement cancelled (db/cancellation.py).
+        return await run_in_threadpool_until_disconnect(request.receive, run)
     except Exception as error:
         if definition.patient_data:
             refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []
-            status, outcome = (
-                (error.status_code, MINOR_FAILURE) if isinstance(error, FhirError) else (500, SERIOUS_FAILURE)
-            )
+            status = status_of(error)
+            outcome = MINOR_FAILURE if status < 500 else SERIOUS_FAILURE
             await run_in_threadpool(append_audit_alone, request, audit(status, outcome, refs))
         raise
 

@@ -26,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
 
 from ilp_api.db.engine import Database
 from ilp_api.fhir.outcome import Forbidden, TooManyRequests, Unauthorized
+from ilp_api.metrics import RATE_LIMITED
 from ilp_api.security.clients import client_is_active
 from ilp_api.security.ratelimit import AuthenticationFailureLimiter, RateLimiter, retry_after_header
 from ilp_api.security.scopes import ADMIN_SCOPE, grants
@@ -147,6 +148,7 @@ def authenticate(request: Request) -> Principal:
         raise _invalid_token(str(error)) from None
     wait = state.limiter.acquire(claims.client_id)
     if wait is not None:
+        RATE_LIMITED.labels(limiter="api_client").inc()
         raise TooManyRequests(
             "Too many requests from this client; retry after the number of seconds in Retry-After",
             headers={"Retry-After": retry_after_header(wait)},
