@@ -31,12 +31,8 @@ UNAVAILABLE: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/health/live", summary="Liveness probe: the process answers (the database is not checked)")
-async def live() -> dict[str, str]:
-    return {"status": "ok"}
-
-
 @router.get("/health", summary="Liveness probe (alias of /health/live, kept for existing probes)")
-async def health() -> dict[str, str]:
+async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 

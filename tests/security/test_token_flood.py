@@ -28,7 +28,7 @@ from ilp_api.security.repository import client as client_table
 FLOOD = 50
 LEGACY_ATTEMPTS = 5  # each takes a few hundred milliseconds of argon2; enough to keep the flood running
 # /health until the liveness endpoint /health/live exists on this branch.
-LIVENESS = "/health"
+LIVENESS = "/health/live"
 
 
 def _free_port() -> int:
