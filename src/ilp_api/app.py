@@ -13,7 +13,9 @@ from ilp_api.fhir.registry import registry
 from ilp_api.fhir.service import ResourceService
 from ilp_api.middleware import RequestLogMiddleware
 from ilp_api.resources import load_resources
+from ilp_api.resources.pindah_masuk import router as pindah_masuk_router
 from ilp_api.screening.router import router as screening_router
+from ilp_api.security.refusals import RefusalLimiter
 from ilp_api.security.router import install_security
 from ilp_api.security.scoping import scope_for
 from ilp_api.settings import Settings, get_settings
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         max_count=settings.max_page_size,
     )
     app.state.scope_for = scope_for
+    app.state.identifier_refusals = RefusalLimiter(settings.identifier_refusals_per_hour)
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(RequestLogMiddleware)
 
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_security(app, settings)
     app.include_router(fhir_router(registry))
     app.include_router(bundle_router)
+    app.include_router(pindah_masuk_router)
     app.include_router(screening_router)
     _add_resource_schemas(app)
     return app

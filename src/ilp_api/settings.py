@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         default=600, ge=0, description="Sustained requests per minute per client and process (0: unlimited)."
     )
     rate_limit_burst: int = Field(default=100, ge=1, description="Requests a client may make at once.")
+    identifier_refusals_per_hour: int = Field(
+        default=20,
+        ge=0,
+        description="Per client and process: how many writes an hour may be refused because an identifier (a "
+        "NIK) is registered outside the client's area; beyond that its writes registering an identifier answer "
+        "429 (0: unlimited). Without a bound the refusal would tell anyone which NIKs are registered.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -231,7 +231,7 @@ class BundleProcessor:
             return Outcome(200, result.stored, touched=_ref(result.stored))
         if target.interaction is DELETE:
             assert target.resource_id is not None
-            self.service.delete(context.repository, definition, target.resource_id)
+            self.service.delete(context, definition, target.resource_id)
             return Outcome(204, touched=(Ref(definition.type, target.resource_id),))
         if target.interaction is READ:
             assert target.resource_id is not None

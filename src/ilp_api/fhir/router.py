@@ -35,7 +35,15 @@ from ilp_api.fhir.outcome import BadRequest, FhirError
 from ilp_api.fhir.registry import Ref, ResourceDefinition, registry
 from ilp_api.fhir.repository import SearchPage, Stored
 from ilp_api.fhir.scope import Scope
-from ilp_api.fhir.service import ResourceService, WriteContext, WriteResult, new_id, write_context
+from ilp_api.fhir.service import (
+    IdentifierHeldElsewhere,
+    RefusalLimit,
+    ResourceService,
+    WriteContext,
+    WriteResult,
+    new_id,
+    write_context,
+)
 from ilp_api.security.auth import CurrentPrincipal, Principal, require
 
 T = TypeVar("T")
@@ -87,17 +95,24 @@ class ScopeResolver(Protocol):
     def __call__(self, session: Session, principal: Principal, canonical_base: str) -> Scope | None: ...
 
 
+class RefusalLimits(Protocol):
+    def for_client(self, client_id: str) -> RefusalLimit: ...
+
+
 @contextmanager
 def unit_of_work(request: Request, principal: Principal, *, write: bool) -> Iterator[WriteContext]:
     """One transaction whose repository sees only what the principal's organization may see.
 
-    The scope resolver is installed by create_app (security/scoping.py), keeping fhir/ free of resource code.
+    The scope resolver and the refusal limiter are installed by create_app (security/scoping.py,
+    security/refusals.py), keeping fhir/ free of resource and security code.
     """
     database: Database = request.app.state.database
     settings = request.app.state.settings
     resolve_scope: ScopeResolver = request.app.state.scope_for
+    refusals: RefusalLimits = request.app.state.identifier_refusals
     with database.session(write=write) as session:
-        yield write_context(session, settings, resolve_scope(session, principal, settings.canonical_base))
+        scope = resolve_scope(session, principal, settings.canonical_base)
+        yield write_context(session, settings, scope, refusals.for_client(principal.client_id))
 
 
 async def perform(
@@ -137,6 +152,8 @@ async def perform(
     except Exception as error:
         if definition.patient_data:
             refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []
+            if isinstance(error, IdentifierHeldElsewhere) and error.holder:
+                refs.append(error.holder)  # the record's owners see who asked about it
             status, outcome = (
                 (error.status_code, MINOR_FAILURE) if isinstance(error, FhirError) else (500, SERIOUS_FAILURE)
             )
@@ -299,7 +316,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             DELETE,
-            lambda ctx: service(request).delete(ctx.repository, definition, resource_id),
+            lambda ctx: service(request).delete(ctx, definition, resource_id),
             entities=lambda _: [Ref(kind, resource_id)],
             target=resource_id,
         )
