@@ -61,6 +61,24 @@ def test_a_nik_held_elsewhere_is_refused_pointing_to_pindah_masuk_and_audited_ag
     assert {"reference": f"Organization/{network.organizations['puskesmas-2']}"} in [a["who"] for a in probe["agent"]]
 
 
+def test_a_refusal_in_a_batch_is_audited_against_the_record_too(anonymous_client: TestClient, network: Network) -> None:
+    dalam = network.patients["dalam"]
+    resource = patient_json(
+        _nik_of(dalam), wilayah=KELURAHAN_2, rw="001", organization=network.organizations["posyandu-2"]
+    )
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [{"request": {"method": "POST", "url": "Patient"}, "resource": resource}],
+    }
+
+    response = anonymous_client.post("/fhir", json=batch, headers=network.headers("puskesmas-2") | FHIR_JSON)
+
+    assert response.json()["entry"][0]["response"]["status"] == "409"
+    [probe] = [e for e in _audit_events(anonymous_client, network, dalam["id"]) if e["outcome"] == "4"]
+    assert {"reference": f"Organization/{network.organizations['puskesmas-2']}"} in [a["who"] for a in probe["agent"]]
+
+
 @pytest.fixture
 def two_refusals_an_hour(app: FastAPI) -> Iterator[None]:
     """The session's application with ILP_IDENTIFIER_REFUSALS_PER_HOUR=2 for one test.

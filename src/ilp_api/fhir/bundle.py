@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ilp_api.audit.records import MINOR_FAILURE, SUCCESS
 from ilp_api.audit.repository import AuditRepository
-from ilp_api.fhir.datatypes import ID_PATTERN, Element, Meta
+from ilp_api.fhir.datatypes import Element, Meta
 from ilp_api.fhir.http import (
     check_accept,
     check_content_type,
@@ -43,6 +43,7 @@ from ilp_api.fhir.router import (
     append_audit_alone,
     audit_record,
     check_purpose,
+    failure_entities,
     is_patient_data,
     unit_of_work,
 )
@@ -210,8 +211,7 @@ class BundleProcessor:
                 failed = _in_entry(error, target, entry)
                 outcome = Outcome(failed.status_code, body=_outcome_json(failed, self.service.canonical_base))
                 if target.definition.patient_data:
-                    known = target.resource_id and ID_PATTERN.match(target.resource_id)
-                    refs = [Ref(target.definition.type, target.resource_id)] if known and target.resource_id else []
+                    refs = failure_entities(error, target.definition, target.resource_id)
                     append_audit_alone(self.request, self._record(target, failed.status_code, MINOR_FAILURE, refs))
             outcomes.append(outcome)
         return outcomes

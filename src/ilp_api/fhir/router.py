@@ -151,14 +151,21 @@ async def perform(
         return await run_in_threadpool(run)
     except Exception as error:
         if definition.patient_data:
-            refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []
-            if isinstance(error, IdentifierHeldElsewhere) and error.holder:
-                refs.append(error.holder)  # the record's owners see who asked about it
+            refs = failure_entities(error, definition, target)
             status, outcome = (
                 (error.status_code, MINOR_FAILURE) if isinstance(error, FhirError) else (500, SERIOUS_FAILURE)
             )
             await run_in_threadpool(append_audit_alone, request, audit(status, outcome, refs))
         raise
+
+
+def failure_entities(error: Exception, definition: ResourceDefinition, target: str | None) -> list[Ref]:
+    """What a failed interaction's AuditEvent names: the resource addressed, if its id is one, and the holder of
+    an identifier refused as held elsewhere, so that the record's owners see who asked about it."""
+    refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []
+    if isinstance(error, IdentifierHeldElsewhere) and error.holder:
+        refs.append(error.holder)
+    return refs
 
 
 def audit_record(
