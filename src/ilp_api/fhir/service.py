@@ -266,7 +266,7 @@ class ResourceService:
             if if_none_exist is not None and holder is not None:
                 # Lost a race with a concurrent conditional create of the same person: answer with theirs.
                 return WriteResult(holder, created=False)
-            raise _duplicate(context, definition, taken, holder) from None
+            raise _refuse_taken(context, definition, taken, holder) from None
         return WriteResult(stored, created=True)
 
     def update(
@@ -298,7 +298,7 @@ class ResourceService:
             stored = self._store(context, definition, stored, data, expected_version=current.version_id)
         except IdentifierTaken as taken:
             holder = context.repository.get(definition.type, taken.holder_id)
-            raise _duplicate(context, definition, taken, holder) from None
+            raise _refuse_taken(context, definition, taken, holder) from None
         except VersionConflict:
             # A concurrent update of this resource committed after our read: the client's version is stale.
             if if_match is not None:
@@ -442,9 +442,11 @@ def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Toke
     return sorted(found)
 
 
-def _duplicate(
+def _refuse_taken(
     context: WriteContext, definition: ResourceDefinition, taken: IdentifierTaken, holder: Stored | None
 ) -> Conflict:
+    """The 409 for an identifier another resource holds; one held outside the caller's area (``holder`` None)
+    is not named, and counts against the caller's refusal limit."""
     if holder is None:
         if context.identifier_refusals is not None:
             context.identifier_refusals.record()
