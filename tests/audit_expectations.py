@@ -15,10 +15,12 @@ from sqlalchemy import select
 
 from ilp_api.audit.table import AuditEventRow
 from ilp_api.db.engine import Database
+from ilp_api.security.refusals import LIMIT_CODE
 
 PATIENT_DATA_TYPES = ("Patient",)
 INSTANCE_PATH = re.compile(r"^/fhir/(?P<type>[A-Za-z]+)(?:/(?P<id>[^/]+)(?P<history>/_history(?:/(?P<vid>[^/]+))?)?)?$")
-# Refused before any resource code runs: no client to attribute, no such interaction, or a body too large to read.
+# Refused before any resource code runs: no client to attribute, no such interaction, a body too large to
+# read, over the request rate.
 NOT_AUDITED_STATUSES = (401, 405, 413, 429)
 
 
@@ -68,12 +70,14 @@ def _outcome(status: int) -> str:
 
 def _interaction(exchange: Exchange) -> str | None:
     match = INSTANCE_PATH.match(exchange.path)
-    if match is None or exchange.status in NOT_AUDITED_STATUSES:
+    if match is None or _not_audited(exchange):
         return None
     if match["type"] not in PATIENT_DATA_TYPES:
         return "search-type" if _search_returned_patient_data(exchange, match) else None
     if exchange.method == "POST" and match["id"] is None:
         return "create"
+    if exchange.method == "POST" and match["id"].startswith("$") and not match["history"]:
+        return "operation"  # e.g. /fhir/Patient/$pindah-masuk
     if exchange.method == "GET":
         if match["id"] is None:
             return "search-type"
@@ -85,6 +89,11 @@ def _interaction(exchange: Exchange) -> str | None:
     if exchange.method == "DELETE" and match["id"] and not match["history"]:
         return "delete"
     return None
+
+
+def _not_audited(exchange: Exchange) -> bool:
+    """A 429 for too many identifier refusals comes from the resource code, after the client is known: audited."""
+    return exchange.status in NOT_AUDITED_STATUSES and LIMIT_CODE.encode() not in exchange.body
 
 
 def _search_returned_patient_data(exchange: Exchange, match: re.Match[str]) -> bool:
@@ -109,7 +118,7 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
         for e in entries
         if isinstance(e, dict) and isinstance(e.get("request"), dict)
     ]
-    if exchange.status in NOT_AUDITED_STATUSES:
+    if _not_audited(exchange):
         return events
     if exchange.status >= 400:
         if any(url.split("/")[0] in PATIENT_DATA_TYPES for _, url in requests):

@@ -15,7 +15,9 @@ from ilp_api.health import router as health_router
 from ilp_api.metrics import metrics_registry
 from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddleware
 from ilp_api.resources import load_resources
+from ilp_api.resources.pindah_masuk import router as pindah_masuk_router
 from ilp_api.screening.router import router as screening_router
+from ilp_api.security.refusals import RefusalLimiter
 from ilp_api.security.router import install_security
 from ilp_api.security.scoping import scope_for
 from ilp_api.settings import Settings, get_settings
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.metrics_registry = metrics_registry(app.state.database.engine)
     app.state.resource_service = resource_service(registry, settings)
     app.state.scope_for = scope_for
+    app.state.identifier_refusals = RefusalLimiter(settings.identifier_refusals_per_hour)
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, canonical_base=settings.canonical_base
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_security(app, settings)
     app.include_router(fhir_router(registry))
     app.include_router(bundle_router)
+    app.include_router(pindah_masuk_router)
     app.include_router(screening_router)
     _add_resource_schemas(app)
     return app

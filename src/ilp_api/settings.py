@@ -122,6 +122,14 @@ class Settings(BaseSettings):
             return self.migrate_on_start
         return self.database_url.startswith("sqlite")
 
+    identifier_refusals_per_hour: int = Field(
+        default=20,
+        ge=0,
+        description="Per client and process: how many writes an hour may be refused because an identifier (a "
+        "NIK) is registered outside the client's area; beyond that its writes registering an identifier answer "
+        "429 (0: unlimited). Without a bound the refusal would tell anyone which NIKs are registered.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:

@@ -1,4 +1,5 @@
-"""Helpers to get authenticated: an Organization to own a client, registered clients, access tokens.
+"""Helpers to get authenticated: an Organization to own a client, registered clients, access tokens, and the
+scoping tests' network of organizations with a client each (``network``).
 
     def test_read(anonymous_client, organization_id, bearer):
         response = anonymous_client.get("/fhir/Patient", headers=bearer("system/Patient.rs", organization_id))
@@ -7,8 +8,11 @@ Unlike ``issue_token`` (tests/conftest.py), these go through the real token endp
 (HMAC-SHA256: cheap, so no test needs to make it cheaper).
 """
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
+from scoped_network import Network, scoped_network
 from security_helpers import Bearer, MakeClient, TokenFor, insert_organization
 
 from ilp_api.db.engine import Database
@@ -56,3 +60,9 @@ def bearer(make_client: MakeClient, token_for: TokenFor) -> Bearer:
         return {"Authorization": f"Bearer {token_for(*make_client(organization_id, scopes))}"}
 
     return headers
+
+
+@pytest.fixture
+def network(client: TestClient, issue_token: Any) -> Network:
+    """The scoping tests' network (scoped_network.py), built by an admin client, with a client per organization."""
+    return scoped_network(client, issue_token)

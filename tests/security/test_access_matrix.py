@@ -1,7 +1,8 @@
 """Organization scoping (issue 4): each client sees and changes only its own subtree and the residents it serves.
 
-The network: one kota with a dinkes and two puskesmas; puskesmas 1 has a pustu with a posyandu covering RW 001
-and 002 of its kelurahan; puskesmas 2 has its own pustu and posyandu. A second kota has its own dinkes.
+The network (scoped_network.py): one kota with a dinkes and two puskesmas; puskesmas 1 has a pustu with a
+posyandu covering RW 001 and 002 of its kelurahan; puskesmas 2 has its own pustu and posyandu. A second kota
+has its own dinkes.
 """
 
 from dataclasses import dataclass
@@ -9,64 +10,24 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from scoped_network import KELURAHAN_1, KELURAHAN_2, MEMBERS, Network
 
 from factories import (
+    CANONICAL,
+    FACILITY_TYPE_SYSTEM,
     FHIR_JSON,
-    KOTA,
     NIK_SYSTEM,
     OTHER_KOTA,
+    PROVINCE,
+    RW_COVERAGE_URL,
+    address,
     create,
     nik,
     organization_json,
     patient_json,
+    practitioner_json,
+    practitioner_role_json,
 )
-
-KELURAHAN_1, KELURAHAN_2 = "3374011001", "3374021001"
-MEMBERS = ("dinkes", "puskesmas", "pustu", "posyandu")
-
-
-@dataclass(frozen=True)
-class Network:
-    organizations: dict[str, str]
-    patients: dict[str, dict[str, Any]]
-    tokens: dict[str, str]
-
-    def headers(self, member: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[member]}"}
-
-
-@pytest.fixture
-def network(client: TestClient, issue_token: Any) -> Network:
-    def organization(key: str, kind: str, wilayah: str, parent: str | None = None, rws: tuple[str, ...] = ()) -> None:
-        parent_id = organizations[parent] if parent else None
-        created = create(client, organization_json(kind, name=key, wilayah=wilayah, part_of=parent_id, rws=rws))
-        organizations[key] = created["id"]
-
-    organizations: dict[str, str] = {}
-    organization("dinkes", "dinkes", KOTA)
-    organization("puskesmas", "puskesmas", "337401", "dinkes")
-    organization("pustu", "pustu", KELURAHAN_1, "puskesmas")
-    organization("posyandu", "posyandu", KELURAHAN_1, "pustu", rws=("001", "002"))
-    organization("puskesmas-2", "puskesmas", "337402", "dinkes")
-    organization("pustu-2", "pustu", KELURAHAN_2, "puskesmas-2")
-    organization("posyandu-2", "posyandu", KELURAHAN_2, "pustu-2", rws=("001",))
-    organization("dinkes-lain", "dinkes", OTHER_KOTA)
-
-    def resident(key: str, serial: int, wilayah: str, rw: str, manager: str) -> None:
-        resource = patient_json(
-            nik(serial=serial), given=key, wilayah=wilayah, rw=rw, organization=organizations[manager]
-        )
-        patients[key] = create(client, resource)
-
-    patients: dict[str, dict[str, Any]] = {}
-    resident("dalam", 1, KELURAHAN_1, "001", "posyandu")  # inside every member's subtree
-    resident("tetangga", 2, KELURAHAN_2, "001", "posyandu-2")  # inside the dinkes only
-    resident("kota-lain", 3, OTHER_KOTA + "011001", "001", "dinkes-lain")  # outside everyone
-    # Lives in the posyandu's RW 002 but is managed by the other puskesmas: visible through the area rule.
-    resident("pindahan", 4, KELURAHAN_1, "002", "puskesmas-2")
-    tokens = {member: issue_token(organizations[member], "system/*.cruds") for member in MEMBERS}
-    return Network(organizations, patients, tokens)
-
 
 # Who is outside whose reach: the dinkes reaches its whole kota, the others only their own branch.
 OUTSIDE = {"dinkes": "kota-lain", "puskesmas": "tetangga", "pustu": "tetangga", "posyandu": "tetangga"}
@@ -247,3 +208,273 @@ def test_batch_reads_answer_inside_and_outside_separately(
     answers = response.json()["entry"]
     assert [a["response"]["status"] for a in answers] == ["200 OK", "404", "200 OK"]
     assert answers[2]["resource"]["total"] == 0
+
+
+# ---- self-escalation (issue 7, item 1): a client never widens its own reach ----
+
+ANCESTORS = {"dinkes": (), "puskesmas": ("dinkes",), "pustu": ("dinkes", "puskesmas"), "posyandu": MEMBERS[:3]}
+CHILD = {"dinkes": "puskesmas", "puskesmas": "pustu", "pustu": "posyandu"}
+# An organization outside the member's subtree whose parent, if it could be changed, would bring it in.
+FOREIGN = {"dinkes": "dinkes-lain", "puskesmas": "puskesmas-2", "pustu": "pustu-2", "posyandu": "posyandu-2"}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    name: str
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    status: int
+
+
+def _structure_changes(own: dict[str, Any], member: str, network: Network) -> dict[str, dict[str, Any]]:
+    """The member's own Organization with one structural element changed, by what the change is."""
+    parent = {"partOf": {"reference": f"Organization/{network.organizations[CHILD['dinkes']]}"}}
+    without_parent = {k: v for k, v in own.items() if k != "partOf"} if "partOf" in own else own | parent
+    widened = [address(PROVINCE, use="work")]
+    more_rws = [*own.get("extension", []), {"url": RW_COVERAGE_URL, "valueCode": "009"}]
+    other_type = "puskesmas" if member == "dinkes" else "dinkes"
+    retyped = [{"coding": [{"system": FACILITY_TYPE_SYSTEM, "code": other_type}]}]
+    return {
+        "type": own | {"type": retyped},
+        "partOf": without_parent,
+        "wilayah": own | {"address": widened},
+        "RWs": own | {"extension": more_rws},
+        "active": own | {"active": False},
+        # The probe's finding: type dinkes, no parent, the province as its address.
+        "all-at-once": {k: v for k, v in own.items() if k not in ("partOf", "extension")}
+        | {"type": [{"coding": [{"system": FACILITY_TYPE_SYSTEM, "code": "dinkes"}]}], "address": widened},
+    }
+
+
+def _attempts(member: str, network: Network, own: dict[str, Any]) -> list[Attempt]:
+    own_path = f"/fhir/Organization/{own['id']}"
+    attempts = [
+        Attempt(f"PUT own organization, changed {what}", "PUT", own_path, body, 403)
+        for what, body in _structure_changes(own, member, network).items()
+    ]
+    attempts.append(Attempt("DELETE own organization", "DELETE", own_path, None, 403))
+    attempts.append(
+        Attempt(
+            "PUT own organization with a wider wilayah, in a transaction",
+            "POST",
+            "/fhir",
+            {
+                "resourceType": "Bundle",
+                "type": "transaction",
+                "entry": [
+                    {
+                        "request": {"method": "PUT", "url": f"Organization/{own['id']}"},
+                        "resource": own | {"address": [address(PROVINCE, use="work")]},
+                    }
+                ],
+            },
+            403,
+        )
+    )
+    for ancestor in ANCESTORS[member]:
+        ancestor_id = network.organizations[ancestor]
+        changed = organization_json(ancestor, name="taken over", wilayah=PROVINCE) | {"id": ancestor_id}
+        path = f"/fhir/Organization/{ancestor_id}"
+        attempts.append(Attempt(f"PUT ancestor {ancestor}", "PUT", path, changed, 404))
+        attempts.append(Attempt(f"DELETE ancestor {ancestor}", "DELETE", path, None, 404))
+    attempts.append(
+        Attempt(
+            "POST a new top-level dinkes of the province",
+            "POST",
+            "/fhir/Organization",
+            organization_json("dinkes", name="Dinkes baru", wilayah=PROVINCE),
+            403,
+        )
+    )
+    foreign_id = network.organizations[FOREIGN[member]]
+    adopted = organization_json("posyandu", name="adopted", wilayah=KELURAHAN_2, part_of=own["id"], rws=("001",))
+    attempts.append(
+        Attempt(
+            f"PUT {FOREIGN[member]} under own organization",
+            "PUT",
+            f"/fhir/Organization/{foreign_id}",
+            adopted | {"id": foreign_id},
+            404,
+        )
+    )
+    if member in CHILD:
+        child_id = network.organizations[CHILD[member]]
+        path = f"/fhir/Organization/{child_id}"
+        # Every organization outside the subtree is invisible: as a parent it "does not exist".
+        outside = organization_json(CHILD[member], name="moved out", wilayah=KELURAHAN_2, part_of=foreign_id)
+        attempts.append(
+            Attempt(f"PUT child {CHILD[member]} out of the subtree", "PUT", path, outside | {"id": child_id}, 422)
+        )
+    return attempts
+
+
+def _reach(client: TestClient, network: Network, member: str) -> tuple[set[str], set[str], str | None]:
+    """Residents and organizations the member sees, and its own organization's version."""
+    headers = network.headers(member)
+    patients = client.get("/fhir/Patient", params={"_count": 100}, headers=headers).json()
+    organizations = client.get("/fhir/Organization", params={"_count": 100}, headers=headers).json()
+    own = client.get(f"/fhir/Organization/{network.organizations[member]}", headers=headers).json()
+    return (
+        {entry["resource"]["id"] for entry in patients.get("entry", [])},
+        {entry["resource"]["id"] for entry in organizations.get("entry", [])},
+        own.get("meta", {}).get("versionId"),
+    )
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_no_client_widens_its_own_reach(anonymous_client: TestClient, network: Network, member: str) -> None:
+    """Every self-escalation attempt is refused with nothing written: the member's reach stays as it was."""
+    headers = network.headers(member) | FHIR_JSON
+    own = anonymous_client.get(f"/fhir/Organization/{network.organizations[member]}", headers=headers).json()
+    before = _reach(anonymous_client, network, member)
+    assert len(before[0]) >= 2, "the member sees residents, so a leak would show as more of them"
+    failures = []
+    for attempt in _attempts(member, network, own):
+        response = anonymous_client.request(attempt.method, attempt.path, json=attempt.body, headers=headers)
+        if response.status_code != attempt.status:
+            failures.append(f"{attempt.name}: {response.status_code} {response.text[:200]}")
+        elif response.json()["resourceType"] != "OperationOutcome":
+            failures.append(f"{attempt.name}: not an OperationOutcome")
+        if _reach(anonymous_client, network, member) != before:
+            failures.append(f"{attempt.name}: the member's reach changed")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+def test_a_client_edits_the_rest_of_its_own_organization(
+    anonymous_client: TestClient, network: Network, member: str
+) -> None:
+    """Name, alias and telecom are the organization's own business, even though its parent is out of sight."""
+    headers = network.headers(member) | FHIR_JSON
+    path = f"/fhir/Organization/{network.organizations[member]}"
+    own = anonymous_client.get(path, headers=headers).json()
+    changed = own | {"alias": ["Baru"], "telecom": [{"system": "phone", "value": "0248311111"}]}
+    response = anonymous_client.put(path, json=changed, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["alias"] == ["Baru"]
+
+
+def test_the_organization_above_changes_the_structure(anonymous_client: TestClient, network: Network) -> None:
+    """The pustu gives its posyandu another RW: the posyandu then sees the residents living there."""
+    rw_003 = create_resident(anonymous_client, network, serial=40, rw="003")
+    path = f"/fhir/Organization/{network.organizations['posyandu']}"
+    posyandu = anonymous_client.get(path, headers=network.headers("pustu")).json()
+    wider = posyandu | {"extension": [*posyandu["extension"], {"url": RW_COVERAGE_URL, "valueCode": "003"}]}
+    assert anonymous_client.put(path, json=wider, headers=network.headers("pustu") | FHIR_JSON).status_code == 200
+    seen = anonymous_client.get(f"/fhir/Patient/{rw_003}", headers=network.headers("posyandu"))
+    assert seen.status_code == 200
+
+
+def test_a_dinkes_cannot_delete_its_own_organization_but_an_operator_can(
+    anonymous_client: TestClient, network: Network, issue_token: Any
+) -> None:
+    """The top of the hierarchy has no organization above it: only an operator (ilp/admin) may."""
+    path = f"/fhir/Organization/{network.organizations['dinkes-lain']}"
+    assert anonymous_client.delete(path, headers=network.headers("dinkes-lain")).status_code == 403
+    admin = {"Authorization": f"Bearer {issue_token(None, 'ilp/admin')}"}
+    assert anonymous_client.delete(path, headers=admin).status_code == 204
+
+
+def create_resident(client: TestClient, network: Network, *, serial: int, rw: str) -> str:
+    """A resident of the posyandu's kelurahan, managed by the other puskesmas (so only the area rule applies)."""
+    resource = patient_json(
+        nik(serial=serial), wilayah=KELURAHAN_1, rw=rw, organization=network.organizations["puskesmas-2"]
+    )
+    response = client.post("/fhir/Patient", json=resource, headers=network.headers("dinkes") | FHIR_JSON)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+# ---- Practitioners belong to the organization that registered them ----
+
+REGISTRAR_URL = f"{CANONICAL}/StructureDefinition/didaftarkan-oleh"
+# Who sees a practitioner registered by the posyandu: its subtree and everything above it, nobody else.
+POSYANDU_STAFF_SEEN_BY = {"posyandu", "pustu", "puskesmas", "dinkes"}
+
+
+def _registrar(organization_id: str) -> list[dict[str, Any]]:
+    return [{"url": REGISTRAR_URL, "valueReference": {"reference": f"Organization/{organization_id}"}}]
+
+
+def _register_practitioner(client: TestClient, headers: dict[str, str], **elements: Any) -> dict[str, Any]:
+    response = client.post("/fhir/Practitioner", json=practitioner_json() | elements, headers=headers | FHIR_JSON)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _who_sees(client: TestClient, network: Network, resource: str) -> set[str]:
+    return {
+        key for key in network.organizations if client.get(resource, headers=network.headers(key)).status_code == 200
+    }
+
+
+def test_a_practitioner_belongs_to_the_organization_that_registered_it(
+    anonymous_client: TestClient, network: Network
+) -> None:
+    forged = _registrar(network.organizations["dinkes"])
+    kader = _register_practitioner(anonymous_client, network.headers("posyandu"), extension=forged)
+
+    assert kader["extension"] == _registrar(network.organizations["posyandu"]), "recorded by the server"
+    assert _who_sees(anonymous_client, network, f"/fhir/Practitioner/{kader['id']}") == POSYANDU_STAFF_SEEN_BY
+    query = {"registered-by": f"Organization/{network.organizations['posyandu']}"}
+    found = anonymous_client.get("/fhir/Practitioner", params=query, headers=network.headers("dinkes")).json()
+    assert [entry["resource"]["id"] for entry in found["entry"]] == [kader["id"]]
+
+
+@pytest.mark.parametrize("change", ["removed", "forged"])
+def test_the_registering_organization_stays_on_update(
+    anonymous_client: TestClient, network: Network, change: str
+) -> None:
+    kader = _register_practitioner(anonymous_client, network.headers("posyandu"))
+    changed = {k: v for k, v in kader.items() if k != "extension"}
+    if change == "forged":
+        changed["extension"] = _registrar(network.organizations["dinkes-lain"])
+    path = f"/fhir/Practitioner/{kader['id']}"
+
+    response = anonymous_client.put(path, json=changed, headers=network.headers("puskesmas") | FHIR_JSON)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["extension"] == _registrar(network.organizations["posyandu"])
+    assert _who_sees(anonymous_client, network, path) == POSYANDU_STAFF_SEEN_BY
+
+
+def test_a_practitioner_registered_by_an_operator_is_seen_through_its_roles_only(
+    client: TestClient, network: Network
+) -> None:
+    """No organization owns it: before any role only operators see it, then the role's organization does."""
+    bidan = create(client, practitioner_json() | {"extension": _registrar(network.organizations["posyandu"])})
+    path = f"/fhir/Practitioner/{bidan['id']}"
+    assert "extension" not in bidan
+    assert _who_sees(client, network, path) == set()
+
+    create(client, practitioner_role_json(bidan["id"], network.organizations["pustu-2"]))
+
+    assert _who_sees(client, network, path) == {"pustu-2", "puskesmas-2", "dinkes"}
+    edited = client.put(path, json=bidan | {"gender": "female"}, headers=network.headers("pustu-2") | FHIR_JSON)
+    assert edited.status_code == 200, edited.text
+    assert "extension" not in edited.json()
+
+
+def test_an_organization_a_practitioner_serves_edits_it(client: TestClient, network: Network) -> None:
+    """The pustu-2 cannot see the registering posyandu, yet keeps the reference to it when it edits the record."""
+    kader = _register_practitioner(client, network.headers("posyandu"))
+    create(client, practitioner_role_json(kader["id"], network.organizations["pustu-2"], "kader"))
+    path = f"/fhir/Practitioner/{kader['id']}"
+
+    edited = client.put(path, json=kader | {"gender": "female"}, headers=network.headers("pustu-2") | FHIR_JSON)
+
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["extension"] == _registrar(network.organizations["posyandu"])
+
+
+def test_a_practitioner_out_of_sight_cannot_be_given_a_role(anonymous_client: TestClient, network: Network) -> None:
+    kader = _register_practitioner(anonymous_client, network.headers("posyandu"))
+    role = practitioner_role_json(kader["id"], network.organizations["posyandu-2"], "kader")
+
+    response = anonymous_client.post(
+        "/fhir/PractitionerRole", json=role, headers=network.headers("posyandu-2") | FHIR_JSON
+    )
+
+    assert response.status_code == 422
+    assert "does not exist" in response.json()["issue"][0]["diagnostics"]

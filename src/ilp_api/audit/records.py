@@ -18,6 +18,7 @@ ACTIONS = {
     "delete": "D",
     "transaction": "E",
     "batch": "E",
+    "operation": "E",
 }
 
 

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from ilp_api.audit.records import MINOR_FAILURE, SERIOUS_FAILURE, SUCCESS
 from ilp_api.audit.repository import AuditRepository
 from ilp_api.db.cancellation import WorkCancelled, run_in_threadpool_until_disconnect
-from ilp_api.fhir.datatypes import CONTROL_CHARACTER, ID_PATTERN, Element, Meta
+from ilp_api.fhir.datatypes import CONTROL_CHARACTER, Element, Meta
 from ilp_api.fhir.http import (
     check_accept,
     check_content_type,
@@ -55,6 +55,7 @@ from ilp_api.fhir.router import (
     append_audit_alone,
     audit_record,
     check_purpose,
+    failure_entities,
     is_patient_data,
     unit_of_work,
 )
@@ -234,7 +235,7 @@ class BundleProcessor:
                     outcome = self._run(context, target, entry, assigned={})
                     self._audit(outcome, target, AuditRepository(context.repository.session).append)
             except FhirError as error:
-                outcome = self._failed(target, _in_entry(error, target, entry), MINOR_FAILURE)
+                outcome = self._failed(target, entry, error)
             except WorkCancelled:
                 raise  # the client has gone: nobody waits for the other entries
             except Exception as error:
@@ -243,16 +244,18 @@ class BundleProcessor:
                 if failure is None:
                     logger.exception("batch entry failed", extra={"fields": {"entry": target.index}})
                     failure = ServerError("Internal server error in this entry; it has been logged")
-                outcome = self._failed(target, _in_entry(failure, target, entry), SERIOUS_FAILURE)
+                outcome = self._failed(target, entry, failure)
             outcomes.append(outcome)
         return outcomes
 
-    def _failed(self, target: Target, error: FhirError, audit_outcome: str) -> Outcome:
+    def _failed(self, target: Target, entry: BundleEntry, error: FhirError) -> Outcome:
+        """The entry's own failure answer, audited (a patient-data entry) like a single failed interaction."""
+        placed = _in_entry(error, target, entry)
         if target.definition.patient_data:
-            known = target.resource_id and ID_PATTERN.match(target.resource_id)
-            refs = [Ref(target.definition.type, target.resource_id)] if known and target.resource_id else []
-            append_audit_alone(self.request, self._record(target, error.status_code, audit_outcome, refs))
-        return Outcome(error.status_code, body=_outcome_json(error, self.service.canonical_base))
+            refs = failure_entities(error, target.definition, target.resource_id)
+            audited = MINOR_FAILURE if placed.status_code < 500 else SERIOUS_FAILURE
+            append_audit_alone(self.request, self._record(target, placed.status_code, audited, refs))
+        return Outcome(placed.status_code, body=_outcome_json(placed, self.service.canonical_base))
 
     def _run(self, context: WriteContext, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
         definition = target.definition
@@ -269,7 +272,7 @@ class BundleProcessor:
             return Outcome(200, result.stored, touched=_ref(result.stored))
         if target.interaction is DELETE:
             assert target.resource_id is not None
-            self.service.delete(context.repository, definition, target.resource_id)
+            self.service.delete(context, definition, target.resource_id)
             return Outcome(204, touched=(Ref(definition.type, target.resource_id),))
         if target.interaction is READ:
             assert target.resource_id is not None

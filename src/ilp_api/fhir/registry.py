@@ -74,6 +74,10 @@ class ResourceDefinition:
     # Domain rules run on every create and update, after structural validation. They may raise a
     # FhirError, and return the JSON to store (e.g. with data-quality tags added).
     apply_rules: "Callable[[WriteContext, Any, Json], Json] | None" = None
+    # May refuse to delete a stored resource (given as JSON) by raising a FhirError.
+    check_delete: "Callable[[WriteContext, Json], None] | None" = None
+    # What to do when a unique identifier a client sends is held outside its area (it is not told where).
+    held_elsewhere_advice: str = "ask the dinkes to move that record to you"
     default_sort: tuple[str, ...] = ("_lastUpdated",)
     # Which resources a client bound to an organization may see (see fhir/scope.py).
     scope_rules: tuple[ScopeRule, ...] = ()

@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CTE
 
@@ -44,7 +45,6 @@ from ilp_api.fhir.registry import (
 from ilp_api.fhir.scope import (
     InSubtree,
     LivesInArea,
-    NotReferencedBy,
     ReferencesSubtree,
     Scope,
     ScopeRule,
@@ -96,9 +96,21 @@ class SearchPage:
 class IdentifierTaken(Exception):
     """Another active resource already holds a unique identifier."""
 
-    def __init__(self, system: str, value: str, holder_id: str | None) -> None:
+    def __init__(self, system: str, value: str, holder_id: str) -> None:
         super().__init__(f"{system}|{value}")
         self.system, self.value, self.holder_id = system, value, holder_id
+
+
+class ConcurrentClaim(Exception):
+    """A concurrent transaction was claiming or releasing the same identifier; sent again, the request settles.
+
+    Raised when PostgreSQL ends a claim's wait in a deadlock (two resources swapping identifiers) and when
+    the holder released the identifier between our attempt and our look at who holds it.
+    """
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: this transaction lost to a concurrent one.
+CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
 
 
 class VersionConflict(Exception):
@@ -244,10 +256,19 @@ class ResourceRepository:
     def replace_claims(
         self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool = False
     ) -> None:
-        """Hold exactly ``identifiers`` for this resource; raises IdentifierTaken if another holds one.
+        """Hold exactly ``identifiers`` for this resource; raises IdentifierTaken if another holds one, and
+        ConcurrentClaim if a concurrent claim of the same identifier got in the way.
 
         ``new``: the resource was just created and holds nothing yet, so there is nothing to delete first.
         """
+        try:
+            self._replace_claims(resource_type, resource_id, identifiers, new=new)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) in CONTENTION_SQLSTATES:
+                raise ConcurrentClaim(resource_type) from None
+            raise
+
+    def _replace_claims(self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool) -> None:
         if not new:
             self.session.execute(
                 delete(claim).where(claim.c.resource_type == resource_type, claim.c.resource_id == resource_id)
@@ -266,7 +287,10 @@ class ResourceRepository:
                 .returning(claim.c.resource_id)
             ).first()
             if claimed is None:
-                raise IdentifierTaken(identifier.system, identifier.code, self.claim_holder(resource_type, identifier))
+                holder = self.claim_holder(resource_type, identifier)
+                if holder is None:  # released between the insert and this look (read committed)
+                    raise ConcurrentClaim(resource_type)
+                raise IdentifierTaken(identifier.system, identifier.code, holder)
 
     def _insert_unless_present(self, table: Any) -> Any:
         dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
@@ -361,15 +385,13 @@ class ResourceRepository:
         if isinstance(rule, LivesInArea):
             return self._lives_in_area(resource_type, rule, id_column)
         source = reference_index.alias()
-        referrers = and_(
+        return exists().where(
             source.c.resource_type == rule.source_type,
             source.c.param == rule.parameter,
             source.c.target_type == resource_type,
             source.c.target_id == id_column,
+            self._visible(rule.source_type, source.c.resource_id),
         )
-        if isinstance(rule, NotReferencedBy):
-            return not_(exists().where(referrers))
-        return exists().where(referrers, self._visible(rule.source_type, source.c.resource_id))
 
     def _lives_in_area(self, resource_type: str, rule: LivesInArea, id_column: Any) -> ColumnElement[bool]:
         area = self.scope.area if self.scope else None

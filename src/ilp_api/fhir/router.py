@@ -36,7 +36,15 @@ from ilp_api.fhir.outcome import BadRequest, status_of
 from ilp_api.fhir.registry import Ref, ResourceDefinition, registry
 from ilp_api.fhir.repository import SearchPage, Stored
 from ilp_api.fhir.scope import Scope
-from ilp_api.fhir.service import ResourceService, WriteContext, WriteResult, new_id, write_context
+from ilp_api.fhir.service import (
+    IdentifierHeldElsewhere,
+    RefusalLimit,
+    ResourceService,
+    WriteContext,
+    WriteResult,
+    new_id,
+    write_context,
+)
 from ilp_api.security.auth import CurrentPrincipal, Principal, require
 
 T = TypeVar("T")
@@ -88,17 +96,24 @@ class ScopeResolver(Protocol):
     def __call__(self, session: Session, principal: Principal, canonical_base: str) -> Scope | None: ...
 
 
+class RefusalLimits(Protocol):
+    def for_client(self, client_id: str) -> RefusalLimit: ...
+
+
 @contextmanager
 def unit_of_work(request: Request, principal: Principal, *, write: bool) -> Iterator[WriteContext]:
     """One transaction whose repository sees only what the principal's organization may see.
 
-    The scope resolver is installed by create_app (security/scoping.py), keeping fhir/ free of resource code.
+    The scope resolver and the refusal limiter are installed by create_app (security/scoping.py,
+    security/refusals.py), keeping fhir/ free of resource and security code.
     """
     database: Database = request.app.state.database
     settings = request.app.state.settings
     resolve_scope: ScopeResolver = request.app.state.scope_for
+    refusals: RefusalLimits = request.app.state.identifier_refusals
     with database.session(write=write) as session:
-        yield write_context(session, settings, resolve_scope(session, principal, settings.canonical_base))
+        scope = resolve_scope(session, principal, settings.canonical_base)
+        yield write_context(session, settings, scope, refusals.for_client(principal.client_id))
 
 
 async def perform(
@@ -138,11 +153,20 @@ async def perform(
         return await run_in_threadpool_until_disconnect(request.receive, run)
     except Exception as error:
         if definition.patient_data:
-            refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []
+            refs = failure_entities(error, definition, target)
             status = status_of(error)
             outcome = MINOR_FAILURE if status < 500 else SERIOUS_FAILURE
             await run_in_threadpool(append_audit_alone, request, audit(status, outcome, refs))
         raise
+
+
+def failure_entities(error: Exception, definition: ResourceDefinition, target: str | None) -> list[Ref]:
+    """What a failed interaction's AuditEvent names: the resource addressed, if its id is one, and the holder of
+    an identifier refused as held elsewhere, so that the record's owners see who asked about it."""
+    refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []
+    if isinstance(error, IdentifierHeldElsewhere) and error.holder:
+        refs.append(error.holder)
+    return refs
 
 
 def audit_record(
@@ -305,7 +329,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             DELETE,
-            lambda ctx: service(request).delete(ctx.repository, definition, resource_id),
+            lambda ctx: service(request).delete(ctx, definition, resource_id),
             entities=lambda _: [Ref(kind, resource_id)],
             target=resource_id,
         )

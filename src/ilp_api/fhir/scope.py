@@ -38,15 +38,7 @@ class ReferencedByVisible:
     parameter: str
 
 
-@dataclass(frozen=True)
-class NotReferencedBy:
-    """Nothing of ``source_type`` refers to it yet (a Practitioner before any role is assigned)."""
-
-    source_type: str
-    parameter: str
-
-
-ScopeRule = InSubtree | ReferencesSubtree | LivesInArea | ReferencedByVisible | NotReferencedBy
+ScopeRule = InSubtree | ReferencesSubtree | LivesInArea | ReferencedByVisible
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,7 @@ from ilp_api.fhir.registry import (
     tokens_of,
 )
 from ilp_api.fhir.repository import (
+    ConcurrentClaim,
     IdentifierTaken,
     ResourceRepository,
     SearchPage,
@@ -56,18 +57,50 @@ from ilp_api.settings import Settings
 from ilp_api.wilayah.repository import WilayahDirectory
 
 
+class RefusalLimit(Protocol):
+    """How often the caller may be told that an identifier it sent is held outside its area.
+
+    Each such refusal tells it that the identifier (a NIK) is registered somewhere: unlimited, that is an
+    existence oracle. The limit is per client; security/refusals.py implements it and app.py installs it.
+    """
+
+    def check(self) -> None:
+        """Raise TooManyRequests (429 with Retry-After) once the caller has used up its refusals."""
+
+    def record(self) -> None:
+        """Count one refusal."""
+
+
 @dataclass(frozen=True)
 class WriteContext:
-    """What a resource's domain rules may consult: stored resources, the wilayah list, today's date."""
+    """What a resource's domain rules may consult: stored resources, the wilayah list, today's date, the caller.
+
+    ``replacing`` is the stored version an update replaces (None on a create): rules that treat a change of an
+    element differently from its first value, or keep elements the server assigned, compare with it.
+    """
 
     repository: ResourceRepository
     wilayah: WilayahDirectory
     canonical_base: str
     today: date
+    identifier_refusals: RefusalLimit | None = None
+    replacing: Json | None = None
+
+    @property
+    def caller_organization_id(self) -> str | None:
+        """The organization the calling client is bound to; None for ilp/admin clients and the CLI."""
+        scope = self.repository.scope
+        return scope.organization_id if scope else None
 
     def read(self, reference: Ref) -> Json | None:
         stored = self.repository.get(reference.type, reference.id)
         return None if stored is None or stored.deleted else orjson.loads(stored.content)
+
+    def unscoped(self) -> "WriteContext":
+        """The same transaction seen without the caller's organization scope, for an operation that must find a
+        resource wherever it lies. Its own checks of the caller come first: rules run on it as for an operator.
+        """
+        return replace(self, repository=ResourceRepository(self.repository.session))
 
 
 def site_today(settings: Settings) -> date:
@@ -75,7 +108,12 @@ def site_today(settings: Settings) -> date:
     return datetime.now(ZoneInfo(settings.timezone)).date()
 
 
-def write_context(session: Session, settings: Settings, scope: Scope | None = None) -> WriteContext:
+def write_context(
+    session: Session,
+    settings: Settings,
+    scope: Scope | None = None,
+    identifier_refusals: RefusalLimit | None = None,
+) -> WriteContext:
     """The context of one transaction, built the same way for API requests and for the CLI's loaders.
 
     ``scope`` limits what the repository sees to a client's organization; None (operators, the CLI) sees all.
@@ -85,6 +123,7 @@ def write_context(session: Session, settings: Settings, scope: Scope | None = No
         wilayah=WilayahDirectory(session),
         canonical_base=settings.canonical_base,
         today=site_today(settings),
+        identifier_refusals=identifier_refusals,
     )
 
 
@@ -107,6 +146,17 @@ def resource_service(registry: Registry, settings: Settings) -> "ResourceService
         max_count=settings.max_page_size,
         limits=limits,
     )
+
+
+@dataclass
+class IdentifierHeldElsewhere(Conflict):
+    """409: a unique identifier is held by a resource outside the caller's area.
+
+    The client is told neither the holder nor its id; ``holder`` is for the audit trail, so that the
+    record's owners can see who asked.
+    """
+
+    holder: Ref | None = None
 
 
 @dataclass(frozen=True)
@@ -276,14 +326,14 @@ class ResourceService:
         data = self._apply_rules(context, definition, model, data)
         stored = Stored(definition.type, resource_id or new_id(), 1, utc_now(), False, "")
         try:
-            stored = self._store(context.repository, definition, stored, data, expected_version=None)
+            stored = self._store(context, definition, stored, data, expected_version=None)
         except IdentifierTaken as taken:
             # The holder is None when it lies outside the caller's scope: then neither it nor its id is shown.
-            holder = context.repository.get(definition.type, taken.holder_id) if taken.holder_id else None
+            holder = context.repository.get(definition.type, taken.holder_id)
             if if_none_exist is not None and holder is not None:
                 # Lost a race with a concurrent conditional create of the same person: answer with theirs.
                 return WriteResult(holder, created=False)
-            raise _duplicate(definition, taken, holder) from None
+            raise _refuse_taken(context, definition, taken, holder) from None
         return WriteResult(stored, created=True)
 
     def update(
@@ -309,19 +359,33 @@ class ResourceService:
                 "read it again and re-apply your change",
                 expression="If-Match",
             )
-        data = self._apply_rules(context, definition, model, data)
+        data = self._apply_rules(replace(context, replacing=orjson.loads(current.content)), definition, model, data)
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=False)
         try:
-            stored = self._store(context.repository, definition, stored, data, expected_version=current.version_id)
+            stored = self._store(context, definition, stored, data, expected_version=current.version_id)
         except IdentifierTaken as taken:
-            holder = context.repository.get(definition.type, taken.holder_id) if taken.holder_id else None
-            raise _duplicate(definition, taken, holder) from None
+            holder = context.repository.get(definition.type, taken.holder_id)
+            raise _refuse_taken(context, definition, taken, holder) from None
+        except VersionConflict:
+            # A concurrent update of this resource committed after our read: the client's version is stale.
+            if if_match is not None:
+                raise PreconditionFailed(
+                    f"{definition.type}/{resource_id} was changed by someone else after version "
+                    f"{current.version_id} ({if_match}): read it again and re-apply your change",
+                    expression="If-Match",
+                ) from None
+            raise Conflict(
+                f"{definition.type}/{resource_id} was changed by someone else at the same time; read it and retry"
+            ) from None
         return WriteResult(stored, created=False)
 
-    def delete(self, repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> None:
+    def delete(self, context: WriteContext, definition: ResourceDefinition, resource_id: str) -> None:
+        repository = context.repository
         current = self.read_including_deleted(repository, definition, resource_id)
         if current.deleted:
             return
+        if definition.check_delete:
+            definition.check_delete(context, orjson.loads(current.content))
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=True)
         try:
             repository.update(stored, current.version_id, method="DELETE")
@@ -348,11 +412,16 @@ class ResourceService:
 
     def _apply_rules(self, context: WriteContext, definition: ResourceDefinition, model: Any, data: Json) -> Json:
         data = definition.apply_rules(context, model, data) if definition.apply_rules else data
-        self._check_references(context.repository, definition, data)
+        self._check_references(context, definition, data)
         return data
 
-    def _check_references(self, repository: ResourceRepository, definition: ResourceDefinition, data: Json) -> None:
-        """Every reference a search parameter follows must point at a stored resource of an allowed type."""
+    def _check_references(self, context: WriteContext, definition: ResourceDefinition, data: Json) -> None:
+        """Every reference a search parameter follows must point at a stored resource of an allowed type.
+
+        A reference the stored version already holds is not looked up again: it was checked when it was set,
+        and it may point where the caller cannot see (a posyandu's parent, a resident's puskesmas elsewhere).
+        """
+        kept = set(definition.index_values(context.replacing)) if context.replacing is not None else set()
         wanted: dict[Ref, str] = {}
         for parameter, value in definition.index_values(data):
             if parameter.type is SearchType.REFERENCE and isinstance(value, Ref):
@@ -361,8 +430,9 @@ class ResourceService:
                         f"{parameter.name} must refer to {' or '.join(parameter.targets)}, not {value.type}",
                         expression=f"{definition.type} ({parameter.name})",
                     )
-                wanted[value] = parameter.name
-        missing = set(wanted) - repository.existing_ids(wanted)
+                if (parameter, value) not in kept:
+                    wanted[value] = parameter.name
+        missing = set(wanted) - context.repository.existing_ids(wanted)
         if missing:
             issues = [
                 Issue(
@@ -376,12 +446,13 @@ class ResourceService:
 
     def _store(
         self,
-        repository: ResourceRepository,
+        context: WriteContext,
         definition: ResourceDefinition,
         stored: Stored,
         data: Json,
         expected_version: int | None,
     ) -> Stored:
+        repository = context.repository
         data["id"] = stored.id
         meta = {k: v for k, v in data.get("meta", {}).items() if k not in ("versionId", "lastUpdated")}
         data["meta"] = {
@@ -391,18 +462,27 @@ class ResourceService:
         }
         stored = replace(stored, content=orjson.dumps(data).decode())
         index = _index_values(definition, data)
-        # Claims first: a unique-key violation must happen before anything else is written.
+        claims = _unique_identifiers(definition, data)
+        if claims and context.identifier_refusals is not None:
+            context.identifier_refusals.check()
         new = expected_version is None
-        repository.replace_claims(definition.type, stored.id, _unique_identifiers(definition, data), new=new)
-        if expected_version is not None:
-            try:
+        try:
+            if expected_version is None:
+                # Claims first: a taken identifier is found before anything is written.
+                repository.replace_claims(definition.type, stored.id, claims, new=True)
+                repository.insert(stored, method="POST")
+            else:
+                # The version-checked row update first: it locks the row, so of two concurrent updates of one
+                # resource the second waits and then fails the version check (VersionConflict), instead of
+                # finding the first one's claims and taking its own resource for the holder.
                 repository.update(stored, expected_version, method="PUT")
-            except VersionConflict:
-                raise Conflict(
-                    f"{definition.type}/{stored.id} was changed by someone else at the same time; read it and retry"
-                ) from None
-        if new:
-            repository.insert(stored, method="POST")
+                repository.replace_claims(definition.type, stored.id, claims)
+        except ConcurrentClaim:
+            raise Conflict(
+                f"Another request was registering or releasing the same identifier of a {definition.type} at the "
+                "same moment; send this request again",
+                expression=f"{definition.type}.identifier",
+            ) from None
         repository.replace_index(definition.type, stored.id, index, new=new)
         if not repository.is_visible(definition.type, stored.id):
             raise Forbidden(
@@ -443,13 +523,20 @@ def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Toke
     return sorted(found)
 
 
-def _duplicate(definition: ResourceDefinition, taken: IdentifierTaken, holder: Stored | None) -> Conflict:
+def _refuse_taken(
+    context: WriteContext, definition: ResourceDefinition, taken: IdentifierTaken, holder: Stored | None
+) -> Conflict:
+    """The 409 for an identifier another resource holds; one held outside the caller's area (``holder`` None)
+    is not named, and counts against the caller's refusal limit."""
     if holder is None:
-        return Conflict(
+        if context.identifier_refusals is not None:
+            context.identifier_refusals.record()
+        return IdentifierHeldElsewhere(
             f"Identifier {taken.system}|{taken.value} is already registered to a {definition.type} outside your "
-            "organization's area; ask the dinkes to move that record to you",
+            f"organization's area; {definition.held_elsewhere_advice}",
             expression=f"{definition.type}.identifier",
             ilp_code="identitas-sudah-terdaftar",
+            holder=Ref(definition.type, taken.holder_id),
         )
     return Conflict(
         f"An active {definition.type} ({definition.type}/{holder.id}) already has identifier "

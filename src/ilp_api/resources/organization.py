@@ -3,6 +3,10 @@
 Each facility has one facility type from the project's ``jenis-fasilitas`` CodeSystem, a wilayah (the
 SATUSEHAT administrativeCode on its address) lying within its parent's, and for a posyandu the RWs it
 serves (extension ``cakupan-rw``).
+
+That structure decides what a client bound to the organization sees (security/scoping.py), so a client may
+not change it on its own organization, nor delete that organization: only an organization above it in the
+hierarchy, or an ``ilp/admin`` operator, may. (Whatever lies above a client is invisible to it already.)
 """
 
 from collections.abc import Iterator
@@ -20,7 +24,7 @@ from ilp_api.fhir.datatypes import (
     Reference,
     Resource,
 )
-from ilp_api.fhir.outcome import Unprocessable
+from ilp_api.fhir.outcome import Forbidden, Issue, Unprocessable
 from ilp_api.fhir.registry import (
     Json,
     Ref,
@@ -94,6 +98,13 @@ def organization_wilayah(data: Json) -> str | None:
 
 
 def apply_organization_rules(context: WriteContext, organization: Organization, data: Json) -> Json:
+    stored = context.replacing
+    if stored is not None and data.get("id") == context.caller_organization_id:
+        # The client's own organization: its structure stays as stored, checked when the organization above
+        # it (or an operator) set it. The parent lies above the caller, out of its sight: not looked up again.
+        _refuse_structural_changes(stored, data, context.canonical_base)
+        check_addresses(context, data, "Organization")
+        return data
     system = facility_type_system(context.canonical_base)
     kind = facility_type(data, context.canonical_base)
     if kind is None or kind not in ALLOWED_PARENTS:
@@ -121,6 +132,43 @@ def apply_organization_rules(context: WriteContext, organization: Organization, 
             ilp_code="wilayah-bertentangan-dengan-induk",
         )
     return data
+
+
+def _structure(data: Json, canonical_base: str) -> dict[str, object]:
+    """What decides an organization's reach, by the element a refusal names: its type, parent, wilayah,
+    RW coverage and whether it is active."""
+    return {
+        "Organization.type": facility_type(data, canonical_base),
+        "Organization.partOf": parse_reference(data.get("partOf", {}).get("reference", "")),
+        "Organization.address": [administrative_codes(address) for address in data.get("address", [])],
+        "Organization.extension('cakupan-rw')": sorted(covered_rws(data)),
+        "Organization.active": data.get("active") is not False,
+    }
+
+
+def _refuse_structural_changes(stored: Json, data: Json, canonical_base: str) -> None:
+    before = _structure(stored, canonical_base)
+    changed = [element for element, value in _structure(data, canonical_base).items() if before[element] != value]
+    if changed:
+        issues = [
+            Issue(
+                f"{element} is part of your own organization's structure, which decides what your client may see: "
+                "only the organization above yours, or an operator with ilp/admin, may change it",
+                "forbidden",
+                expression=element,
+            )
+            for element in changed
+        ]
+        raise Forbidden(issues[0].diagnostics, issues=issues)
+
+
+def check_organization_delete(context: WriteContext, organization: Json) -> None:
+    if organization.get("id") == context.caller_organization_id:
+        raise Forbidden(
+            "A client cannot delete its own organization: ask the organization above yours, or an operator "
+            "with ilp/admin",
+            expression="Organization",
+        )
 
 
 def _parent(context: WriteContext, data: Json) -> Json | None:
@@ -175,6 +223,7 @@ ORGANIZATION = registry.register(
         model=Organization,
         description="The facility network: dinkes, puskesmas, pustu, posyandu and referral hospitals (fkrtl).",
         apply_rules=apply_organization_rules,
+        check_delete=check_organization_delete,
         search_parameters=(
             SearchParameter(
                 "identifier", SearchType.TOKEN, "Any identifier, e.g. the SATUSEHAT id", codes("identifier")

@@ -144,6 +144,10 @@ PATIENT = registry.register(
         model=Patient,
         description="Residents, registered once by NIK (or mother's NIK for a newborn).",
         unique_identifier_systems=frozenset({NIK}),
+        held_elsewhere_advice=(
+            "if the resident has moved into your area, your puskesmas or dinkes takes the record over with "
+            "POST /fhir/Patient/$pindah-masuk (see the README)"
+        ),
         apply_rules=apply_patient_rules,
         search_parameters=(
             SearchParameter(

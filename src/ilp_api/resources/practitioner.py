@@ -1,5 +1,13 @@
-"""Practitioner (nakes and kader, identified by NIK) and PractitionerRole (who works where, as what)."""
+"""Practitioner (nakes and kader, identified by NIK) and PractitionerRole (who works where, as what).
 
+A Practitioner belongs to the organization that registered it: the server records the caller's organization
+at create in the extension ``didaftarkan-oleh`` and keeps it on every update, whatever the client sends. The
+registering organization's subtree sees it, and so does every organization whose PractitionerRoles refer to
+it. One registered by an operator (ilp/admin) belongs to no organization: only operators see it until a
+role is assigned.
+"""
+
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field
@@ -19,16 +27,18 @@ from ilp_api.fhir.datatypes import (
 from ilp_api.fhir.outcome import Unprocessable
 from ilp_api.fhir.registry import (
     Json,
+    Ref,
     ResourceDefinition,
     SearchParameter,
     SearchType,
     codes,
     dates,
+    parse_reference,
     references,
     registry,
     strings,
 )
-from ilp_api.fhir.scope import NotReferencedBy, ReferencedByVisible, ReferencesSubtree
+from ilp_api.fhir.scope import ReferencedByVisible, ReferencesSubtree
 from ilp_api.fhir.service import WriteContext
 from ilp_api.resources.indonesia import check_addresses, check_identifier_formats
 
@@ -47,8 +57,25 @@ PERAN_CODES = (
 )
 
 
+REGISTRAR_PATH = "/StructureDefinition/didaftarkan-oleh"
+
+
 def peran_system(canonical_base: str) -> str:
     return f"{canonical_base}/CodeSystem/peran"
+
+
+def _is_registrar(extension: Json) -> bool:
+    """Under any canonical base, so that no spelling of it escapes the server's hand."""
+    return str(extension.get("url", "")).endswith(REGISTRAR_PATH)
+
+
+def registrar(practitioner: Json) -> Iterator[Ref]:
+    """The organization that registered the practitioner (from the extension the server keeps)."""
+    for extension in practitioner.get("extension", []):
+        if _is_registrar(extension):
+            reference = parse_reference(extension.get("valueReference", {}).get("reference", ""))
+            if reference:
+                yield reference
 
 
 class Qualification(HasExtensions):
@@ -94,7 +121,24 @@ class PractitionerRole(Resource):
 def apply_practitioner_rules(context: WriteContext, practitioner: Practitioner, data: Json) -> Json:
     check_identifier_formats(data, "Practitioner", context)
     check_addresses(context, data, "Practitioner")
+    _keep_registrar(context, data)
     return data
+
+
+def _keep_registrar(context: WriteContext, data: Json) -> None:
+    """The registering organization is the server's to record: the caller's at create, the stored one on update."""
+    if context.replacing is not None:
+        kept = [e for e in context.replacing.get("extension", []) if _is_registrar(e)]
+    elif context.caller_organization_id is not None:
+        reference = {"reference": f"Organization/{context.caller_organization_id}"}
+        kept = [{"url": context.canonical_base + REGISTRAR_PATH, "valueReference": reference}]
+    else:
+        kept = []  # registered by an operator: no organization owns it
+    extensions = [e for e in data.get("extension", []) if not _is_registrar(e)] + kept
+    if extensions:
+        data["extension"] = extensions
+    else:
+        data.pop("extension", None)
 
 
 def apply_role_rules(context: WriteContext, role: PractitionerRole, data: Json) -> Json:
@@ -126,12 +170,19 @@ PRACTITIONER = registry.register(
             SearchParameter("gender", SearchType.TOKEN, "male | female | other | unknown", codes("gender")),
             SearchParameter("birthdate", SearchType.DATE, "Birth date", dates("birthDate")),
             SearchParameter("active", SearchType.TOKEN, "true | false", codes("active")),
+            SearchParameter(
+                "registered-by",
+                SearchType.REFERENCE,
+                "The organization that registered the practitioner (recorded by the server)",
+                registrar,
+                targets=("Organization",),
+            ),
         ),
         default_sort=("name",),
-        # Staff are seen through their roles; a practitioner with no role yet is visible so it can be assigned.
+        # Seen by the registering organization's subtree, and through their roles by the organizations they serve.
         scope_rules=(
+            ReferencesSubtree("registered-by"),
             ReferencedByVisible("PractitionerRole", "practitioner"),
-            NotReferencedBy("PractitionerRole", "practitioner"),
         ),
     )
 )

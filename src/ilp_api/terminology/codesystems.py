@@ -75,6 +75,7 @@ CODE_SYSTEMS = (
             ("peran-tidak-valid", "PractitionerRole.code lacks a known role"),
             ("tanggal-lahir-di-masa-depan", "Birth date after today"),
             ("identitas-sudah-terdaftar", "An active resource already holds this identifier"),
+            ("batas-penolakan-identitas", "Too many identifiers registered outside the client's area, this hour"),
             ("nilai-di-luar-rentang", "Measurement outside its plausibility range (profile §5)"),
             ("diastolik-harus-kurang-dari-sistolik", "Diastolic pressure not below systolic"),
         ),
