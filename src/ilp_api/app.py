@@ -17,7 +17,7 @@ from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddle
 from ilp_api.resources import load_resources
 from ilp_api.resources.pindah_masuk import router as pindah_masuk_router
 from ilp_api.screening.router import router as screening_router
-from ilp_api.security.refusals import RefusalLimiter
+from ilp_api.security.refusals import refusals_per_client
 from ilp_api.security.router import install_security
 from ilp_api.security.scoping import scope_for
 from ilp_api.settings import Settings, get_settings
@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.metrics_registry = metrics_registry(app.state.database.engine)
     app.state.resource_service = resource_service(registry, settings)
     app.state.scope_for = scope_for
-    app.state.identifier_refusals = RefusalLimiter(settings.identifier_refusals_per_hour)
+    app.state.identifier_refusals = refusals_per_client(
+        settings.identifier_refusals_per_hour, settings.rate_limit_tracked_keys
+    )
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, canonical_base=settings.canonical_base

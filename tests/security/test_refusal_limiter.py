@@ -3,7 +3,8 @@
 import pytest
 
 from ilp_api.fhir.outcome import TooManyRequests
-from ilp_api.security.refusals import LIMIT_CODE, WINDOW_SECONDS, RefusalLimiter
+from ilp_api.security.ratelimit import RateLimiter
+from ilp_api.security.refusals import LIMIT_CODE, ClientRefusals
 
 
 class FakeClock:
@@ -14,38 +15,45 @@ class FakeClock:
         return self.now
 
 
-def test_a_client_is_refused_at_most_the_limit_in_any_hour() -> None:
+def allowance(per_hour: int, clock: FakeClock, client_id: str = "a") -> ClientRefusals:
+    return ClientRefusals(RateLimiter(per_minute=per_hour / 60, burst=per_hour, max_keys=10, clock=clock), client_id)
+
+
+def test_a_client_is_refused_per_hour_then_answered_429_with_retry_after() -> None:
     clock = FakeClock()
-    limiter = RefusalLimiter(per_hour=3, clock=clock)
+    refusals = allowance(per_hour=3, clock=clock)
     for _ in range(3):
-        assert limiter.wait("a") is None
-        limiter.record("a")
-        clock.now += 60
-    assert limiter.wait("a") == pytest.approx(WINDOW_SECONDS - 180), "until the first refusal is an hour old"
-    assert limiter.wait("b") is None, "counted per client"
-
-    clock.now = 1000.0 + WINDOW_SECONDS  # the first refusal leaves the window, the other two stay
-    assert limiter.wait("a") is None
-    limiter.record("a")
-    assert limiter.wait("a") == pytest.approx(60)
-
-
-def test_the_clients_allowance_answers_429_with_retry_after() -> None:
-    clock = FakeClock()
-    allowance = RefusalLimiter(per_hour=1, clock=clock).for_client("a")
-    allowance.check()
-    allowance.record()
-    clock.now += 1799.5
+        refusals.check()
+        refusals.record()
 
     with pytest.raises(TooManyRequests) as refused:
-        allowance.check()
+        refusals.check()
 
-    assert refused.value.headers == {"Retry-After": "1801"}
+    assert refused.value.headers == {"Retry-After": "1200"}, "three an hour: the next one after twenty minutes"
     assert refused.value.ilp_code == LIMIT_CODE
+    clock.now += 1200
+    refusals.check()
+
+
+def test_counted_per_client() -> None:
+    clock = FakeClock()
+    a = allowance(per_hour=1, clock=clock)
+    b = ClientRefusals(a.limiter, "b")
+    a.record()
+
+    b.check()
+    with pytest.raises(TooManyRequests):
+        a.check()
+
+
+def test_a_check_spends_nothing() -> None:
+    refusals = allowance(per_hour=1, clock=FakeClock())
+    for _ in range(5):
+        refusals.check()
 
 
 def test_zero_disables_the_limit() -> None:
-    limiter = RefusalLimiter(per_hour=0)
+    refusals = ClientRefusals(RateLimiter(per_minute=0, burst=1, max_keys=10), "a")
     for _ in range(100):
-        limiter.record("a")
-    assert limiter.wait("a") is None
+        refusals.record()
+    refusals.check()

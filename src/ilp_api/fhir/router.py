@@ -96,8 +96,7 @@ class ScopeResolver(Protocol):
     def __call__(self, session: Session, principal: Principal, canonical_base: str) -> Scope | None: ...
 
 
-class RefusalLimits(Protocol):
-    def for_client(self, client_id: str) -> RefusalLimit: ...
+RefusalLimits = Callable[[str], RefusalLimit]  # a client id → its allowance
 
 
 @contextmanager
@@ -113,7 +112,7 @@ def unit_of_work(request: Request, principal: Principal, *, write: bool) -> Iter
     refusals: RefusalLimits = request.app.state.identifier_refusals
     with database.session(write=write) as session:
         scope = resolve_scope(session, principal, settings.canonical_base)
-        yield write_context(session, settings, scope, refusals.for_client(principal.client_id))
+        yield write_context(session, settings, scope, refusals(principal.client_id))
 
 
 async def perform(

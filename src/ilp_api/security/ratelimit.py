@@ -24,7 +24,9 @@ class _Bucket:
 
 
 class RateLimiter:
-    def __init__(self, per_minute: int, burst: int, max_keys: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: float, burst: int, max_keys: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._rate = per_minute / 60  # tokens per second; 0 disables limiting
         self._burst = burst
         self._max_keys = max_keys
@@ -44,6 +46,14 @@ class RateLimiter:
                 return None
             self.refusals += 1
             return (1 - bucket.tokens) / self._rate
+
+    def wait(self, key: str) -> float | None:
+        """Like ``acquire`` but takes nothing: None while ``key`` has a token, else the seconds until it has."""
+        if self._rate == 0:
+            return None
+        with self._lock:
+            bucket = self._refilled(key)
+            return None if bucket.tokens >= 1 else (1 - bucket.tokens) / self._rate
 
     def refund(self, key: str) -> None:
         """Gives back a token taken by ``acquire`` for something that, in the end, does not count."""
