@@ -107,22 +107,17 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
     """Each patient-data entry of a processed Bundle, with its own outcome; a Bundle that failed whole, once."""
     events: Counter[tuple[str, str, str]] = Counter()
     try:
-        sent = orjson.loads(exchange.request_body)
+        bundle = orjson.loads(exchange.request_body)
     except orjson.JSONDecodeError:
         return events
-    sent = sent if isinstance(sent, dict) else {}
-    kind = sent.get("type")
-    entries = sent.get("entry") if isinstance(sent.get("entry"), list) else []
-    requests = [
-        (e["request"].get("method"), str(e["request"].get("url", "")).split("?")[0].strip("/"))
-        for e in entries
-        if isinstance(e, dict) and isinstance(e.get("request"), dict)
-    ]
-    if _not_audited(exchange):
+    if not isinstance(bundle, dict) or _not_audited(exchange):
         return events
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    requests = [_entry_request(entry) for entry in entries]
     if exchange.status >= 400:
+        # Refused whole, malformed entries included: audited once if any entry names a patient-data type.
         if any(url.split("/")[0] in PATIENT_DATA_TYPES for _, url in requests):
-            events[("batch" if kind == "batch" else "transaction", "/fhir", "4")] += 1
+            events[("batch" if bundle.get("type") == "batch" else "transaction", "/fhir", "4")] += 1
         return events
     answers = orjson.loads(exchange.body)["entry"]
     for (method, url), answer in zip(requests, answers, strict=True):
@@ -132,3 +127,12 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
         if interaction:
             events[(interaction, entry.path, _outcome(status))] += 1
     return events
+
+
+def _entry_request(entry: object) -> tuple[str, str]:
+    """(method, url without its query and slashes) of a Bundle entry; empty strings where it has none."""
+    request = entry.get("request") if isinstance(entry, dict) else None
+    if not isinstance(request, dict):
+        return "", ""
+    method, url = request.get("method"), request.get("url")
+    return (method if isinstance(method, str) else "", url.split("?")[0].strip("/") if isinstance(url, str) else "")

@@ -15,20 +15,15 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import text
 
 from audit_expectations import ExchangeLog, recorded_events
+from harness import empty_database, mint_token
 from ilp_api.app import create_app
-from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import upgrade
-from ilp_api.db.tables import metadata
 from ilp_api.security.auth import SecurityState
-from ilp_api.security.repository import ClientRecord, ClientRepository
 from ilp_api.security.scopes import ADMIN_SCOPE
-from ilp_api.security.tokens import KeyRing, TokenClaims
 from ilp_api.settings import JwtKey, Settings
-from ilp_api.wilayah.repository import forget_cached_state
 
 POSTGRES_URL = os.environ.get("ILP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -88,22 +83,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def db(database: Database) -> Iterator[Database]:
     """The session's database, emptied after each test (tests commit for real: concurrency is tested too)."""
     yield database
-    forget_cached_state()
-    tables = [table.name for table in metadata.sorted_tables]
-    with database.engine.begin() as connection:
-        if database.dialect == "postgresql":
-            # The audit tables' triggers refuse TRUNCATE: this transaction alone skips triggers (as superuser).
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
-        else:
-            # The audit tables' append-only triggers refuse DELETE: lift them for the cleanup only.
-            triggers = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
-            for name, _ in triggers:
-                connection.execute(text(f"DROP TRIGGER {name}"))
-            for table in reversed(tables):
-                connection.execute(text(f"DELETE FROM {table}"))
-            for _, sql in triggers:
-                connection.execute(text(sql))
+    empty_database(database)
 
 
 @pytest.fixture(scope="session")
@@ -125,14 +105,9 @@ def issue_token(db: Database, settings: Settings) -> TokenFactory:
     The client row carries no usable secret and the token is signed directly with the configured key: this
     skips a round trip to the token endpoint per test. The token endpoint itself is tested in tests/security.
     """
-    keys = KeyRing.from_settings(settings)
 
     def issue(organization_id: str | None, scopes: str) -> str:
-        client_id = f"test-{uuid.uuid4().hex[:12]}"
-        record = ClientRecord(client_id, client_id, organization_id, scopes, "no-secret", utc_now(), None)
-        with db.session(write=True) as session:
-            ClientRepository(session).add(record)
-        return keys.issue(TokenClaims(client_id, organization_id, tuple(scopes.split())))
+        return mint_token(db, settings, organization_id, scopes)
 
     return issue
 

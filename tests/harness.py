@@ -1,0 +1,42 @@
+"""Database helpers of the fixtures, for fixtures of any scope: emptying the database, minting tokens."""
+
+import uuid
+
+from sqlalchemy import text
+
+from ilp_api.db.base import utc_now
+from ilp_api.db.engine import Database
+from ilp_api.db.tables import metadata
+from ilp_api.security.repository import ClientRecord, ClientRepository
+from ilp_api.security.tokens import KeyRing, TokenClaims
+from ilp_api.settings import Settings
+from ilp_api.wilayah.repository import forget_cached_state
+
+
+def empty_database(database: Database) -> None:
+    """Delete every row of every table, the append-only audit tables included."""
+    forget_cached_state()
+    tables = [table.name for table in metadata.sorted_tables]
+    with database.engine.begin() as connection:
+        if database.dialect == "postgresql":
+            # The audit tables' triggers refuse TRUNCATE: this transaction alone skips triggers (as superuser).
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY"))
+        else:
+            # The audit tables' append-only triggers refuse DELETE: lift them for the cleanup only.
+            triggers = connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for name, _ in triggers:
+                connection.execute(text(f"DROP TRIGGER {name}"))
+            for table in reversed(tables):
+                connection.execute(text(f"DELETE FROM {table}"))
+            for _, sql in triggers:
+                connection.execute(text(sql))
+
+
+def mint_token(database: Database, settings: Settings, organization_id: str | None, scopes: str) -> str:
+    """What ``issue_token`` does, for fixtures of a wider scope than one test."""
+    client_id = f"test-{uuid.uuid4().hex[:12]}"
+    record = ClientRecord(client_id, client_id, organization_id, scopes, "no-secret", utc_now(), None)
+    with database.session(write=True) as session:
+        ClientRepository(session).add(record)
+    return KeyRing.from_settings(settings).issue(TokenClaims(client_id, organization_id, tuple(scopes.split())))

@@ -1,0 +1,107 @@
+"""The malformed-input corpus's world: a seeded dataset, its tokens, and the state of the tables.
+
+Seeding a network for each of the corpus's cases would cost minutes; instead it is seeded once per database,
+and each case compares the tables with the state the previous case left (see test_corpus.py).
+"""
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from audit_expectations import recorded_events
+from factories import (
+    KELURAHAN,
+    build_network,
+    create,
+    location_json,
+    patient_json,
+    practitioner_json,
+    practitioner_role_json,
+)
+from harness import empty_database, mint_token
+from ilp_api.app import create_app
+from ilp_api.db.engine import Database
+from ilp_api.db.tables import metadata
+from ilp_api.security.clients import register_client
+from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.settings import Settings
+
+# The only tables a rejected request may change.
+AUDIT_TABLES = frozenset({"audit_event", "audit_entity"})
+
+TableState = dict[str, tuple[int, str]]
+
+
+def table_state(database: Database) -> TableState:
+    """Row count and a hash of the content of every table but the audit trail's."""
+    state = {}
+    with database.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            if table.name not in AUDIT_TABLES:
+                rows = sorted(repr(tuple(row)) for row in connection.execute(select(table)))
+                state[table.name] = (len(rows), hashlib.sha256("\n".join(rows).encode()).hexdigest())
+    return state
+
+
+@dataclass
+class CorpusEnvironment:
+    """The API over a seeded database, and what the tables and the audit trail held after the last case."""
+
+    database: Database
+    client: TestClient
+    seeds: dict[str, str]  # what ${name} in the corpus stands for
+    tokens: dict[str, str]  # by the corpus's "auth" values
+    state: TableState = field(default_factory=dict)
+    audit: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+
+@contextmanager
+def corpus_environment(database: Database, settings: Settings) -> Iterator[CorpusEnvironment]:
+    """The environment over ``database``, emptied again afterwards."""
+    # Hundreds of requests from one client in a few seconds: the rate limiter would answer most with 429.
+    unlimited = settings.model_copy(update={"rate_limit_per_minute": 0})
+    app = create_app(unlimited, database)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            seeds = seed(client, database, settings)
+            tokens = {
+                "admin": mint_token(database, settings, None, ADMIN_SCOPE),
+                "scoped": mint_token(database, settings, seeds["posyandu"], "system/*.cruds"),
+                "scoped-rs": mint_token(database, settings, seeds["posyandu"], "system/*.rs"),
+            }
+            environment = CorpusEnvironment(database, client, seeds, tokens)
+            environment.state = table_state(database)
+            environment.audit = recorded_events(database)
+            yield environment
+    finally:
+        empty_database(database)
+
+
+def seed(client: TestClient, database: Database, settings: Settings) -> dict[str, str]:
+    """A network with one resource of each type, and clients for the token and revoke endpoints."""
+    client.headers["Authorization"] = f"Bearer {mint_token(database, settings, None, ADMIN_SCOPE)}"
+    network = build_network(client)
+    patient = create(client, patient_json(wilayah=KELURAHAN, rw="001", organization=network["posyandu"]))
+    location = create(client, location_json(organization=network["puskesmas"]))
+    practitioner = create(client, practitioner_json())
+    role = create(client, practitioner_role_json(practitioner["id"], network["puskesmas"]))
+    del client.headers["Authorization"]
+    with database.session(write=True) as session:
+        token_client = register_client(session, "corpus token client", network["posyandu"], "system/*.rs")
+        throwaway = register_client(session, "corpus throwaway client", network["posyandu"], "system/*.rs")
+    return {
+        **network,
+        "Patient": patient["id"],
+        "Organization": network["puskesmas"],
+        "Location": location["id"],
+        "Practitioner": practitioner["id"],
+        "PractitionerRole": role["id"],
+        "client_id": token_client.info.client_id,
+        "client_secret": token_client.client_secret,
+        "throwaway_client": throwaway.info.client_id,
+    }
