@@ -74,22 +74,27 @@ def test_a_future_birth_date_stays_422_while_a_practitioner_may_carry_9999(clien
 
 
 @pytest.mark.parametrize(
-    "elements",
+    ("elements", "expression"),
     [
-        {"identifier": [{"system": "urn:x", "value": "a" * 256}]},
-        {"identifier": [{"system": "urn:" + "a" * 300, "value": "1"}]},
-        {"telecom": [{"system": "phone", "value": "1" * 300}]},
-        {"meta": {"tag": [{"system": "urn:x", "code": "a" * 300}]}},
+        ({"identifier": [{"system": "urn:x", "value": "a" * 256}]}, "Patient.identifier[0].value"),
+        ({"identifier": [{"system": "urn:" + "a" * 300, "value": "1"}]}, "Patient.identifier[0].system"),
+        ({"telecom": [{"system": "phone", "value": "1" * 300}]}, "Patient.telecom[0].value"),
+        ({"meta": {"tag": [{"system": "urn:x", "code": "a" * 300}]}}, "Patient.meta.tag[0].code"),
     ],
     ids=["identifier-value", "identifier-system", "telecom", "tag"],
 )
-def test_a_searchable_code_longer_than_its_index_is_422(
-    client: TestClient, db: Database, elements: dict[str, Any]
+def test_a_searchable_value_longer_than_its_index_is_422_naming_it(
+    client: TestClient, db: Database, elements: dict[str, Any], expression: str
 ) -> None:
     body = outcome(post_patient(client, patient_json(nik=None) | elements), 422)
 
-    assert body["issue"][0]["code"] == "too-long"
+    assert expressions(body) == [expression]
     assert stored_rows(db, "Patient") == 0
+
+
+@pytest.mark.parametrize("elements", [{"multipleBirthInteger": 2**31}, {"telecom": [{"value": "1", "rank": 2**31}]}])
+def test_an_integer_beyond_32_bits_is_422(client: TestClient, elements: dict[str, Any]) -> None:
+    outcome(post_patient(client, patient_json(nik=None) | elements), 422)
 
 
 @pytest.mark.parametrize("version", ["2147483648", "9" * 30, "²"])

@@ -17,7 +17,7 @@ from ilp_api.fhir.http import check_accept, fhir_base, json_response, paging_lin
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound
 from ilp_api.fhir.registry import Ref, date_range, parse_reference
 from ilp_api.fhir.repository import ResourceRepository
-from ilp_api.fhir.router import unit_of_work
+from ilp_api.fhir.router import check_purpose, unit_of_work
 from ilp_api.fhir.search import MAX_OFFSET, paging_number
 from ilp_api.resources.organization import facility_type
 from ilp_api.security.auth import CurrentPrincipal, require
@@ -29,6 +29,7 @@ PARAMETERS = ("entity", "date", "_count", "_offset")
 @router.get("", summary="Search the audit trail by entity and date")
 async def search_audit_events(request: Request, principal: CurrentPrincipal) -> Response:
     check_accept(request)
+    check_purpose(request)
     require(principal, "AuditEvent", "s")
     settings = request.app.state.settings
     query = list(request.query_params.multi_items())

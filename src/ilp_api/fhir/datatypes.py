@@ -12,13 +12,16 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ilp_api.fhir.limits import Limits
+from ilp_api.fhir.tables import INDEXED_TEXT_LENGTH
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 # FHIR strings may hold tab, CR and LF but no other character below U+0020 (PostgreSQL refuses NUL, too).
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN.pattern)]
-Code = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$")]
-Uri = Annotated[str, StringConstraints(pattern=r"^\S+$")]
+# Codes, URIs, identifier values and telecom values are what searches find, so they must fit the index.
+Code = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$", max_length=INDEXED_TEXT_LENGTH)]
+Uri = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=INDEXED_TEXT_LENGTH)]
+SearchableString = Annotated[str, StringConstraints(max_length=INDEXED_TEXT_LENGTH)]
 
 
 def real_calendar_date(value: str) -> str:
@@ -53,7 +56,9 @@ Instant = Annotated[
     AfterValidator(real_calendar_date),
 ]
 Decimal = float
-PositiveInt = Annotated[int, Field(ge=1)]
+# FHIR integers are 32-bit signed.
+Integer = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+PositiveInt = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Element(BaseModel):
@@ -67,7 +72,7 @@ class Extension(Element):
     value_string: str | None = Field(None, alias="valueString")
     value_code: Code | None = Field(None, alias="valueCode")
     value_boolean: bool | None = Field(None, alias="valueBoolean")
-    value_integer: int | None = Field(None, alias="valueInteger")
+    value_integer: Integer | None = Field(None, alias="valueInteger")
     value_decimal: Decimal | None = Field(None, alias="valueDecimal")
     value_date: FhirDate | None = Field(None, alias="valueDate")
     value_date_time: FhirDateTime | None = Field(None, alias="valueDateTime")
@@ -121,7 +126,7 @@ class Identifier(HasExtensions):
     use: Code | None = None
     type: CodeableConcept | None = None
     system: Uri | None = None
-    value: str | None = None
+    value: SearchableString | None = None
     period: Period | None = None
     assigner: Reference | None = None
 
@@ -138,7 +143,7 @@ class HumanName(HasExtensions):
 
 class ContactPoint(HasExtensions):
     system: Code | None = None
-    value: str | None = None
+    value: SearchableString | None = None
     use: Code | None = None
     rank: PositiveInt | None = None
     period: Period | None = None

@@ -32,12 +32,10 @@ from ilp_api.fhir.outcome import (
     validation_issues,
 )
 from ilp_api.fhir.registry import (
-    IndexValue,
     Json,
     Ref,
     Registry,
     ResourceDefinition,
-    SearchParameter,
     SearchType,
     Token,
     tokens_of,
@@ -52,7 +50,6 @@ from ilp_api.fhir.repository import (
 )
 from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.search import MAX_OFFSET, paging_number, parse_search
-from ilp_api.fhir.tables import INDEXED_TEXT_LENGTH
 from ilp_api.settings import Settings
 from ilp_api.wilayah.repository import WilayahDirectory
 
@@ -461,7 +458,6 @@ class ResourceService:
             **meta,
         }
         stored = replace(stored, content=orjson.dumps(data).decode())
-        index = _index_values(definition, data)
         claims = _unique_identifiers(definition, data)
         if claims and context.identifier_refusals is not None:
             context.identifier_refusals.check()
@@ -483,7 +479,7 @@ class ResourceService:
                 "same moment; send this request again",
                 expression=f"{definition.type}.identifier",
             ) from None
-        repository.replace_index(definition.type, stored.id, index, new=new)
+        repository.replace_index(definition.type, stored.id, definition.index_values(data), new=new)
         if not repository.is_visible(definition.type, stored.id):
             raise Forbidden(
                 f"This {definition.type} would lie outside your organization's area (its subtree, wilayah and "
@@ -496,19 +492,6 @@ class ResourceService:
 def _get(repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> Stored | None:
     """A string that cannot be a FHIR id names no resource: answered without asking the database."""
     return repository.get(definition.type, resource_id) if ID_PATTERN.match(resource_id) else None
-
-
-def _index_values(definition: ResourceDefinition, data: Json) -> list[tuple[SearchParameter, IndexValue]]:
-    """The resource's index rows; 422 for a searchable code longer than the index holds (it could not be found)."""
-    values = list(definition.index_values(data))
-    for parameter, value in values:
-        if isinstance(value, Token) and max(len(value.system), len(value.code)) > INDEXED_TEXT_LENGTH:
-            message = (
-                f"A value of search parameter '{parameter.name}' has a system or code longer than "
-                f"{INDEXED_TEXT_LENGTH} characters, which could not be searched; shorten it"
-            )
-            raise Unprocessable(message, issues=[Issue(message, "too-long", f"{definition.type} ({parameter.name})")])
-    return values
 
 
 def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:

@@ -13,6 +13,7 @@ from ilp_api.fhir.datatypes import (
     HasExtensions,
     HumanName,
     Identifier,
+    Integer,
     Period,
     Reference,
     Resource,
@@ -76,7 +77,7 @@ class Patient(Resource):
     address: list[Address] | None = None
     marital_status: CodeableConcept | None = Field(None, alias="maritalStatus")
     multiple_birth_boolean: bool | None = Field(None, alias="multipleBirthBoolean")
-    multiple_birth_integer: int | None = Field(None, alias="multipleBirthInteger")
+    multiple_birth_integer: Integer | None = Field(None, alias="multipleBirthInteger")
     contact: list[PatientContact] | None = None
     communication: list[PatientCommunication] | None = None
     general_practitioner: list[Reference] | None = Field(None, alias="generalPractitioner")
