@@ -73,5 +73,5 @@ def _report(
             error = record.exc_info[1]
             frames = logging.Formatter().formatException(record.exc_info).splitlines()
             where = [line.strip() for line in frames if "/ilp_api/" in line][-1:]
-            lines.append(f"logged: {type(error).__name__}: {str(error)[:300]} {' '.join(where)}")
+            lines.append(f"logged: {type(error).__name__}: {str(error).splitlines()[0][:300]} {' '.join(where)}")
     return "\n".join(lines)
