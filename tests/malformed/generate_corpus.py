@@ -13,7 +13,8 @@ parameters; then come the hand-written reproducers of issue 7. A case is one JSO
     id          unique, "<operation slug>/<family>/<detail>"
     operation   "METHOD /openapi/path/{template}": the operation it covers
     family      the mutation family
-    auth        "admin" (an ilp/admin token), "scoped" (system/*.cruds bound to the posyandu) or "none"
+    auth        "admin" (an ilp/admin token), "scoped" / "scoped-rs" (system/*.cruds / system/*.rs bound to
+                the seeded posyandu) or "none"
     method, path   path percent-encoded as sent
     query       optional [[name, value], …], encoded at test time (repeats allowed)
     headers     optional {name: value}
@@ -1032,9 +1033,9 @@ def hand_written(builder: CorpusBuilder, operations: dict[str, Operation]) -> No
         add(revoke, "unknown-id", "well-formed", path=revoke.concrete_path(client_id=UNKNOWN_ID))
 
 
-def build_corpus(document: dict[str, Any] | None = None) -> list[Case]:
+def build_corpus() -> list[Case]:
     load_resources()
-    document = document or openapi_document()
+    document = openapi_document()
     builder = CorpusBuilder(document)
     operations = {
         f"{method.upper()} {path}": Operation(document, path, method, spec)

@@ -30,7 +30,9 @@ def test_corpus_covers_every_operation() -> None:
     operations = {f"{method.upper()} {path}" for path, methods in document["paths"].items() for method in methods}
     counts = Counter(case["operation"] for case in CASES)
 
-    uncovered = {operation: counts[operation] for operation in sorted(operations) if counts[operation] < 5}
+    uncovered = {
+        operation: counts[operation] for operation in sorted(operations) if counts[operation] < MIN_CASES_PER_OPERATION
+    }
     assert not uncovered, f"operations with fewer than {MIN_CASES_PER_OPERATION} cases: {uncovered}; {REGENERATE}"
     assert not set(counts) - operations, f"cases for operations the API no longer has; {REGENERATE}"
     assert len(CASES) >= MIN_CASES
@@ -73,5 +75,5 @@ def _report(
             error = record.exc_info[1]
             frames = logging.Formatter().formatException(record.exc_info).splitlines()
             where = [line.strip() for line in frames if "/ilp_api/" in line][-1:]
-            lines.append(f"logged: {type(error).__name__}: {str(error)[:300]} {' '.join(where)}")
+            lines.append(f"logged: {type(error).__name__}: {str(error).splitlines()[0][:300]} {' '.join(where)}")
     return "\n".join(lines)
