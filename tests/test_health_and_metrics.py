@@ -79,3 +79,21 @@ def test_metrics_can_require_a_token(db: Database, settings: Settings) -> None:
         allowed = http.get("/metrics", headers={"Authorization": "Bearer scrape-" + "x" * 24})
         assert allowed.status_code == 200
         assert "ilp_http_requests_total" in allowed.text
+
+
+def test_refusals_over_the_bounds_and_token_failures_are_counted(client: TestClient) -> None:
+    before = client.get("/metrics").text
+    assert client.get("/fhir/Patient?" + "&".join(["gender=male"] * 11)).status_code == 400
+    oversized = {"Content-Type": "application/fhir+json", "Content-Length": str(64 * 1024 * 1024)}
+    assert client.post("/fhir/Patient", content=b"{}", headers=oversized).status_code == 413
+    wrong = {"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "wrong"}
+    assert client.post("/oauth2/token", data=wrong).status_code == 401
+
+    after = client.get("/metrics").text
+
+    def counted(name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    assert counted("ilp_limit_refusals_total", limit="too-costly") == 1
+    assert counted("ilp_limit_refusals_total", limit="too-long") == 1
+    assert counted("ilp_token_failures_total", error="invalid_client") == 1

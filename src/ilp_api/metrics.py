@@ -9,7 +9,7 @@ process's memory and CPU, from a registry of its own (``metrics_registry``). Wit
 scrape sees one worker.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -52,6 +52,15 @@ _PROCESS_METRICS = (REQUESTS, REQUEST_DURATION, TOKEN_FAILURES, RATE_LIMITED, LI
 
 UNMATCHED_ROUTE = "unmatched"  # no route: the path itself is never a label
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+BOUND_ISSUE_CODES = frozenset({"too-long", "too-costly"})  # OperationOutcome codes of a request over a bound
+
+
+def count_limit_refusal(issue_codes: Iterable[str]) -> None:
+    """Count a request refused for going over one of the bounds (ILP_MAX_…), by its issue code."""
+    for code in BOUND_ISSUE_CODES.intersection(issue_codes):
+        LIMIT_REFUSALS.labels(limit=code).inc()
 
 
 def observe_request(method: str, route: str | None, status: int, seconds: float) -> None:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ilp_api.fhir.datatypes import ID_PATTERN
 from ilp_api.fhir.outcome import PayloadTooLarge, outcome_response
-from ilp_api.metrics import observe_request
+from ilp_api.metrics import count_limit_refusal, observe_request
 
 logger = logging.getLogger("ilp_api.access")
 
@@ -125,6 +125,7 @@ class BodySizeLimitMiddleware:
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and (len(declared) > 18 or int(declared) > self.max_bytes):
             error = self._too_large()
+            count_limit_refusal(issue.code for issue in error.outcome_issues())
             response = outcome_response(error.status_code, error.outcome_issues(), self.canonical_base)
             await response(scope, receive, send)
             return

@@ -1,5 +1,5 @@
 """The token endpoint under attack and malformed input: failures limited per client id and per address (429
-before any secret check), refusals counted, legacy argon2 hashes upgraded, control characters refused (no 500)."""
+before any secret check), legacy argon2 hashes upgraded, control characters refused (no 500)."""
 
 import base64
 import secrets
@@ -63,7 +63,6 @@ def test_failures_per_client_id_are_limited_from_any_address(
     other_id, other_secret = make_client(organization_id)
     assert _post(from_address("10.1.1.1"), other_id, other_secret) == 200
 
-    assert _security(app).token_refusals.snapshot() == {"invalid_client": burst, "slow_down": 1}
     assert _security(app).token_failures.by_client_id.refusals == 1
 
 

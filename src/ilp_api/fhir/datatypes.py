@@ -23,38 +23,39 @@ Code = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$", max_lengt
 Uri = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=INDEXED_TEXT_LENGTH)]
 SearchableString = Annotated[str, StringConstraints(max_length=INDEXED_TEXT_LENGTH)]
 
+DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+# A dateTime with a time must carry a time zone (FHIR R4); a date alone is allowed.
+DATE_TIME_PATTERN = (
+    r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"
+    r"(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$"
+)
+INSTANT_PATTERN = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
+    r"(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$"
+)
+# What a client is told instead of the pattern its value missed.
+FORMAT_HINTS = {
+    DATE_PATTERN: "a FHIR date is YYYY, YYYY-MM or YYYY-MM-DD, e.g. 2000-12-03",
+    DATE_TIME_PATTERN: "a FHIR dateTime is a date, or a date and time with a zone, e.g. 2026-11-22T09:30:00+07:00",
+    INSTANT_PATTERN: "a FHIR instant is a date and time with a zone, e.g. 2026-11-22T09:30:00+07:00",
+    ID_PATTERN.pattern: "an id is 1 to 64 letters, digits, '-' and '.'",
+}
+
 
 def real_calendar_date(value: str) -> str:
-    """The patterns below allow 2023-02-30 and year 0000; FHIR dates are real calendar dates from year 1."""
+    """The patterns allow 2023-02-30 and year 0000; FHIR dates are real calendar dates from year 0001."""
+    if value[:4] == "0000":
+        raise ValueError("year 0000 does not exist: years start at 0001")
     try:
         date.fromisoformat(value[:10] if len(value) >= 10 else value[:4] + "-01-01")
     except ValueError:
-        raise ValueError(f"{value[:10]!r} is not a calendar date (years start at 0001)") from None
+        raise ValueError(f"{value[:10]} is not a day of the calendar") from None
     return value
 
 
-FhirDate = Annotated[
-    str,
-    StringConstraints(pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"),
-    AfterValidator(real_calendar_date),
-]
-# A dateTime with a time must carry a time zone (FHIR R4); a date alone is allowed.
-FhirDateTime = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])"
-        r"(T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00)))?)?)?$"
-    ),
-    AfterValidator(real_calendar_date),
-]
-Instant = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
-        r"(\.\d+)?(Z|[+-]((0\d|1[0-3]):[0-5]\d|14:00))$"
-    ),
-    AfterValidator(real_calendar_date),
-]
+FhirDate = Annotated[str, StringConstraints(pattern=DATE_PATTERN), AfterValidator(real_calendar_date)]
+FhirDateTime = Annotated[str, StringConstraints(pattern=DATE_TIME_PATTERN), AfterValidator(real_calendar_date)]
+Instant = Annotated[str, StringConstraints(pattern=INSTANT_PATTERN), AfterValidator(real_calendar_date)]
 Decimal = float
 # FHIR integers are 32-bit signed.
 Integer = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]

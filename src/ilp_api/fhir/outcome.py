@@ -22,7 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ilp_api.db.cancellation import WorkCancelled
 from ilp_api.db.errors import Unavailability, unavailability
 from ilp_api.fhir import FHIR_JSON
-from ilp_api.metrics import DATABASE_UNAVAILABLE
+from ilp_api.fhir.datatypes import FORMAT_HINTS
+from ilp_api.metrics import DATABASE_UNAVAILABLE, count_limit_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +227,13 @@ def validation_issues(error: ValidationError | RequestValidationError, root: str
             message = f"Unknown element '{expression}': it is not part of this resource as ILP API supports it"
             issues.append(Issue(message, "structure", expression=expression))
             continue
+        if kind == "json_invalid":  # FastAPI's JSON bodies: the location is a character position, not an element
+            message = f"The request body is not valid JSON: {context.get('error', kind)} at character {location[-1]}"
+            issues.append(Issue(message, "invalid"))
+            continue
         message = detail["msg"].removeprefix("Value error, ")
+        if kind == "string_pattern_mismatch" and context.get("pattern") in FORMAT_HINTS:
+            message = f"{shown(detail['input'])} is not in the right format: {FORMAT_HINTS[context['pattern']]}"
         issues.append(Issue(f"{expression}: {message}" if expression else message, "invalid", expression, ilp_code))
     return issues
 
@@ -234,6 +241,7 @@ def validation_issues(error: ValidationError | RequestValidationError, root: str
 def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
     async def on_fhir_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, FhirError)
+        count_limit_refusal(issue.code for issue in error.outcome_issues())
         return outcome_response(error.status_code, error.outcome_issues(), canonical_base, error.headers)
 
     async def on_request_validation(request: Request, error: Exception) -> Response:

@@ -172,8 +172,9 @@ def parse_body(definition: ResourceDefinition, body: bytes, limits: Limits) -> t
     if not isinstance(data, dict):
         raise BadRequest(f"The request body must be a JSON object: a FHIR {definition.type} resource")
     if data.get("resourceType") != definition.type:
+        given = f"is {shown(data['resourceType'])}" if "resourceType" in data else "is missing"
         raise BadRequest(
-            f"resourceType is {shown(data.get('resourceType'))} but this endpoint takes {definition.type}",
+            f"resourceType {given}, but this endpoint takes a FHIR {definition.type} resource",
             expression="resourceType",
         )
     problems = json_problems(data, definition.type, limits)
@@ -201,9 +202,8 @@ def parse_json(body: bytes, limits: Limits, what: str) -> Any:
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"The request body is not valid JSON: {error}") from None
     if nests_deeper_than(data, limits.json_depth):
-        raise BadRequest(
-            f"The {what} nests objects and arrays more than {limits.json_depth} levels deep", expression=what
-        )
+        message = f"The {what} nests objects and arrays more than {limits.json_depth} levels deep"
+        raise BadRequest(message, issues=[Issue(message, "too-long", expression=what)])
     return data
 
 

@@ -15,7 +15,6 @@ and unauthenticated floods never reach a bucket (see ``ratelimit``).
 
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -77,22 +76,6 @@ class ClientStatusCache:
         return active
 
 
-class RefusalCounts:
-    """Requests refused, by reason (e.g. an OAuth error code): for a metrics exporter to read."""
-
-    def __init__(self) -> None:
-        self._counts: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def add(self, reason: str) -> None:
-        with self._lock:
-            self._counts[reason] += 1
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
-
-
 @dataclass(frozen=True)
 class SecurityState:
     """The per-application security objects, kept on ``app.state.security``."""
@@ -101,7 +84,6 @@ class SecurityState:
     client_status: ClientStatusCache
     limiter: RateLimiter
     token_failures: AuthenticationFailureLimiter
-    token_refusals: RefusalCounts
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SecurityState":
@@ -112,7 +94,6 @@ class SecurityState:
             AuthenticationFailureLimiter(
                 settings.token_failures_per_minute, settings.token_failures_burst, settings.rate_limit_tracked_keys
             ),
-            RefusalCounts(),
         )
 
 

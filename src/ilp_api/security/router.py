@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ilp_api.db.engine import Database
 from ilp_api.fhir.registry import registry
+from ilp_api.metrics import RATE_LIMITED, TOKEN_FAILURES
 from ilp_api.security.auth import REALM, TOKEN_PATH, AdminPrincipal, SecurityState, security_state
 from ilp_api.security.clients import (
     CLIENT_ID_MAX_LENGTH,
@@ -220,7 +221,9 @@ async def token(request: Request) -> Response:
         form = _form(request, body)
         issued = await _issue_token(request, form)
     except OAuthError as error:
-        security_state(request).token_refusals.add(error.error)
+        TOKEN_FAILURES.labels(error=error.error).inc()
+        if error.status_code == 429:
+            RATE_LIMITED.labels(limiter="token_failures").inc()
         return error.response()
     return JSONResponse(issued.model_dump(), headers=NO_STORE)
 
