@@ -16,10 +16,7 @@ import os
 import platform
 import random
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -45,6 +42,7 @@ from ilp_api.resources.indonesia import ADMINISTRATIVE_CODE, NIK
 from ilp_api.security.clients import register_client
 from ilp_api.security.scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
+from servers import serve, start_server
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 FHIR_JSON = "application/fhir+json"
@@ -103,22 +101,6 @@ def bare_app(engine: Engine) -> FastAPI:
         return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
 
     return app
-
-
-def serve(kind: str, port: int, database_url: str) -> None:
-    from ilp_api.logging import configure_logging
-
-    configure_logging("WARNING", json_output=True)
-    if kind == "product":
-        from ilp_api.app import create_app
-
-        app = create_app(Settings(database_url=database_url))
-    else:
-        app = bare_app(create_engine(database_url, pool_size=10, max_overflow=20))
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, workers=1, access_log=False, log_config=None, log_level="warning"
-    )
-    uvicorn.Server(config).run()
 
 
 # ---- the client ----
@@ -233,30 +215,6 @@ def searches(bodies: list[bytes], count: int, seed: int) -> list[Operation]:
 # ---- orchestration ----
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_server(kind: str, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--database-url", database_url]
-    process = subprocess.Popen(command, env=os.environ | SERVER_ENV)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {kind} server exited with {process.returncode}")
-        try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                return process, base_url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError(f"the {kind} server did not answer /health within 30 s")
-
-
 def admin_token(base_url: str, database_url: str) -> str:
     database = Database(create_database_engine(database_url))
     with database.session(write=True) as session:
@@ -286,7 +244,7 @@ def measure(
     concurrency: int,
     headers_for: Callable[[str], dict[str, str]],
 ) -> dict[str, Measurement]:
-    process, base_url = start_server(kind, database_url)
+    process, base_url = start_server(__file__, kind, database_url, SERVER_ENV, "/health")
     try:
         target = Target(kind, base_url, headers_for(base_url))
         results = {}
@@ -310,7 +268,8 @@ def main() -> None:
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
-        serve(arguments.serve, arguments.port, arguments.database_url)
+        url = arguments.database_url
+        serve(arguments.serve, arguments.port, url, lambda: bare_app(create_engine(url, pool_size=10, max_overflow=20)))
         return
 
     name = f"ilp_bench_{uuid.uuid4().hex[:10]}"

@@ -24,10 +24,7 @@ import os
 import platform
 import re
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -47,7 +44,7 @@ from ilp_api.db.migrate import upgrade
 from ilp_api.security.clients import register_client
 from ilp_api.security.repository import ClientRepository
 from ilp_api.security.scopes import ADMIN_SCOPE
-from ilp_api.settings import Settings
+from servers import serve, start_server
 
 # /health until the liveness endpoint /health/live exists on this branch.
 LIVENESS = "/health/live"
@@ -74,22 +71,6 @@ def bare_app() -> FastAPI:
         return JSONResponse({"error": "invalid_client", "error_description": "wrong secret"}, status_code=401)
 
     return app
-
-
-def serve(kind: str, port: int, database_url: str) -> None:
-    from ilp_api.logging import configure_logging
-
-    configure_logging("WARNING", json_output=True)
-    if kind == "product":
-        from ilp_api.app import create_app
-
-        app = create_app(Settings(database_url=database_url))
-    else:
-        app = bare_app()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, workers=1, access_log=False, log_config=None, log_level="warning"
-    )
-    uvicorn.Server(config).run()
 
 
 # ---- measuring ----
@@ -152,32 +133,10 @@ def flood(base_url: str, pid: int, client_ids: list[str], rounds: int, idle_prob
 # ---- orchestration ----
 
 
-def free_port() -> int:
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        return int(probe_socket.getsockname()[1])
-
-
-def start_server(kind: str, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [sys.executable, __file__, "--serve", kind, "--port", str(port), "--database-url", database_url]
-    process = subprocess.Popen(command, env=os.environ | SERVER_ENV)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the {kind} server exited with {process.returncode}")
-        try:
-            if httpx.get(base_url + LIVENESS, timeout=1).status_code == 200:
-                return process, base_url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError(f"the {kind} server did not answer {LIVENESS} within 60 s")
-
-
 def measure(kind: str, database_url: str, client_ids: list[str], rounds: int, idle_probes: int) -> Result:
-    process, base_url = start_server("bare" if kind == "bare" else "product", database_url)
+    process, base_url = start_server(
+        __file__, "bare" if kind == "bare" else "product", database_url, SERVER_ENV, LIVENESS
+    )
     try:
         return flood(base_url, process.pid, client_ids, rounds, idle_probes)
     finally:
@@ -218,7 +177,7 @@ def main() -> None:
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
-        serve(arguments.serve, arguments.port, arguments.database_url)
+        serve(arguments.serve, arguments.port, arguments.database_url, bare_app)
         return
 
     with tempfile.TemporaryDirectory() as directory:

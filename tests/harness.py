@@ -1,5 +1,6 @@
-"""Database helpers of the fixtures, for fixtures of any scope: emptying the database, minting tokens."""
+"""Helpers of the fixtures, for fixtures of any scope: emptying the database, minting tokens, a free port."""
 
+import socket
 import uuid
 
 from sqlalchemy import text
@@ -40,3 +41,10 @@ def mint_token(database: Database, settings: Settings, organization_id: str | No
     with database.session(write=True) as session:
         ClientRepository(session).add(record)
     return KeyRing.from_settings(settings).issue(TokenClaims(client_id, organization_id, tuple(scopes.split())))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on, for a test's own server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -3,7 +3,6 @@
 Send ``live_auth`` (an ``ilp/admin`` access token issued by the live server) with requests to ``live_server``.
 """
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
+from harness import free_port
 from ilp_api.app import create_app
 from ilp_api.db.engine import Database
 from ilp_api.security.clients import register_client
@@ -19,16 +19,10 @@ from ilp_api.security.scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(db: Database, settings: Settings) -> Iterator[str]:
     """Uvicorn serving the app on the test database in a background thread; yields its base URL (no /fhir)."""
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)

@@ -134,6 +134,22 @@ class Operation:
         return "${" + (self.fhir_type or name) + "}"
 
 
+def bad_json(resource_type: str, valid: Callable[[], dict[str, Any]]) -> dict[str, str]:
+    """Bodies that are no JSON object of ``resource_type``, by name."""
+    return {
+        "empty": "",
+        "truncated": '{"resourceType": "' + resource_type + '", "name": [',
+        "null": "null",
+        "array": "[]",
+        "string": '"' + resource_type + '"',
+        "number": "42",
+        "trailing-garbage": json.dumps(valid()) + " }",
+        "nan": '{"resourceType": "' + resource_type + '", "active": NaN}',
+        "single-quotes": "{'resourceType': '" + resource_type + "'}",
+        "lone-surrogate": '{"resourceType": "' + resource_type + '", "language": "\\ud800"}',
+    }
+
+
 def is_public_probe(operation: "Operation") -> bool:
     """A public endpoint that takes no input at all (health probes, discovery, metadata)."""
     return not operation.secured and not operation.parameters and operation.media_type is None
@@ -367,26 +383,9 @@ class CorpusBuilder:
             headers={"Content-Type": "text/plain"},
             body={"text": json.dumps(valid())},
         )
-        for detail, text in {
-            "truncated": '{"resourceType": "' + resource_type + '", "name": [',
-            "null": "null",
-            "array": "[]",
-        }.items():
-            add(operation, "bad-json", detail, headers=FHIR_JSON, body={"text": text})
-        add(
-            operation,
-            "bad-resource",
-            "no-resource-type",
-            headers=FHIR_JSON,
-            body={"json": {k: v for k, v in valid().items() if k != "resourceType"}},
-        )
-        add(
-            operation,
-            "bad-resource",
-            "other-resource-type",
-            headers=FHIR_JSON,
-            body={"json": {**valid(), "resourceType": "Observation"}},
-        )
+        for detail in ("truncated", "null", "array"):
+            add(operation, "bad-json", detail, headers=FHIR_JSON, body={"text": bad_json(resource_type, valid)[detail]})
+        self.wrong_resource_type(operation, valid)
         for detail, element in {"active-string-true": {"active": "true"}, "active-number-1": {"active": 1}}.items():
             add(operation, "wrong-type", detail, headers=FHIR_JSON, body={"json": {**valid(), **element}})
         properties = resolve(self.document, operation.body_schema or {}).get("properties", {})
@@ -427,18 +426,7 @@ class CorpusBuilder:
                 headers={"Content-Type": content_type},
                 body={"text": json.dumps(valid())},
             )
-        for detail, text in {
-            "empty": "",
-            "truncated": '{"resourceType": "' + resource_type + '", "name": [',
-            "null": "null",
-            "array": "[]",
-            "string": '"' + resource_type + '"',
-            "number": "42",
-            "trailing-garbage": json.dumps(valid()) + " }",
-            "nan": '{"resourceType": "' + resource_type + '", "active": NaN}',
-            "single-quotes": "{'resourceType': '" + resource_type + "'}",
-            "lone-surrogate": '{"resourceType": "' + resource_type + '", "language": "\\ud800"}',
-        }.items():
+        for detail, text in bad_json(resource_type, valid).items():
             add(operation, "bad-json", detail, headers=FHIR_JSON, body={"text": text})
         add(
             operation,
@@ -447,20 +435,7 @@ class CorpusBuilder:
             headers=FHIR_JSON,
             body={"base64": base64.b64encode(b'{"resourceType": "\xff\xfe"}').decode()},
         )
-        add(
-            operation,
-            "bad-resource",
-            "no-resource-type",
-            headers=FHIR_JSON,
-            body={"json": {k: v for k, v in valid().items() if k != "resourceType"}},
-        )
-        add(
-            operation,
-            "bad-resource",
-            "other-resource-type",
-            headers=FHIR_JSON,
-            body={"json": {**valid(), "resourceType": "Observation"}},
-        )
+        self.wrong_resource_type(operation, valid)
         add(
             operation,
             "bad-resource",
@@ -525,6 +500,13 @@ class CorpusBuilder:
                     "expand": {"$nested": {"nested": {"depth": 1000, "kind": kind}}},
                 },
             )
+
+    def wrong_resource_type(self, operation: Operation, valid: Callable[[], dict[str, Any]]) -> None:
+        for detail, resource in {
+            "no-resource-type": {k: v for k, v in valid().items() if k != "resourceType"},
+            "other-resource-type": {**valid(), "resourceType": "Observation"},
+        }.items():
+            self.add(operation, "bad-resource", detail, headers=FHIR_JSON, body={"json": resource})
 
     def wrong_values(self, schema: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         """Values of the wrong JSON type for a property (FHIR JSON types are strict: no coercion)."""

@@ -8,7 +8,6 @@ hash and a client still holding a legacy argon2 hash (64 MiB per check, so check
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -22,19 +21,13 @@ import pytest
 from argon2 import PasswordHasher
 from security_helpers import MakeClient
 
+from harness import free_port
 from ilp_api.db.engine import Database
 from ilp_api.security.repository import client as client_table
 
 FLOOD = 50
 LEGACY_ATTEMPTS = 5  # each takes a few hundred milliseconds of argon2; enough to keep the flood running
-# /health until the liveness endpoint /health/live exists on this branch.
 LIVENESS = "/health/live"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _peak_rss_kib(pid: int) -> int:
@@ -49,7 +42,7 @@ class Server:
 
 @pytest.fixture
 def server(db: Database) -> Iterator[Server]:
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "ILP_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
         "ILP_JWT_KEYS": orjson.dumps([{"kid": "flood", "secret": secrets.token_urlsafe(32)}]).decode(),
