@@ -15,10 +15,10 @@ from ilp_api.audit.repository import AuditRepository
 from ilp_api.fhir.datatypes import ID_PATTERN
 from ilp_api.fhir.http import check_accept, fhir_base, json_response, paging_links
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound
-from ilp_api.fhir.registry import Ref, date_range, parse_reference
+from ilp_api.fhir.registry import Ref, parse_reference
 from ilp_api.fhir.repository import ResourceRepository
 from ilp_api.fhir.router import check_purpose, unit_of_work
-from ilp_api.fhir.search import MAX_OFFSET, paging_number
+from ilp_api.fhir.search import MAX_OFFSET, date_value, paging_number
 from ilp_api.resources.organization import facility_type
 from ilp_api.security.auth import CurrentPrincipal, require
 
@@ -70,23 +70,21 @@ def _entity(value: str | None) -> Ref | None:
 
 
 def _dates(values: list[str]) -> tuple[datetime | None, datetime | None]:
-    """``date=ge2026-11-01&date=lt2026-12-01`` → [since, before). Only ge/gt/le/lt/eq are meaningful here."""
+    """``date=ge2026-11-01&date=lt2026-12-01`` → [since, before). Only eq/ge/gt/le/lt are meaningful here."""
     since: datetime | None = None
     before: datetime | None = None
     for value in values:
-        prefixed = value[:2] in ("eq", "ge", "gt", "le", "lt")
-        prefix = value[:2] if prefixed else "eq"
-        try:
-            period = date_range(value[2:] if prefixed else value)
-        except ValueError:
-            raise BadRequest(f"date={value} is not a FHIR date with an optional prefix", expression="date") from None
-        if prefix in ("eq", "ge"):
+        searched = date_value(value, "date")
+        period = searched.range
+        if searched.prefix == "ne":
+            raise BadRequest("date takes the prefixes eq, ge, gt, le and lt on AuditEvent, not ne", expression="date")
+        if searched.prefix in ("eq", "ge"):
             since = period.low
-        if prefix == "gt":
+        if searched.prefix == "gt":
             since = period.high
-        if prefix in ("eq", "le"):
+        if searched.prefix in ("eq", "le"):
             before = period.high
-        if prefix == "lt":
+        if searched.prefix == "lt":
             before = period.low
     return since, before
 

@@ -176,21 +176,26 @@ def _parse_value(parameter: SearchParameter, raw: str, key: str) -> SearchValue:
             raise BadRequest(f"{key}={raw}: {problem}", expression=key)
         return TokenValue(system, code or None)
     if parameter.type is SearchType.DATE:
-        prefix = raw[:2] if raw[:2] in DATE_PREFIXES else "eq"
-        text = raw[2:] if raw[:2] in DATE_PREFIXES else raw
-        try:
-            return DateValue(prefix, date_range(text))
-        except ValueError:
-            raise BadRequest(
-                f"'{raw}' is not a FHIR date for '{key}': use YYYY, YYYY-MM, YYYY-MM-DD or a dateTime with a "
-                f"time zone, optionally prefixed by {', '.join(DATE_PREFIXES)}",
-                expression=key,
-            ) from None
+        return date_value(raw, key)
     reference = parse_reference(raw) if "/" in raw else _bare_id_reference(parameter, raw, key)
     if reference is None or (parameter.targets and reference.type not in parameter.targets):
         targets = " or ".join(parameter.targets)
         raise BadRequest(f"'{raw}' is not a reference to {targets} for '{key}'", expression=key)
     return reference
+
+
+def date_value(raw: str, key: str) -> DateValue:
+    """``ge2026-11-01`` → DateValue("ge", its range); a 400 naming ``key``, and why, for anything else."""
+    prefix = raw[:2] if raw[:2] in DATE_PREFIXES else "eq"
+    text = raw[2:] if raw[:2] in DATE_PREFIXES else raw
+    try:
+        return DateValue(prefix, date_range(text))
+    except ValueError as error:
+        raise BadRequest(
+            f"{shown(raw)} is not a FHIR date for '{key}' ({error}): use YYYY, YYYY-MM, YYYY-MM-DD or a dateTime "
+            f"with a time zone, optionally prefixed by {', '.join(DATE_PREFIXES)}",
+            expression=key,
+        ) from None
 
 
 def _bare_id_reference(parameter: SearchParameter, raw: str, key: str) -> Ref:
