@@ -224,7 +224,8 @@ def validation_issues(error: ValidationError | RequestValidationError, root: str
         context = detail.get("ctx") or {}
         ilp_code = context.get("ilp_code") if isinstance(context, dict) else None
         if kind == "extra_forbidden":
-            message = f"Unknown element '{expression}': it is not part of this resource as ILP API supports it"
+            what = "this resource as ILP API supports it" if root else "this request's body"
+            message = f"Unknown element '{expression}': it is not part of {what}"
             issues.append(Issue(message, "structure", expression=expression))
             continue
         if kind == "json_invalid":  # FastAPI's JSON bodies: the location is a character position, not an element
