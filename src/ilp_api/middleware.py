@@ -42,9 +42,8 @@ def route_template(scope: Scope) -> str | None:
     return template
 
 
-def loggable_path(scope: Scope) -> str | None:
-    """The route template with each path parameter that is a valid FHIR id filled in, the others masked."""
-    template = route_template(scope)
+def loggable_path(scope: Scope, template: str | None) -> str | None:
+    """The route ``template`` with each path parameter that is a valid FHIR id filled in, the others masked."""
     if template is None:
         return None
     path = template
@@ -83,7 +82,9 @@ class RequestObservationMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             seconds = time.perf_counter() - started
-            observe_request(scope["method"], route_template(scope), status, seconds)
+            # Filled in by the router as it matched the request.
+            route = route_template(scope)
+            observe_request(scope["method"], route, status, seconds)
             if logger.isEnabledFor(logging.INFO):
                 client = scope.get("client")
                 logger.info(
@@ -91,9 +92,8 @@ class RequestObservationMiddleware:
                     extra={
                         "fields": {
                             "method": scope["method"],
-                            # Filled in by the router as it matched the request.
-                            "route": route_template(scope),
-                            "path": loggable_path(scope),
+                            "route": route,
+                            "path": loggable_path(scope, route),
                             "params": parameter_names(scope.get("query_string", b"").decode("latin-1")),
                             "status": status,
                             "ms": round(seconds * 1000, 2),

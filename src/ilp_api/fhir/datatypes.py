@@ -216,6 +216,10 @@ def nests_deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+# The longest FHIR R4 element name has fewer than 40 characters.
+MAX_ELEMENT_NAME = 64
+
+
 def json_problems(data: Any, path: str, limits: Limits) -> list[tuple[str, str, str]]:
     """What FHIR JSON forbids (null, empty values, control characters) and what exceeds ``limits``.
 
@@ -253,9 +257,6 @@ def json_problems(data: Any, path: str, limits: Limits) -> list[tuple[str, str, 
             problems.extend(json_problems(value, f"{path}.{key}", limits))
     return problems
 
-
-# The longest FHIR R4 element name has fewer than 40 characters.
-MAX_ELEMENT_NAME = 64
 
 Extension.model_rebuild()
 Reference.model_rebuild()

@@ -202,8 +202,7 @@ def append_audit_alone(request: Request, record: AuditRecord) -> None:
 
 
 def check_purpose(request: Request) -> None:
-    purpose = request.headers.get(PURPOSE_HEADER)
-    if purpose is not None and not PURPOSE.match(purpose):
+    if PURPOSE_HEADER in request.headers and stated_purpose(request) is None:
         raise BadRequest(
             f"{PURPOSE_HEADER} takes an HL7 v3 ActReason code such as TREAT or PUBHLTH", expression=PURPOSE_HEADER
         )

@@ -33,7 +33,7 @@ class RateLimiter:
         self._clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()  # sync dependencies run in the thread pool
-        self.refusals = 0  # requests refused so far, for metrics
+        self.refusals = 0  # requests refused so far: tells which of several limiters refused
 
     def acquire(self, key: str) -> float | None:
         """Takes one token from ``key``'s bucket: None when allowed, else the seconds until one is."""
