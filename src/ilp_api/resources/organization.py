@@ -32,6 +32,7 @@ from ilp_api.fhir.registry import (
     SearchParameter,
     SearchType,
     Token,
+    WriteContext,
     codes,
     parse_reference,
     references,
@@ -39,7 +40,6 @@ from ilp_api.fhir.registry import (
     strings,
 )
 from ilp_api.fhir.scope import Area, InSubtree
-from ilp_api.fhir.service import WriteContext
 from ilp_api.ilp.wilayah import is_within, wilayah_problem
 from ilp_api.resources.indonesia import (
     address_villages,

@@ -52,6 +52,10 @@ class Principal:
     def is_admin(self) -> bool:
         return ADMIN_SCOPE in self.scopes
 
+    def require(self, resource_type: str, permission: str) -> None:
+        """The pipeline's permission check (``fhir.unit_of_work.Caller``): ``require`` below."""
+        require(self, resource_type, permission)
+
 
 class ClientStatusCache:
     """Whether a client is still active, as read from the database at most ``ttl_seconds`` ago."""
