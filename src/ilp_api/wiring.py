@@ -21,7 +21,7 @@ from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.service import ResourceService
 from ilp_api.fhir.unit_of_work import Caller
 from ilp_api.security.refusals import refusals_per_client
-from ilp_api.security.scoping import scope_for
+from ilp_api.security.visibility import scope_for
 from ilp_api.settings import Settings
 from ilp_api.wilayah.repository import WilayahDirectory
 

@@ -28,7 +28,7 @@ from ilp_api.app import create_app
 from ilp_api.db.engine import Database
 from ilp_api.schema import metadata
 from ilp_api.security.clients import register_client
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 
 # The only tables a rejected request may change.

@@ -7,7 +7,7 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from ilp_api.audit.records import AuditRecord, record_of
-from ilp_api.audit.table import AuditEntityRow, AuditEventRow
+from ilp_api.audit.tables import AuditEntityRow, AuditEventRow
 from ilp_api.fhir.registry import Ref
 from ilp_api.fhir.unit_of_work import Access
 

@@ -50,7 +50,7 @@ DELETE = Interaction("delete", "d", True)
 
 
 class Visibility(Protocol):
-    """What the caller's organization may see (security/scoping.py); None: everything."""
+    """What the caller's organization may see (security/visibility.py); None: everything."""
 
     def __call__(self, session: Session, caller: Caller) -> Scope | None: ...
 

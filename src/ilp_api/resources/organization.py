@@ -4,7 +4,7 @@ Each facility has one facility type from the project's ``jenis-fasilitas`` CodeS
 SATUSEHAT administrativeCode on its address) lying within its parent's, and for a posyandu the RWs it
 serves (extension ``cakupan-rw``).
 
-That structure decides what a client bound to the organization sees (security/scoping.py), so a client may
+That structure decides what a client bound to the organization sees (security/visibility.py), so a client may
 not change it on its own organization, nor delete that organization: only an organization above it in the
 hierarchy, or an ``ilp/admin`` operator, may. (Whatever lies above a client is invisible to it already.)
 """

@@ -1,4 +1,4 @@
-"""The organization scope of an authenticated client: its subtree, and where its residents live."""
+"""The organization visibility of an authenticated client: its subtree, and where its residents live."""
 
 import orjson
 from sqlalchemy.orm import Session
