@@ -15,6 +15,7 @@ ACTIONS = {
     "history-instance": "R",
     "search-type": "E",
     "update": "U",
+    "patch": "U",
     "delete": "D",
     "transaction": "E",
     "batch": "E",

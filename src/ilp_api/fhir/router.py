@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
@@ -24,15 +25,19 @@ from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
 from ilp_api.db.engine import Database
 from ilp_api.fhir.datatypes import ID_PATTERN
 from ilp_api.fhir.http import (
+    FORM,
+    RESOURCE_TYPES,
     check_accept,
     check_content_type,
     fhir_base,
     history_bundle,
     json_response,
+    media_type,
     resource_response,
     searchset,
 )
 from ilp_api.fhir.outcome import BadRequest, status_of
+from ilp_api.fhir.patch import JSON_PATCH, MERGE_PATCH, OPERATIONS, PATCH_MEDIA_TYPES
 from ilp_api.fhir.registry import Ref, ResourceDefinition, registry
 from ilp_api.fhir.repository import SearchPage, Stored
 from ilp_api.fhir.scope import Scope
@@ -81,14 +86,17 @@ class Interaction:
     code: str  # FHIR restful-interaction code, as audited
     scope: str  # SMART v2 permission letter: c r u d s
     writes: bool
+    body_types: tuple[str, ...] = ()  # the media types its request body may have; () when it takes none
 
 
-CREATE = Interaction("create", "c", True)
+CREATE = Interaction("create", "c", True, RESOURCE_TYPES)
 READ = Interaction("read", "r", False)
 VREAD = Interaction("vread", "r", False)
 HISTORY = Interaction("history-instance", "r", False)
 SEARCH = Interaction("search-type", "s", False)
-UPDATE = Interaction("update", "u", True)
+SEARCH_BY_POST = Interaction("search-type", "s", False, (FORM,))
+UPDATE = Interaction("update", "u", True, RESOURCE_TYPES)
+PATCH = Interaction("patch", "u", True, PATCH_MEDIA_TYPES)
 DELETE = Interaction("delete", "d", True)
 
 
@@ -124,11 +132,15 @@ async def perform(
     *,
     entities: Callable[[T], list[Ref]],
     target: str | None = None,
+    query: str | None = None,
 ) -> T:
-    """Check, run and audit one interaction. Any access to patient data leaves exactly one AuditEvent."""
+    """Check, run and audit one interaction. Any access to patient data leaves exactly one AuditEvent.
+
+    ``query`` is the search to audit when it is not (only) the URL's: a search by POST sends it in the body.
+    """
 
     def audit(status: int, outcome: str, refs: list[Ref]) -> AuditRecord:
-        return audit_record(request, principal, interaction.code, status, outcome, refs)
+        return audit_record(request, principal, interaction.code, status, outcome, refs, query=query)
 
     def run() -> T:
         # Patient data is audited in the request's own transaction, reads included: one commit covers both.
@@ -145,8 +157,8 @@ async def perform(
     try:
         require(principal, definition.type, interaction.scope)
         check_accept(request)
-        if interaction.writes:
-            check_content_type(request)
+        if interaction.body_types:
+            check_content_type(request, interaction.body_types)
         check_purpose(request)
         # A client that disconnects has its running statement cancelled (db/cancellation.py).
         return await run_in_threadpool_until_disconnect(request.receive, run)
@@ -176,8 +188,10 @@ def audit_record(
     outcome: str,
     refs: list[Ref],
     path: str | None = None,
+    query: str | None = None,
 ) -> AuditRecord:
-    """``path`` defaults to the request's; a Bundle entry passes its own (``/fhir/Patient/123``)."""
+    """``path`` and ``query`` default to the request's; a Bundle entry passes its own path (``/fhir/Patient/123``),
+    a search by POST its query."""
     return AuditRecord(
         id=new_id(),
         recorded=utc_now(),
@@ -190,7 +204,7 @@ def audit_record(
         purpose=stated_purpose(request),
         # The path as sent (percent-encoded): a decoded one could hold characters the database refuses.
         path=path or request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
-        query=(request.url.query or None) if path is None else None,
+        query=query or ((request.url.query or None) if path is None else None),
         entities=tuple(refs),
     )
 
@@ -250,6 +264,42 @@ def request_body(definition: ResourceDefinition) -> dict[str, Any]:
     }
 
 
+def search_parameters(request: Request, form: bytes = b"") -> list[tuple[str, str]]:
+    """The URL's search parameters and those of a form body (a search by POST), ``_format`` aside.
+
+    Undecodable bytes become U+FFFD: a form body is percent-encoded ASCII, so they match nothing.
+    """
+    in_form = parse_qsl(form.decode("utf-8", "replace"), keep_blank_values=True)
+    return [(k, v) for k, v in (*request.query_params.multi_items(), *in_form) if k != "_format"]
+
+
+SEARCH_FORM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "content": {FORM: {"schema": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    }
+}
+PATCH_OPERATION_SCHEMA = {
+    "type": "object",
+    "required": ["op", "path"],
+    "properties": {
+        "op": {"type": "string", "enum": list(OPERATIONS)},
+        "path": {"type": "string", "example": "/name/0/family"},
+        "from": {"type": "string"},
+        "value": {},
+    },
+}
+PATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            JSON_PATCH: {"schema": {"type": "array", "items": PATCH_OPERATION_SCHEMA}},
+            MERGE_PATCH: {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
 def resource_router(definition: ResourceDefinition) -> APIRouter:
     kind = definition.type
     router = APIRouter(prefix=f"/{kind}", tags=[kind], responses=ERROR_RESPONSES)
@@ -274,18 +324,39 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
         status = 201 if result.created else 200
         return resource_response(result.stored, status, {"Location": location}, minimal=_minimal(prefer))
 
-    @router.get("", summary=f"Search {kind}", description=definition.description)
-    async def search(request: Request, principal: CurrentPrincipal, prefer: Prefer = None) -> Response:
-        query = [(k, v) for k, v in request.query_params.multi_items() if k != "_format"]
+    async def answer_search(
+        request: Request,
+        principal: CurrentPrincipal,
+        interaction: Interaction,
+        query: list[tuple[str, str]],
+        prefer: str | None,
+        audited_query: str | None = None,
+    ) -> Response:
         page, count, offset = await perform(
             request,
             principal,
             definition,
-            SEARCH,
+            interaction,
             lambda ctx: service(request).search(ctx.repository, definition, query, lenient=_lenient(prefer)),
             entities=_found,
+            query=audited_query,
         )
         return json_response(searchset(fhir_base(request), kind, query, page, count, offset))
+
+    @router.get("", summary=f"Search {kind}", description=definition.description)
+    async def search(request: Request, principal: CurrentPrincipal, prefer: Prefer = None) -> Response:
+        return await answer_search(request, principal, SEARCH, search_parameters(request), prefer)
+
+    @router.post(
+        "/_search",
+        summary=f"Search {kind}, the parameters in a form body",
+        description="The same search as GET, for parameters too long or too private for a URL; parameters in the "
+        "URL and in the body are combined.",
+        openapi_extra=SEARCH_FORM_BODY,
+    )
+    async def search_by_post(request: Request, principal: CurrentPrincipal, prefer: Prefer = None) -> Response:
+        query = search_parameters(request, await request.body())
+        return await answer_search(request, principal, SEARCH_BY_POST, query, prefer, urlencode(query))
 
     @router.get("/{resource_id}", summary=f"Read a {kind}")
     async def read(request: Request, principal: CurrentPrincipal, resource_id: str) -> Response:
@@ -315,6 +386,32 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             definition,
             UPDATE,
             lambda ctx: service(request).update(ctx, definition, resource_id, body, if_match),
+            entities=_written,
+            target=resource_id,
+        )
+        return resource_response(result.stored, minimal=_minimal(prefer))
+
+    @router.patch(
+        "/{resource_id}",
+        summary=f"Patch a {kind}",
+        description=f"A JSON Patch ({JSON_PATCH}), or a JSON Merge Patch, applied to the current version and stored "
+        "as an update: the same validation and rules as PUT, and `If-Match` for optimistic locking.",
+        openapi_extra=PATCH_BODY,
+    )
+    async def patch(
+        request: Request,
+        principal: CurrentPrincipal,
+        resource_id: str,
+        if_match: IfMatch = None,
+        prefer: Prefer = None,
+    ) -> Response:
+        body = await request.body()
+        result = await perform(
+            request,
+            principal,
+            definition,
+            PATCH,
+            lambda ctx: service(request).patch(ctx, definition, resource_id, body, media_type(request), if_match),
             entities=_written,
             target=resource_id,
         )
