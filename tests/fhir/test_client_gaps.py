@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from factories import (
     FHIR_JSON,
@@ -26,7 +26,8 @@ from factories import (
     tags,
 )
 from ilp_api.audit.table import AuditEventRow
-from ilp_api.db.engine import Database
+from ilp_api.db.engine import Database, create_database_engine
+from ilp_api.db.migrate import upgrade
 from ilp_api.fhir.outcome import BadRequest, Conflict, TooCostly, Unprocessable
 from ilp_api.fhir.patch import MAX_PATCHED_VALUES, apply_json_patch, apply_merge_patch
 from ilp_api.fhir.registry import registry
@@ -389,3 +390,44 @@ def test_exact_is_case_and_accent_sensitive(client: TestClient) -> None:
     assert found("family:exact=Hernandez") == 0
     assert found("family:exact=Hernán") == 0  # whole value, not a prefix
     assert found("family=hernandez") == 2  # the default match still folds case and accents
+
+
+def test_migration_0007_gives_existing_string_rows_their_exact_text(tmp_path: Any) -> None:
+    """A database indexed before 0007 (folded strings only) has each row's text as written afterwards.
+
+    SQLite only: the migration is dialect-neutral SQLAlchemy Core, and the PostgreSQL test database is built with it.
+    """
+    url = f"sqlite:///{tmp_path / 'before-0007.db'}"
+    upgrade(url, "0004")
+    engine = create_database_engine(url)
+    patient = {"resourceType": "Patient", "id": "p1", "name": [{"family": "Hernández", "given": ["Budi", "budi"]}]}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) "
+                "VALUES ('Patient', 'p1', 1, '2026-01-01 00:00:00', 0, :content)"
+            ),
+            {"content": orjson.dumps(patient).decode()},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO search_string (resource_type, resource_id, param, value) "
+                "VALUES ('Patient', 'p1', 'family', 'hernandez')"
+            )
+        )
+
+    upgrade(url)
+
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT param, value, exact FROM search_string")).all()
+    engine.dispose()
+    assert sorted(tuple(row) for row in rows) == sorted(
+        [
+            ("family", "hernandez", "Hernández"),
+            ("given", "budi", "Budi"),
+            ("given", "budi", "budi"),
+            ("name", "hernandez", "Hernández"),
+            ("name", "budi", "Budi"),
+            ("name", "budi", "budi"),
+        ]
+    )
