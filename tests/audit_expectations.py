@@ -47,7 +47,7 @@ class ExchangeLog:
     def expected_events(self) -> Counter[tuple[str, str, str]]:
         expected: Counter[tuple[str, str, str]] = Counter()
         for exchange in self.exchanges:
-            if exchange.method == "POST" and exchange.path == "/fhir":
+            if exchange.method == "POST" and exchange.path in ("/fhir", "/fhir/"):
                 expected.update(_bundle_events(exchange))
                 continue
             interaction = _interaction(exchange)
@@ -74,21 +74,30 @@ def _interaction(exchange: Exchange) -> str | None:
         return None
     if match["type"] not in PATIENT_DATA_TYPES:
         return "search-type" if _search_returned_patient_data(exchange, match) else None
+    if _is_search(exchange, match):
+        return "search-type"
     if exchange.method == "POST" and match["id"] is None:
         return "create"
     if exchange.method == "POST" and match["id"].startswith("$") and not match["history"]:
         return "operation"  # e.g. /fhir/Patient/$pindah-masuk
     if exchange.method == "GET":
-        if match["id"] is None:
-            return "search-type"
         if match["history"]:
             return "vread" if match["vid"] else "history-instance"
         return "read"
     if exchange.method == "PUT" and match["id"] and not match["history"]:
         return "update"
+    if exchange.method == "PATCH" and match["id"] and not match["history"]:
+        return "patch"
     if exchange.method == "DELETE" and match["id"] and not match["history"]:
         return "delete"
     return None
+
+
+def _is_search(exchange: Exchange, match: re.Match[str]) -> bool:
+    """GET /fhir/Type, or POST /fhir/Type/_search with the parameters in a form body."""
+    if exchange.method == "GET":
+        return match["id"] is None
+    return exchange.method == "POST" and match["id"] == "_search" and not match["history"]
 
 
 def _not_audited(exchange: Exchange) -> bool:
@@ -97,7 +106,7 @@ def _not_audited(exchange: Exchange) -> bool:
 
 
 def _search_returned_patient_data(exchange: Exchange, match: re.Match[str]) -> bool:
-    if exchange.method != "GET" or match["id"] is not None or exchange.status != 200:
+    if not _is_search(exchange, match) or exchange.status != 200:
         return False
     bundle = orjson.loads(exchange.body)
     return any(e["resource"]["resourceType"] in PATIENT_DATA_TYPES for e in bundle.get("entry", []))
@@ -117,7 +126,7 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
     if exchange.status >= 400:
         # Refused whole, malformed entries included: audited once if any entry names a patient-data type.
         if any(url.split("/")[0] in PATIENT_DATA_TYPES for _, url in requests):
-            events[("batch" if bundle.get("type") == "batch" else "transaction", "/fhir", "4")] += 1
+            events[("batch" if bundle.get("type") == "batch" else "transaction", exchange.path, "4")] += 1
         return events
     answers = orjson.loads(exchange.body)["entry"]
     for (method, url), answer in zip(requests, answers, strict=True):

@@ -15,7 +15,7 @@ REGISTERED = sorted(definition.type for definition in registry)
 SAMPLE = {"token": "x", "string": "x", "date": "ge2000-01-01", "uri": "http://x", "number": "1"}
 # Served outside the registry, read-only: the project's CodeSystems and the audit trail.
 EXTRA_TYPES = ["AuditEvent", "CodeSystem"]
-RESULT_SAMPLES = {"_count": "1", "_offset": "0", "_sort": "_lastUpdated", "_total": "none"}
+RESULT_SAMPLES = {"_count": "1", "_offset": "0", "_sort": "_lastUpdated", "_total": "none", "_summary": "count"}
 
 
 @pytest.fixture
@@ -94,6 +94,7 @@ PROBES = {
     "vread": ("GET", "/fhir/{type}/no-such-id/_history/1", 404),
     "history-instance": ("GET", "/fhir/{type}/no-such-id/_history", 404),
     "update": ("PUT", "/fhir/{type}/no-such-id", 400),
+    "patch": ("PATCH", "/fhir/{type}/no-such-id", 404),
     "delete": ("DELETE", "/fhir/{type}/no-such-id", 404),
     "create": ("POST", "/fhir/{type}", 400),
     "search-type": ("GET", "/fhir/{type}", 200),
@@ -106,7 +107,10 @@ def test_every_listed_interaction_is_served(client: TestClient, statement: dict[
         for code in listed:
             method, path, status = PROBES[code]
             response = client.request(
-                method, path.format(type=resource_type), content=b"", headers={"Content-Type": "application/fhir+json"}
+                method,
+                path.format(type=resource_type),
+                content=b"",
+                headers={"Content-Type": "application/json-patch+json" if code == "patch" else "application/fhir+json"},
             )
             assert response.status_code == status, f"{code} {resource_type}: {response.text}"
             if status != 200:

@@ -23,14 +23,26 @@ def test_unknown_route_is_404(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [("PATCH", "/fhir/Patient/1"), ("DELETE", "/fhir/Patient"), ("PUT", "/fhir/Patient"), ("POST", "/fhir/metadata")],
-    ids=["patch-instance", "delete-type", "put-type", "post-metadata"],
+    ("method", "path", "allowed"),
+    [
+        ("POST", "/fhir/Patient/1", "DELETE, GET, PATCH, PUT"),
+        ("DELETE", "/fhir/Patient", "GET, POST"),
+        ("PUT", "/fhir/Patient", "GET, POST"),
+        ("POST", "/fhir/metadata", "GET"),
+        ("DELETE", "/fhir/metadata", "GET"),
+    ],
+    ids=["post-instance", "delete-type", "put-type", "post-metadata", "delete-metadata"],
 )
-def test_unsupported_method_is_405(client: TestClient, method: str, path: str) -> None:
-    body = outcome(client.request(method, path), 405)
+def test_unsupported_method_is_405_allowing_what_the_path_serves(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    """Allow lists the methods of every route of the path (GET and POST of a type are two routes)."""
+    response = client.request(method, path)
 
+    body = outcome(response, 405)
     assert body["issue"][0]["code"] == "not-supported"
+    assert response.headers["allow"] == allowed
+    assert allowed in body["issue"][0]["diagnostics"]
 
 
 def test_duplicate_nik_is_409(client: TestClient) -> None:

@@ -54,3 +54,33 @@ def test_fhirpy_update_with_a_stale_if_match_gets_412(fhir: SyncFHIRClient) -> N
 
     assert "OperationOutcome" in str(raised.value)
     assert fhir.reference("Patient", patient.id).to_resource()["meta"]["versionId"] == "2"
+
+
+def test_fhirpy_patch_and_save_of_some_fields(fhir: SyncFHIRClient) -> None:
+    """fhirpy patches with the changed elements as a JSON object (a JSON Merge Patch): each makes a new version."""
+    patient = fhir.resource("Patient", **patient_json())
+    patient.save()
+
+    patched = fhir.patch("Patient", patient.id, gender="female", birthDate=None)
+    patient["name"][0]["family"] = "Wibowo"
+    patient["active"] = False  # not among the fields saved: stays as stored
+    patient.save(fields=["name"])
+    patient.patch(telecom=[{"system": "phone", "value": "081234567890"}])
+
+    stored = fhir.reference("Patient", patient.id).to_resource()
+    assert (patched["gender"], "birthDate" in patched) == ("female", False)
+    assert stored["meta"]["versionId"] == "4"
+    assert (stored["gender"], stored["name"][0]["family"], stored["active"]) == ("female", "Wibowo", True)
+    assert stored["telecom"] == [{"system": "phone", "value": "081234567890"}]
+
+
+def test_fhirpy_patch_with_a_stale_if_match_gets_412(fhir: SyncFHIRClient) -> None:
+    patient = fhir.resource("Patient", **patient_json())
+    patient.save()
+    fhir.patch("Patient", patient.id, gender="female")  # now at version 2
+    locking = SyncFHIRClient(fhir.url, extra_headers={**fhir.extra_headers, "If-Match": 'W/"1"'})
+
+    with pytest.raises(MultipleResourcesFound):  # fhirpy's name for every 412
+        locking.patch("Patient", patient.id, gender="male")
+
+    assert fhir.reference("Patient", patient.id).to_resource()["gender"] == "female"

@@ -551,6 +551,102 @@ class CorpusBuilder:
                 element = {"identifier": resource["identifier"] + element["identifier"]}
             self.add(operation, "overlong", detail, headers=FHIR_JSON, body={"json": {**resource, **element}})
 
+    def fhir_patch(self, operation: Operation) -> None:
+        """Patch documents that are malformed (400), cannot apply (409, 422) or make the resource invalid (422)."""
+        patch = {"Content-Type": "application/json-patch+json"}
+        add = self.add
+
+        def replace(path: str, value: Any) -> dict[str, Any]:
+            return {"json": [{"op": "replace", "path": path, "value": value}]}
+
+        for detail, content_type in {"text-plain": "text/plain", "fhirpath-patch": "application/fhir+json"}.items():
+            add(operation, "content-type", detail, headers={"Content-Type": content_type}, body={"text": "[]"})
+        for detail, text in {
+            "truncated": '[{"op": "add", ',
+            "null": "null",
+            "string": '"patch"',
+            "number": "4",
+        }.items():
+            add(operation, "bad-json", detail, headers=patch, body={"text": text})
+        for detail, document in {
+            "object-for-array": {"op": "remove", "path": "/active"},
+            "operation-null": [None],
+            "op-unknown": [{"op": "delete", "path": "/active"}],
+            "op-missing": [{"path": "/active"}],
+            "path-missing": [{"op": "remove"}],
+            "path-without-slash": [{"op": "remove", "path": "active"}],
+            "path-bad-escape": [{"op": "remove", "path": "/a~2b"}],
+            "path-nul": [{"op": "remove", "path": "/act" + NUL + "ive"}],
+            "value-missing": [{"op": "replace", "path": "/active"}],
+            "copy-without-from": [{"op": "copy", "path": "/active"}],
+        }.items():
+            add(operation, "bad-patch", detail, headers=patch, body={"json": document})
+        for detail, document in {
+            "test-fails": [{"op": "test", "path": "/resourceType", "value": "Observation"}],
+            "remove-missing-element": [{"op": "remove", "path": "/no-such-element"}],
+            "index-beyond-end": [{"op": "remove", "path": "/identifier/999"}],
+            "index-int64-overflow": [{"op": "remove", "path": "/identifier/" + "9" * 20}],
+            "change-id": replace("/id", "another-id")["json"],
+            "change-resource-type": replace("/resourceType", "Observation")["json"],
+            "remove-resource": [{"op": "remove", "path": ""}],
+            "copies-doubling": [{"op": "copy", "from": "/identifier", "path": "/identifier/-"}] * 40,
+        }.items():
+            add(operation, "bad-patch", detail, headers=patch, body={"json": document})
+        for detail, body in {
+            "active-string": replace("/active", "true"),
+            "unknown-element": {"json": [{"op": "add", "path": "/noSuchElement", "value": "x"}]},
+            "nul-in-identifier": replace("/identifier/0/value", "33" + NUL),
+            "overlong-tag": {
+                "json": [
+                    {"op": "add", "path": "/meta/tag", "value": [{"system": "http://e.org", "code": "x" * OVER_INDEX}]}
+                ]
+            },
+            "deep-nesting": {
+                "json": [{"op": "add", "path": "/extension", "value": "$nested"}],
+                "expand": {"$nested": {"nested": {"depth": 200, "kind": "extension"}}},
+            },
+        }.items():
+            add(operation, "invalid-result", detail, headers=patch, body=body)
+        for detail, value in {
+            "8000-digits": 'W/"' + "9" * 8000 + '"',
+            "not-a-version": 'W/"abc"',
+            "stale": 'W/"999"',
+        }.items():
+            add(operation, "bad-if-match", detail, headers={**patch, "If-Match": value}, body=replace("/active", True))
+        add(
+            operation,
+            "unknown-id",
+            "well-formed",
+            path=operation.concrete_path(resource_id=UNKNOWN_ID),
+            headers=patch,
+            body=replace("/active", True),
+        )
+
+    def fhir_search_by_post(self, operation: Operation) -> None:
+        """A search whose parameters come in a form body: the body checked as the URL's query is."""
+        add = self.add
+        add(operation, "content-type", "json", headers=JSON, body={"json": {"_id": "x"}})
+        add(operation, "content-type", "text-plain", headers={"Content-Type": "text/plain"}, body={"text": "_id=x"})
+        for detail, form in {
+            "unknown-parameter": [["no-such-parameter", "1"]],
+            "unknown-parameter-nul": [["no-such" + NUL, "1"]],
+            "count-text": [["_count", "abc"]],
+            "summary-unknown": [["_summary", "everything"]],
+            "lastupdated-impossible-day": [["_lastUpdated", "2023-02-30"]],
+            "nul-in-id": [["_id", "a" + NUL]],
+            "sort-unknown-key": [["_sort", "no-such-key"]],
+            "id-repeated-200-times": [["_id", "x"]] * 200,
+        }.items():
+            add(operation, "bad-form", detail, headers=FORM, body={"form": form})
+        add(
+            operation,
+            "bad-form",
+            "invalid-utf8-name",
+            headers=FORM,
+            body={"base64": base64.b64encode(b"\xff\xfe=1").decode()},
+        )
+        add(operation, "bad-form", "url-and-body-combined", query=[["_count", "abc"]], headers=FORM, body={"form": []})
+
     def fhir_instance(self, operation: Operation) -> None:
         """read, delete, history and vread: ids and versions that cannot be, and ones that do not exist."""
         parameter = operation.path_parameters[0]
@@ -1073,6 +1169,10 @@ def build_corpus() -> list[Case]:
                 builder.fhir_create(operation)
             elif operation.method == "PUT":
                 builder.fhir_update(operation)
+            elif operation.method == "PATCH":
+                builder.fhir_patch(operation)
+            elif kind == "/_search":
+                builder.fhir_search_by_post(operation)
             else:
                 builder.fhir_instance(operation)
         elif operation.media_type is not None:

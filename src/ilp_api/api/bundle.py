@@ -39,6 +39,9 @@ router = APIRouter(prefix="/fhir", tags=["FHIR"])
     ),
     openapi_extra={"requestBody": {"required": True, "content": {"application/fhir+json": {"schema": {}}}}},
 )
+# Clients that join the base URL and an empty path send POST /fhir/: answered here rather than redirected to /fhir,
+# which would have every such client send the whole Bundle twice (and not every client follows a redirected POST).
+@router.post("/", include_in_schema=False)
 async def process_bundle(request: Request, principal: CurrentPrincipal) -> Response:
     raw = await request.body()
     bundles = pipeline(request)

@@ -27,14 +27,20 @@ def check_accept(request: Request) -> None:
         raise NotAcceptable(f"Accept: {accept} is not supported: ask for application/fhir+json")
 
 
-def check_content_type(request: Request) -> None:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type and content_type not in (
-        "application/fhir+json",
-        "application/json",
-        "application/json+fhir",
-    ):
-        raise UnsupportedMediaType(f"Content-Type {content_type} is not supported: send application/fhir+json")
+RESOURCE_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+FORM = "application/x-www-form-urlencoded"
+
+
+def media_type(request: Request) -> str:
+    """The request's Content-Type without parameters, lower-cased; empty when it has none."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def check_content_type(request: Request, accepted: Sequence[str] = RESOURCE_TYPES) -> None:
+    """A body sent without a Content-Type is taken as the first of ``accepted``."""
+    content_type = media_type(request)
+    if content_type and content_type not in accepted:
+        raise UnsupportedMediaType(f"Content-Type {content_type} is not supported here: send {accepted[0]}")
 
 
 def fhir_base(request: Request) -> str:

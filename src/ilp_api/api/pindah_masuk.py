@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ilp_api.api.http import resource_response
+from ilp_api.api.http import RESOURCE_TYPES, resource_response
 from ilp_api.api.resources import ERROR_RESPONSES, perform, pipeline
 from ilp_api.fhir.registry import Ref
 from ilp_api.fhir.unit_of_work import PURPOSE_HEADER
@@ -49,5 +49,6 @@ async def pindah_masuk(request: Request, principal: CurrentPrincipal) -> Respons
         MOVE_IN,
         lambda unit: move_in(unit, service, body, purpose),
         entities=lambda result: [Ref(PATIENT.type, result.stored.id)],
+        body_types=RESOURCE_TYPES,
     )
     return resource_response(result.stored)

@@ -8,22 +8,27 @@ body; database work runs in the thread pool, and stops when the client disconnec
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 
 from ilp_api.api.http import (
+    FORM,
+    RESOURCE_TYPES,
     check_accept,
     check_content_type,
     fhir_base,
     history_bundle,
     json_response,
+    media_type,
     resource_response,
     searchset,
 )
 from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
 from ilp_api.fhir.outcome import BadRequest
-from ilp_api.fhir.pipeline import CREATE, DELETE, HISTORY, READ, SEARCH, UPDATE, VREAD, Interaction, Pipeline
+from ilp_api.fhir.patch import JSON_PATCH, MERGE_PATCH, OPERATIONS, PATCH_MEDIA_TYPES
+from ilp_api.fhir.pipeline import CREATE, DELETE, HISTORY, PATCH, READ, SEARCH, UPDATE, VREAD, Interaction, Pipeline
 from ilp_api.fhir.registry import Ref, ResourceDefinition
 from ilp_api.fhir.repository import SearchPage, Stored
 from ilp_api.fhir.service import ResourceService, WriteResult
@@ -67,16 +72,22 @@ async def perform(
     *,
     entities: Callable[[T], list[Ref]],
     target: str | None = None,
+    body_types: tuple[str, ...] = (),
+    query: str | None = None,
 ) -> T:
-    """One interaction over the pipeline; a request refused by its media types or purpose is audited as well."""
+    """One interaction over the pipeline; a request refused by its media types or purpose is audited as well.
+
+    ``body_types`` are the media types the request body may have (none: it takes no body). ``query`` is the search
+    to audit when it is not (only) the URL's: a search by POST sends it in the body.
+    """
 
     def admit() -> None:
         check_accept(request)
-        if interaction.writes:
-            check_content_type(request)
+        if body_types:
+            check_content_type(request, body_types)
         check_purpose(request)
 
-    origin = origin_of(request, principal)
+    origin = origin_of(request, principal, query)
     return await run_in_threadpool_until_disconnect(
         request.receive,
         lambda: pipeline(request).interact(
@@ -89,14 +100,14 @@ def pipeline(request: Request) -> Pipeline:
     return request.app.state.pipeline  # type: ignore[no-any-return]
 
 
-def origin_of(request: Request, principal: Principal) -> Origin:
+def origin_of(request: Request, principal: Principal, query: str | None = None) -> Origin:
     return Origin(
         caller=principal,
         source_ip=request.client.host if request.client else None,
         purpose=stated_purpose(request),
         # The path as sent (percent-encoded): a decoded one could hold characters the database refuses.
         path=request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
-        query=request.url.query or None,
+        query=query or request.url.query or None,
     )
 
 
@@ -144,6 +155,42 @@ def request_body(definition: ResourceDefinition) -> dict[str, Any]:
     }
 
 
+def search_parameters(request: Request, form: bytes = b"") -> list[tuple[str, str]]:
+    """The URL's search parameters and those of a form body (a search by POST), ``_format`` aside.
+
+    Undecodable bytes become U+FFFD: a form body is percent-encoded ASCII, so they match nothing.
+    """
+    in_form = parse_qsl(form.decode("utf-8", "replace"), keep_blank_values=True)
+    return [(k, v) for k, v in (*request.query_params.multi_items(), *in_form) if k != "_format"]
+
+
+SEARCH_FORM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "content": {FORM: {"schema": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    }
+}
+PATCH_OPERATION_SCHEMA = {
+    "type": "object",
+    "required": ["op", "path"],
+    "properties": {
+        "op": {"type": "string", "enum": list(OPERATIONS)},
+        "path": {"type": "string", "example": "/name/0/family"},
+        "from": {"type": "string"},
+        "value": {},
+    },
+}
+PATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            JSON_PATCH: {"schema": {"type": "array", "items": PATCH_OPERATION_SCHEMA}},
+            MERGE_PATCH: {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
 def resource_router(definition: ResourceDefinition) -> APIRouter:
     kind = definition.type
     router = APIRouter(prefix=f"/{kind}", tags=[kind], responses=ERROR_RESPONSES)
@@ -163,14 +210,21 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             CREATE,
             lambda unit: service(request).create(unit, definition, body, if_none_exist),
             entities=_written,
+            body_types=RESOURCE_TYPES,
         )
         location = f"{fhir_base(request)}/{kind}/{result.stored.id}/_history/{result.stored.version_id}"
         status = 201 if result.created else 200
         return resource_response(result.stored, status, {"Location": location}, minimal=_minimal(prefer))
 
-    @router.get("", summary=f"Search {kind}", description=definition.description)
-    async def search(request: Request, principal: CurrentPrincipal, prefer: Prefer = None) -> Response:
-        query = [(k, v) for k, v in request.query_params.multi_items() if k != "_format"]
+    async def answer_search(
+        request: Request,
+        principal: CurrentPrincipal,
+        query: list[tuple[str, str]],
+        prefer: str | None,
+        *,
+        body_types: tuple[str, ...] = (),
+        audited_query: str | None = None,
+    ) -> Response:
         page, count, offset = await perform(
             request,
             principal,
@@ -178,8 +232,27 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             SEARCH,
             lambda unit: service(request).search(unit.repository, definition, query, lenient=_lenient(prefer)),
             entities=_found,
+            body_types=body_types,
+            query=audited_query,
         )
         return json_response(searchset(fhir_base(request), kind, query, page, count, offset))
+
+    @router.get("", summary=f"Search {kind}", description=definition.description)
+    async def search(request: Request, principal: CurrentPrincipal, prefer: Prefer = None) -> Response:
+        return await answer_search(request, principal, search_parameters(request), prefer)
+
+    @router.post(
+        "/_search",
+        summary=f"Search {kind}, the parameters in a form body",
+        description="The same search as GET, for parameters too long or too private for a URL; parameters in the "
+        "URL and in the body are combined.",
+        openapi_extra=SEARCH_FORM_BODY,
+    )
+    async def search_by_post(request: Request, principal: CurrentPrincipal, prefer: Prefer = None) -> Response:
+        query = search_parameters(request, await request.body())
+        return await answer_search(
+            request, principal, query, prefer, body_types=(FORM,), audited_query=urlencode(query)
+        )
 
     @router.get("/{resource_id}", summary=f"Read a {kind}")
     async def read(request: Request, principal: CurrentPrincipal, resource_id: str) -> Response:
@@ -210,6 +283,34 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             UPDATE,
             lambda unit: service(request).update(unit, definition, resource_id, body, if_match),
             entities=_written,
+            body_types=RESOURCE_TYPES,
+            target=resource_id,
+        )
+        return resource_response(result.stored, minimal=_minimal(prefer))
+
+    @router.patch(
+        "/{resource_id}",
+        summary=f"Patch a {kind}",
+        description=f"A JSON Patch ({JSON_PATCH}), or a JSON Merge Patch, applied to the current version and stored "
+        "as an update: the same validation and rules as PUT, and `If-Match` for optimistic locking.",
+        openapi_extra=PATCH_BODY,
+    )
+    async def patch(
+        request: Request,
+        principal: CurrentPrincipal,
+        resource_id: str,
+        if_match: IfMatch = None,
+        prefer: Prefer = None,
+    ) -> Response:
+        body = await request.body()
+        result = await perform(
+            request,
+            principal,
+            definition,
+            PATCH,
+            lambda unit: service(request).patch(unit, definition, resource_id, body, media_type(request), if_match),
+            entities=_written,
+            body_types=PATCH_MEDIA_TYPES,
             target=resource_id,
         )
         return resource_response(result.stored, minimal=_minimal(prefer))

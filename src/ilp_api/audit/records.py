@@ -18,6 +18,7 @@ ACTIONS = {
     "history-instance": "R",
     "search-type": "E",
     "update": "U",
+    "patch": "U",
     "delete": "D",
     "transaction": "E",
     "batch": "E",

@@ -10,6 +10,7 @@ INSTANCE_AND_TYPE_INTERACTIONS = (
     "read",
     "vread",
     "update",
+    "patch",
     "delete",
     "history-instance",
     "create",
@@ -20,6 +21,7 @@ RESULT_PARAMETERS = (
     ("_offset", "number", "Skip this many matches (used by the next/previous links)"),
     ("_sort", "string", "Comma-separated parameters, '-' for descending"),
     ("_total", "token", "accurate (default) or none"),
+    ("_summary", "token", "count: only the number of matches (Bundle.total), no entries"),
 )
 
 

@@ -15,6 +15,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -239,6 +240,21 @@ def validation_issues(error: ValidationError | RequestValidationError, root: str
     return issues
 
 
+def allowed_methods(request: Request) -> str:
+    """The methods the request's path is served with, by every route of the app that matches it.
+
+    Starlette's 405 names only the first matching route's methods, while GET and POST of one path are two routes.
+    FastAPI keeps included routers nested: ``iter_route_contexts`` yields their routes with their full paths.
+    """
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        pattern = getattr(route, "path_regex", None)
+        if route.methods and pattern is not None and pattern.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
     async def on_fhir_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, FhirError)
@@ -254,7 +270,9 @@ def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
         if error.status_code == 404:
             issue = Issue(f"No route {request.url.path}: see /docs for the API", "not-found")
         elif error.status_code == 405:
-            issue = Issue(f"{request.method} is not supported on {request.url.path}", "not-supported")
+            allowed = allowed_methods(request)
+            issue = Issue(f"{request.method} is not supported on {request.url.path}; use {allowed}", "not-supported")
+            return outcome_response(405, [issue], canonical_base, {**(error.headers or {}), "Allow": allowed})
         else:
             issue = Issue(str(error.detail), "processing")
         return outcome_response(error.status_code, [issue], canonical_base, dict(error.headers or {}))

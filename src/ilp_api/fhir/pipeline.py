@@ -46,6 +46,7 @@ VREAD = Interaction("vread", "r", False)
 HISTORY = Interaction("history-instance", "r", False)
 SEARCH = Interaction("search-type", "s", False)
 UPDATE = Interaction("update", "u", True)
+PATCH = Interaction("patch", "u", True)
 DELETE = Interaction("delete", "d", True)
 
 

@@ -44,7 +44,19 @@ class Ref(NamedTuple):
     id: str
 
 
-IndexValue = Token | str | DateRange | Ref
+class Text(NamedTuple):
+    """A string as indexed and as searched with :exact: folded (``normalise``) for FHIR's default and :contains
+    matches, and as written for :exact, which is case- and accent-sensitive. Both are cut to the indexed length."""
+
+    folded: str
+    exact: str
+
+
+def indexed_text(value: str) -> Text:
+    return Text(normalise(value)[:INDEXED_TEXT_LENGTH], value[:INDEXED_TEXT_LENGTH])
+
+
+IndexValue = Token | Text | DateRange | Ref
 
 
 @dataclass(frozen=True)
@@ -181,12 +193,12 @@ def normalise(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
 
 
-def strings(*paths: str) -> Callable[[Json], Iterator[str]]:
-    def extract(resource: Json) -> Iterator[str]:
+def strings(*paths: str) -> Callable[[Json], Iterator[Text]]:
+    def extract(resource: Json) -> Iterator[Text]:
         for path in paths:
             for value in walk(resource, path):
                 if isinstance(value, str):
-                    yield normalise(value)[:INDEXED_TEXT_LENGTH]  # prefix search still works
+                    yield indexed_text(value)  # cut short, a prefix search still works
 
     return extract
 

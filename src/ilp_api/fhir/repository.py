@@ -40,6 +40,7 @@ from ilp_api.fhir.registry import (
     ResourceDefinition,
     SearchParameter,
     SearchType,
+    Text,
     Token,
 )
 from ilp_api.fhir.scope import (
@@ -438,7 +439,7 @@ def _index_columns(value: IndexValue) -> dict[str, Any]:
         return {"low": value.low, "high": value.high}
     if isinstance(value, Ref):
         return {"target_type": value.type, "target_id": value.id}
-    return {"value": value}
+    return {"value": value.folded, "exact": value.exact}
 
 
 def _owned_by(table: Any, resource_type: str, parameter: str, id_column: Any) -> list[ColumnElement[bool]]:
@@ -472,12 +473,11 @@ def _value_condition(table: Any, parameter: SearchParameter, modifier: str | Non
         return _date_condition(table.c.low, table.c.high, value)
     if isinstance(value, Ref):
         return and_(true(), table.c.target_type == value.type, table.c.target_id == value.id)
+    if isinstance(value, Text):  # :exact; the folded form lets the lookup index narrow the rows first
+        return and_(table.c.value == value.folded, table.c.exact == value.exact)
     column: ColumnElement[str] = table.c.value
     if modifier == "contains":
         return column.contains(value, autoescape=True)
-    if modifier == "exact":
-        exact: ColumnElement[bool] = column == value
-        return exact
     return column.startswith(value, autoescape=True)
 
 

@@ -18,14 +18,20 @@ from ilp_api.fhir.registry import (
     ResourceDefinition,
     SearchParameter,
     SearchType,
+    Text,
     date_range,
+    indexed_text,
     normalise,
     parse_reference,
 )
 
 DATE_PREFIXES = ("eq", "ne", "lt", "le", "gt", "ge")
 MODIFIERS = {SearchType.STRING: ("contains", "exact"), SearchType.TOKEN: ("not",)}
-RESULT_PARAMETERS = frozenset({"_count", "_offset", "_sort", "_total", "_include", "_revinclude", "_format"})
+RESULT_PARAMETERS = frozenset(
+    {"_count", "_offset", "_sort", "_total", "_summary", "_include", "_revinclude", "_format"}
+)
+# _summary=count asks for the number of matches only; false (whole resources) is what a search returns anyway.
+SUMMARIES = ("count", "false")
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,7 @@ class DateValue:
     range: DateRange
 
 
-SearchValue = TokenValue | str | DateValue | Ref
+SearchValue = TokenValue | str | Text | DateValue | Ref  # str: a folded string; Text: one searched with :exact
 
 
 @dataclass(frozen=True)
@@ -112,12 +118,19 @@ def parse_search(
                 issues=(),
             )
         filters.append(_parse_filter(parameter, modifier or None, raw, key, limits))
+    summary = _last(result.get("_summary"))
+    if summary is not None and summary not in SUMMARIES:
+        raise BadRequest(
+            f"_summary={shown(summary)} is not supported: _summary=count gives the number of matches only",
+            expression="_summary",
+        )
+    count = paging_number(_last(result.get("_count")), "_count", default_count, max_count)
     return SearchRequest(
         filters=tuple(filters),
         sort=_parse_sort(definition, result.get("_sort", []), limits),
-        count=paging_number(_last(result.get("_count")), "_count", default_count, max_count),
+        count=0 if summary == "count" else count,
         offset=paging_number(_last(result.get("_offset")), "_offset", 0, MAX_OFFSET),
-        with_total=(result.get("_total") or ["accurate"])[-1] != "none",
+        with_total=summary == "count" or (result.get("_total") or ["accurate"])[-1] != "none",
         includes=tuple(_parse_include(v, registry, definition, reverse=False) for v in result.get("_include", [])),
         revincludes=tuple(_parse_include(v, registry, definition, reverse=True) for v in result.get("_revinclude", [])),
     )
@@ -144,7 +157,7 @@ def _parse_filter(parameter: SearchParameter, modifier: str | None, raw: str, ke
             "at once",
             expression=key,
         )
-    values = tuple(_parse_value(parameter, part, key) for part in parts)
+    values = tuple(_parse_value(parameter, part, key, exact=modifier == "exact") for part in parts)
     return Filter(parameter, modifier, values)
 
 
@@ -166,9 +179,9 @@ def _split_or(raw: str) -> list[str]:
     return parts
 
 
-def _parse_value(parameter: SearchParameter, raw: str, key: str) -> SearchValue:
+def _parse_value(parameter: SearchParameter, raw: str, key: str, *, exact: bool = False) -> SearchValue:
     if parameter.type is SearchType.STRING:
-        return normalise(raw)
+        return indexed_text(raw) if exact else normalise(raw)
     if parameter.type is SearchType.TOKEN:
         system, _, code = raw.rpartition("|") if "|" in raw else (None, "", raw)
         problem = parameter.value_problem(code) if parameter.value_problem and code else None

@@ -28,6 +28,7 @@ from ilp_api.fhir.outcome import (
     shown,
     validation_issues,
 )
+from ilp_api.fhir.patch import apply_patch
 from ilp_api.fhir.registry import (
     Json,
     Ref,
@@ -256,12 +257,7 @@ class ResourceService:
         current = _get(unit.repository, definition, resource_id)
         if current is None:
             raise NotFound(f"{definition.type}/{resource_id} is not known; create it with POST /{definition.type}")
-        if if_match is not None and etag_version(if_match) != current.version_id:
-            raise PreconditionFailed(
-                f"{definition.type}/{resource_id} is at version {current.version_id}, not {if_match}: "
-                "read it again and re-apply your change",
-                expression="If-Match",
-            )
+        _check_if_match(definition, current, if_match)
         before = orjson.loads(current.content)
         data = self._apply_rules(unit.rules.updating(before), unit.repository, definition, model, data)
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=False)
@@ -283,6 +279,26 @@ class ResourceService:
             ) from None
         unit.record(Change(definition.type, resource_id, "update", before, data))
         return WriteResult(stored, created=False)
+
+    def patch(
+        self,
+        unit: UnitOfWork,
+        definition: ResourceDefinition,
+        resource_id: str,
+        body: bytes,
+        media_type: str,
+        if_match: str | None,
+    ) -> WriteResult:
+        """The patch interaction: the current version, patched (fhir/patch.py), stored through ``update``.
+
+        The update is bound to the version patched: a concurrent write in between fails it instead of being lost.
+        """
+        current = self.read(unit.repository, definition, resource_id)
+        _check_if_match(definition, current, if_match)
+        patched = apply_patch(orjson.loads(current.content), media_type, parse_json(body, self.limits, "patch"))
+        return self.update(
+            unit, definition, resource_id, orjson.dumps(patched), if_match or f'W/"{current.version_id}"'
+        )
 
     def delete(self, unit: UnitOfWork, definition: ResourceDefinition, resource_id: str) -> None:
         repository = unit.repository
@@ -411,6 +427,15 @@ class ResourceService:
 def _get(repository: ResourceRepository, definition: ResourceDefinition, resource_id: str) -> Stored | None:
     """A string that cannot be a FHIR id names no resource: answered without asking the database."""
     return repository.get(definition.type, resource_id) if ID_PATTERN.match(resource_id) else None
+
+
+def _check_if_match(definition: ResourceDefinition, current: Stored, if_match: str | None) -> None:
+    if if_match is not None and etag_version(if_match) != current.version_id:
+        raise PreconditionFailed(
+            f"{definition.type}/{current.id} is at version {current.version_id}, not {if_match}: "
+            "read it again and re-apply your change",
+            expression="If-Match",
+        )
 
 
 def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:

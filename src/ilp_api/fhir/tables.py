@@ -60,7 +60,8 @@ class TokenIndexRow(SQLModel, table=True):
 
 
 class StringIndexRow(SQLModel, table=True):
-    """Strings are stored normalised (case and accents folded) for FHIR's default prefix match."""
+    """Strings are stored normalised (case and accents folded) for FHIR's default prefix match, and as written
+    (``exact``) for :exact, which FHIR defines as case- and accent-sensitive."""
 
     __tablename__ = "search_string"
 
@@ -69,6 +70,7 @@ class StringIndexRow(SQLModel, table=True):
     resource_id: str = Field(max_length=64)
     param: str = Field(max_length=64)
     value: str = Field(max_length=INDEXED_TEXT_LENGTH)
+    exact: str = Field(max_length=INDEXED_TEXT_LENGTH)
 
     __table_args__ = (
         Index("ix_search_string_lookup", "resource_type", "param", "value"),

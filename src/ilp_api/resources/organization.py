@@ -228,7 +228,9 @@ ORGANIZATION = registry.register(
             SearchParameter(
                 "identifier", SearchType.TOKEN, "Any identifier, e.g. the SATUSEHAT id", codes("identifier")
             ),
-            SearchParameter("name", SearchType.STRING, "Name or alias; prefix or :contains", strings("name", "alias")),
+            SearchParameter(
+                "name", SearchType.STRING, "Name or alias; prefix, :contains or :exact", strings("name", "alias")
+            ),
             SearchParameter(
                 "type",
                 SearchType.TOKEN,

@@ -157,7 +157,7 @@ PATIENT = registry.register(
             SearchParameter(
                 "name",
                 SearchType.STRING,
-                "Any part of the name; case- and accent-insensitive prefix, or :contains",
+                "Any part of the name; case- and accent-insensitive prefix, :contains, or :exact as written",
                 strings("name.text", "name.family", "name.given", "name.prefix", "name.suffix"),
             ),
             SearchParameter("family", SearchType.STRING, "Family name", strings("name.family")),
