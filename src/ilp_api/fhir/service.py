@@ -172,11 +172,9 @@ def parse_body(definition: ResourceDefinition, body: bytes, limits: Limits) -> t
     if not isinstance(data, dict):
         raise BadRequest(f"The request body must be a JSON object: a FHIR {definition.type} resource")
     if data.get("resourceType") != definition.type:
-        given = f"is {shown(data['resourceType'])}" if "resourceType" in data else "is missing"
-        raise BadRequest(
-            f"resourceType {given}, but this endpoint takes a FHIR {definition.type} resource",
-            expression="resourceType",
-        )
+        wanted = f'send a FHIR {definition.type} resource with "resourceType": "{definition.type}"'
+        given = f"resourceType {shown(data['resourceType'])}" if "resourceType" in data else "no resourceType"
+        raise BadRequest(f"The body has {given}; {wanted}", expression="resourceType")
     problems = json_problems(data, definition.type, limits)
     identifiers = data.get("identifier")
     if isinstance(identifiers, list) and len(identifiers) > limits.identifiers:
@@ -190,7 +188,7 @@ def parse_body(definition: ResourceDefinition, body: bytes, limits: Limits) -> t
     try:
         model = definition.model.model_validate(data)
     except ValidationError as error:
-        issues = validation_issues(error, root=definition.type)
+        issues = validation_issues(error, root=definition.type, model=definition.model)
         raise Unprocessable(issues[0].diagnostics, issues=issues) from None
     return model, data
 
