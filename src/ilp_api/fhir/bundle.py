@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from ilp_api.audit.records import MINOR_FAILURE, SERIOUS_FAILURE, SUCCESS
 from ilp_api.audit.repository import AuditRepository
 from ilp_api.db.cancellation import WorkCancelled, run_in_threadpool_until_disconnect
+from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.datatypes import CONTROL_CHARACTER, Element, Meta
 from ilp_api.fhir.http import (
     check_accept,
@@ -261,13 +262,13 @@ class BundleProcessor:
         definition = target.definition
         require(self.principal, definition.type, target.interaction.scope)
         if target.interaction is CREATE:
-            body = orjson.dumps(_resolve(entry.resource, assigned, target.index))
+            body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
             new_id_ = assigned.get(entry.full_url or "", "").partition("/")[2] or None
             result = self.service.create(context, definition, body, entry.request.if_none_exist, new_id_)
             return Outcome(201 if result.created else 200, result.stored, touched=_ref(result.stored))
         if target.interaction is UPDATE:
             assert target.resource_id is not None
-            body = orjson.dumps(_resolve(entry.resource, assigned, target.index))
+            body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
             result = self.service.update(context, definition, target.resource_id, body, entry.request.if_match)
             return Outcome(200, result.stored, touched=_ref(result.stored))
         if target.interaction is DELETE:

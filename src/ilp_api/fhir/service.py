@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from ilp_api.db.base import utc_now
-from ilp_api.fhir.datatypes import ID_PATTERN, json_problems, nests_deeper_than
+from ilp_api.fhir import json as fhir_json
+from ilp_api.fhir.datatypes import ID_PATTERN, json_problems
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import (
     BadRequest,
@@ -91,7 +92,7 @@ class WriteContext:
 
     def read(self, reference: Ref) -> Json | None:
         stored = self.repository.get(reference.type, reference.id)
-        return None if stored is None or stored.deleted else orjson.loads(stored.content)
+        return None if stored is None or stored.deleted else fhir_json.loads(stored.content)
 
     def unscoped(self) -> "WriteContext":
         """The same transaction seen without the caller's organization scope, for an operation that must find a
@@ -196,13 +197,12 @@ def parse_body(definition: ResourceDefinition, body: bytes, limits: Limits) -> t
 def parse_json(body: bytes, limits: Limits, what: str) -> Any:
     """Bytes → JSON, refused when malformed or nested deeper than ``limits.json_depth`` (400)."""
     try:
-        data = orjson.loads(body)
+        return fhir_json.loads(body, limits.json_depth)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"The request body is not valid JSON: {error}") from None
-    if nests_deeper_than(data, limits.json_depth):
+    except fhir_json.NestedTooDeep:
         message = f"The {what} nests objects and arrays more than {limits.json_depth} levels deep"
-        raise BadRequest(message, issues=[Issue(message, "too-long", expression=what)])
-    return data
+        raise BadRequest(message, issues=[Issue(message, "too-long", expression=what)]) from None
 
 
 # Version ids are stored as 32-bit integers; a longer digit string names no version (and int() of 8,000 digits
@@ -354,7 +354,7 @@ class ResourceService:
                 "read it again and re-apply your change",
                 expression="If-Match",
             )
-        data = self._apply_rules(replace(context, replacing=orjson.loads(current.content)), definition, model, data)
+        data = self._apply_rules(replace(context, replacing=fhir_json.loads(current.content)), definition, model, data)
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=False)
         try:
             stored = self._store(context, definition, stored, data, expected_version=current.version_id)
@@ -455,7 +455,7 @@ class ResourceService:
             "lastUpdated": stored.last_updated.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             **meta,
         }
-        stored = replace(stored, content=orjson.dumps(data).decode())
+        stored = replace(stored, content=fhir_json.dumps(data).decode())
         claims = _unique_identifiers(definition, data)
         if claims and context.identifier_refusals is not None:
             context.identifier_refusals.check()

@@ -11,11 +11,11 @@ the purpose, so the previous owners can see who took the record over.
 
 from dataclasses import dataclass
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import Field
 
+from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.datatypes import Address, Element, Identifier, Reference, Resource
 from ilp_api.fhir.http import resource_response
 from ilp_api.fhir.limits import Limits
@@ -86,7 +86,7 @@ def move_in(context: WriteContext, service: ResourceService, body: bytes, purpos
     if wanted.address is not None:
         patient["address"] = [wanted.address]
     # Visible to the caller afterwards: its managing organization lies in the caller's subtree.
-    return service.update(everywhere, PATIENT, patient_id, orjson.dumps(patient), if_match=None)
+    return service.update(everywhere, PATIENT, patient_id, fhir_json.dumps(patient), if_match=None)
 
 
 def _check_caller(context: WriteContext) -> None:
