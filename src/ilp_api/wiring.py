@@ -7,11 +7,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import orjson
 from sqlalchemy.orm import Session
 
 from ilp_api.audit.repository import append_access
 from ilp_api.db.engine import Database
+from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.hooks import write_hooks
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.pipeline import Pipeline, RulesContext
@@ -43,7 +43,7 @@ class SiteContext:
 
     def read(self, reference: Ref) -> Json | None:
         stored = self.repository.get(reference.type, reference.id)
-        return None if stored is None or stored.deleted else orjson.loads(stored.content)
+        return None if stored is None or stored.deleted else fhir_json.loads(stored.content)
 
     def updating(self, current: Json) -> "SiteContext":
         return replace(self, replacing=current)

@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from ilp_api.audit.tables import AuditEventRow
 from sqlalchemy import select, text
 
 from factories import (
@@ -26,6 +25,7 @@ from factories import (
     search,
     tags,
 )
+from ilp_api.audit.tables import AuditEventRow
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import upgrade
 from ilp_api.fhir.outcome import BadRequest, Conflict, TooCostly, Unprocessable

@@ -16,6 +16,7 @@ import orjson
 from pydantic import Field, ValidationError
 
 from ilp_api.db.cancellation import WorkCancelled
+from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.datatypes import CONTROL_CHARACTER, Element, Meta
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import (
@@ -200,13 +201,13 @@ class BundleProcessor:
         definition = target.definition
         self.origin.caller.require(definition.type, target.interaction.permission)
         if target.interaction is CREATE:
-            body = orjson.dumps(_resolve(entry.resource, assigned, target.index))
+            body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
             new_id_ = assigned.get(entry.full_url or "", "").partition("/")[2] or None
             result = self.service.create(unit, definition, body, entry.request.if_none_exist, new_id_)
             return Outcome(201 if result.created else 200, result.stored, touched=_ref(result.stored))
         if target.interaction is UPDATE:
             assert target.resource_id is not None
-            body = orjson.dumps(_resolve(entry.resource, assigned, target.index))
+            body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
             result = self.service.update(unit, definition, target.resource_id, body, entry.request.if_match)
             return Outcome(200, result.stored, touched=_ref(result.stored))
         if target.interaction is DELETE:

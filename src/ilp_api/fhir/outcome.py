@@ -6,17 +6,20 @@ OperationOutcome with the right status. Each issue names the element (``expressi
 profile defines one, the profile's error code (``details.coding``), so a clinic developer can act on it.
 """
 
+import difflib
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import iter_route_contexts
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -215,8 +218,14 @@ def fhir_path(root: str, location: Sequence[str | int]) -> str:
     return path
 
 
-def validation_issues(error: ValidationError | RequestValidationError, root: str) -> list[Issue]:
-    """Readable issues from pydantic errors: unknown elements, wrong types and our own value checks."""
+def validation_issues(
+    error: ValidationError | RequestValidationError, root: str, model: type[BaseModel] | None = None
+) -> list[Issue]:
+    """Readable issues from pydantic errors: unknown elements, wrong types and our own value checks.
+
+    ``root`` names a FHIR resource type ("" for an /api/v1 request); ``model``, the model validated, lets an
+    unknown element be answered with the known one it most resembles.
+    """
     issues = []
     for detail in error.errors():
         location = [part for part in detail["loc"] if part not in ("body",)]
@@ -225,15 +234,15 @@ def validation_issues(error: ValidationError | RequestValidationError, root: str
         context = detail.get("ctx") or {}
         ilp_code = context.get("ilp_code") if isinstance(context, dict) else None
         if kind == "extra_forbidden":
-            what = "this resource as ILP API supports it" if root else "this request's body"
-            message = f"Unknown element '{expression}': it is not part of {what}"
-            issues.append(Issue(message, "structure", expression=expression))
+            issues.append(Issue(_unknown_element(root, location, model), "structure", expression=expression))
             continue
-        if kind == "json_invalid":  # FastAPI's JSON bodies: the location is a character position, not an element
-            message = f"The request body is not valid JSON: {context.get('error', kind)} at character {location[-1]}"
-            issues.append(Issue(message, "invalid"))
+        if kind == "json_invalid" and isinstance(error, RequestValidationError):
+            # FastAPI's JSON bodies: the location is a character position, not an element.
+            issues.append(Issue(_json_syntax(str(error.body), location[-1], context.get("error", "")), "invalid"))
             continue
         message = detail["msg"].removeprefix("Value error, ")
+        if kind == "missing" and not location:
+            message = f"The request has no body: send the {_words(model)} as JSON"
         if kind == "string_pattern_mismatch" and context.get("pattern") in FORMAT_HINTS:
             message = f"{shown(detail['input'])} is not in the right format: {FORMAT_HINTS[context['pattern']]}"
         issues.append(Issue(f"{expression}: {message}" if expression else message, "invalid", expression, ilp_code))
@@ -255,6 +264,57 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+def _words(model: type[BaseModel] | None) -> str:
+    """What an /api/v1 body is, in words from its model's name: ``EvaluateRequest`` → ``evaluate request``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower() if model else "request"
+
+
+def _unknown_element(root: str, location: Sequence[str | int], model: type[BaseModel] | None) -> str:
+    """Names the unknown element, and the known one it most resembles, if one does."""
+    unknown = str(location[-1])
+    known = [field.alias or name for name, field in _fields_at(model, location[:-1]).items()]
+    nearest = difflib.get_close_matches(unknown, known, n=1, cutoff=0.6)
+    suggestion = f"; did you mean '{nearest[0]}'?" if nearest else ""
+    if root:
+        where = fhir_path(root, location)
+        return f"Unknown element '{where}': it is not part of this {root} as ILP API supports it{suggestion}"
+    where = ".".join(str(part) for part in location)
+    return f"The {_words(model)} has no field '{where}'{suggestion}"
+
+
+def _fields_at(model: type[BaseModel] | None, location: Sequence[str | int]) -> dict[str, FieldInfo]:
+    """The fields of the model found by following ``location`` (element names and list indices) from ``model``."""
+    for part in location:
+        if model is None or isinstance(part, int):
+            continue
+        field = next((f for name, f in model.model_fields.items() if (f.alias or name) == part), None)
+        model = _model_in(field.annotation) if field else None
+    return model.model_fields if model else {}
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds: ``Quantity``, ``Quantity | None``, ``list[HumanName]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(filter(None, (_model_in(argument) for argument in get_args(annotation))), None)
+
+
+def _json_syntax(text: str, position: str | int, reason: str) -> str:
+    """The standard library's JSON error where a person looks for it: line and column, and a trailing comma named."""
+    at = int(position)
+    if text[:at].rstrip().endswith(",") and text[at : at + 1] in ("}", "]"):
+        reason = "trailing comma is not allowed"
+    line = text.count("\n", 0, at) + 1
+    column = at - text.rfind("\n", 0, at)
+    return f"The request body is not valid JSON: {reason}: line {line} column {column} (char {at})"
+
+
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The model of the route's JSON body, if it has one."""
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    return _model_in(body_field.field_info.annotation) if body_field is not None else None
+
+
 def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
     async def on_fhir_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, FhirError)
@@ -263,7 +323,10 @@ def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
 
     async def on_request_validation(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
-        return outcome_response(422, validation_issues(error, root=""), canonical_base)
+        issues = validation_issues(error, root="", model=_body_model(request))
+        # Malformed JSON is a malformed request (400), as on the FHIR API; a well-formed wrong one is a 422.
+        status = 400 if all(detail["type"] == "json_invalid" for detail in error.errors()) else 422
+        return outcome_response(status, issues, canonical_base)
 
     async def on_http_exception(request: Request, error: Exception) -> Response:
         assert isinstance(error, StarletteHTTPException)

@@ -14,7 +14,8 @@ import orjson
 from pydantic import ValidationError
 
 from ilp_api.db.base import utc_now
-from ilp_api.fhir.datatypes import ID_PATTERN, json_problems, nests_deeper_than
+from ilp_api.fhir import json as fhir_json
+from ilp_api.fhir.datatypes import ID_PATTERN, json_problems
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import (
     BadRequest,
@@ -78,11 +79,9 @@ def parse_body(definition: ResourceDefinition, body: bytes, limits: Limits) -> t
     if not isinstance(data, dict):
         raise BadRequest(f"The request body must be a JSON object: a FHIR {definition.type} resource")
     if data.get("resourceType") != definition.type:
-        given = f"is {shown(data['resourceType'])}" if "resourceType" in data else "is missing"
-        raise BadRequest(
-            f"resourceType {given}, but this endpoint takes a FHIR {definition.type} resource",
-            expression="resourceType",
-        )
+        wanted = f'send a FHIR {definition.type} resource with "resourceType": "{definition.type}"'
+        given = f"resourceType {shown(data['resourceType'])}" if "resourceType" in data else "no resourceType"
+        raise BadRequest(f"The body has {given}; {wanted}", expression="resourceType")
     problems = json_problems(data, definition.type, limits)
     identifiers = data.get("identifier")
     if isinstance(identifiers, list) and len(identifiers) > limits.identifiers:
@@ -96,7 +95,7 @@ def parse_body(definition: ResourceDefinition, body: bytes, limits: Limits) -> t
     try:
         model = definition.model.model_validate(data)
     except ValidationError as error:
-        issues = validation_issues(error, root=definition.type)
+        issues = validation_issues(error, root=definition.type, model=definition.model)
         raise Unprocessable(issues[0].diagnostics, issues=issues) from None
     return model, data
 
@@ -104,13 +103,12 @@ def parse_body(definition: ResourceDefinition, body: bytes, limits: Limits) -> t
 def parse_json(body: bytes, limits: Limits, what: str) -> Any:
     """Bytes → JSON, refused when malformed or nested deeper than ``limits.json_depth`` (400)."""
     try:
-        data = orjson.loads(body)
+        return fhir_json.loads(body, limits.json_depth)
     except orjson.JSONDecodeError as error:
         raise BadRequest(f"The request body is not valid JSON: {error}") from None
-    if nests_deeper_than(data, limits.json_depth):
+    except fhir_json.NestedTooDeep:
         message = f"The {what} nests objects and arrays more than {limits.json_depth} levels deep"
-        raise BadRequest(message, issues=[Issue(message, "too-long", expression=what)])
-    return data
+        raise BadRequest(message, issues=[Issue(message, "too-long", expression=what)]) from None
 
 
 # Version ids are stored as 32-bit integers; a longer digit string names no version (and int() of 8,000 digits
@@ -258,7 +256,7 @@ class ResourceService:
         if current is None:
             raise NotFound(f"{definition.type}/{resource_id} is not known; create it with POST /{definition.type}")
         _check_if_match(definition, current, if_match)
-        before = orjson.loads(current.content)
+        before = fhir_json.loads(current.content)
         data = self._apply_rules(unit.rules.updating(before), unit.repository, definition, model, data)
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=False)
         try:
@@ -295,9 +293,9 @@ class ResourceService:
         """
         current = self.read(unit.repository, definition, resource_id)
         _check_if_match(definition, current, if_match)
-        patched = apply_patch(orjson.loads(current.content), media_type, parse_json(body, self.limits, "patch"))
+        patched = apply_patch(fhir_json.loads(current.content), media_type, parse_json(body, self.limits, "patch"))
         return self.update(
-            unit, definition, resource_id, orjson.dumps(patched), if_match or f'W/"{current.version_id}"'
+            unit, definition, resource_id, fhir_json.dumps(patched), if_match or f'W/"{current.version_id}"'
         )
 
     def delete(self, unit: UnitOfWork, definition: ResourceDefinition, resource_id: str) -> None:
@@ -305,7 +303,7 @@ class ResourceService:
         current = self.read_including_deleted(repository, definition, resource_id)
         if current.deleted:
             return
-        before = orjson.loads(current.content)
+        before = fhir_json.loads(current.content)
         if definition.check_delete:
             definition.check_delete(unit.rules, before)
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=True)
@@ -392,7 +390,7 @@ class ResourceService:
             "lastUpdated": stored.last_updated.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             **meta,
         }
-        stored = replace(stored, content=orjson.dumps(data).decode())
+        stored = replace(stored, content=fhir_json.dumps(data).decode())
         claims = _unique_identifiers(definition, data)
         if claims and unit.identifier_refusals is not None:
             unit.identifier_refusals.check()

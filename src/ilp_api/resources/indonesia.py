@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from typing import Any
 
+from ilp_api.fhir.datatypes import IDENTIFIER_SYSTEM_NAMES
 from ilp_api.fhir.outcome import Issue, Unprocessable
 from ilp_api.fhir.registry import Json, Token, WriteContext
 from ilp_api.ilp.nik import NIK_ERROR, InvalidNik, decode_nik
@@ -13,6 +14,15 @@ NIK = f"{KEMKES_ID}/nik"
 NIK_IBU = f"{KEMKES_ID}/nik-ibu"
 KK = f"{KEMKES_ID}/kk"
 IHS_NUMBER = f"{KEMKES_ID}/ihs-number"
+IDENTIFIER_SYSTEM_NAMES.update(
+    {
+        "nik": ("NIK", NIK),
+        "nik-ibu": ("mother's NIK", NIK_IBU),
+        "kk": ("KK number", KK),
+        "ihs": ("SATUSEHAT IHS number", IHS_NUMBER),
+        "ihs-number": ("SATUSEHAT IHS number", IHS_NUMBER),
+    }
+)
 ADMINISTRATIVE_CODE = "https://fhir.kemkes.go.id/r4/StructureDefinition/administrativeCode"
 # Sub-extensions in order of nesting, with the digits each must have.
 WILAYAH_PARTS = {"province": 2, "city": 4, "district": 6, "village": 10}

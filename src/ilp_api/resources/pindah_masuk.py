@@ -11,9 +11,9 @@ the purpose, so the previous owners can see who took the record over. The route 
 
 from dataclasses import dataclass
 
-import orjson
 from pydantic import Field
 
+from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.datatypes import Address, Element, Identifier, Reference, Resource
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound, Unprocessable
@@ -84,7 +84,7 @@ def move_in(unit: UnitOfWork, service: ResourceService, body: bytes, purpose: st
     if wanted.address is not None:
         patient["address"] = [wanted.address]
     # Visible to the caller afterwards: its managing organization lies in the caller's subtree.
-    return service.update(everywhere, PATIENT, patient_id, orjson.dumps(patient), if_match=None)
+    return service.update(everywhere, PATIENT, patient_id, fhir_json.dumps(patient), if_match=None)
 
 
 def _check_caller(context: WriteContext) -> None:
