@@ -1,12 +1,11 @@
 """create_app(): mounts routers, middleware and exception handlers; nothing else."""
 
-from typing import Any
-
 from fastapi import FastAPI
 
 from ilp_api import __version__
+from ilp_api.api.openapi import install_openapi
 from ilp_api.db.engine import Database, create_database_engine
-from ilp_api.fhir.api import fhir_router, resource_schemas
+from ilp_api.fhir.api import fhir_router
 from ilp_api.fhir.bundle import router as bundle_router
 from ilp_api.fhir.outcome import install_exception_handlers
 from ilp_api.fhir.registry import registry
@@ -61,18 +60,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(bundle_router)
     app.include_router(pindah_masuk_router)
     app.include_router(screening_router)
-    _add_resource_schemas(app)
+    install_openapi(app, registry)
     return app
-
-
-def _add_resource_schemas(app: FastAPI) -> None:
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(resource_schemas(registry))
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
