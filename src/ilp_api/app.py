@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from ilp_api import __version__
+from ilp_api.api.docs import install_docs
 from ilp_api.api.openapi import install_openapi
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.api import fhir_router
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "Indonesia's Integrated Primary Care, as FHIR R4 (4.0.1) resources under `/fhir`, and the ILP "
             "rules engine under `/api/v1`. Every error is a FHIR OperationOutcome."
         ),
+        docs_url=None,  # install_docs serves /docs and /redoc from local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database or Database(
@@ -61,4 +64,5 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(pindah_masuk_router)
     app.include_router(screening_router)
     install_openapi(app, registry)
+    install_docs(app)
     return app
