@@ -25,7 +25,7 @@ SCHEMAS = "#/components/schemas/"
 
 # The interactions of a type, by path: /fhir/{type}, /fhir/{type}/{id}, …/_history and …/_history/{version}.
 INTERACTION_PATH = re.compile(
-    r"^/fhir/(?P<type>[A-Z][A-Za-z]+)(?P<instance>/\{\w+\})?(?P<history>/_history)?(?P<version>/\{\w+\})?$"
+    r"^/fhir/(?P<type>[A-Z][A-Za-z]+)(?P<instance>/\{\w+\})?(?:(?P<history>/_history)(?P<version>/\{\w+\})?)?$"
 )
 # Operations of another shape: (method, path) → (schema of the request body or None, schema of the answer).
 OPERATIONS: dict[tuple[str, str], tuple[str | None, str]] = {
