@@ -128,7 +128,7 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
         if any(url.split("/")[0] in PATIENT_DATA_TYPES for _, url in requests):
             events[("batch" if bundle.get("type") == "batch" else "transaction", exchange.path, "4")] += 1
         return events
-    answers = orjson.loads(exchange.body)["entry"]
+    answers = orjson.loads(exchange.body).get("entry", [])  # a Bundle without entries is answered without any
     for (method, url), answer in zip(requests, answers, strict=True):
         status = int(answer["response"]["status"].split()[0])
         entry = Exchange(method, f"/fhir/{url}", status, orjson.dumps(answer.get("resource", {})), b"")

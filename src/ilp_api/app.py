@@ -1,12 +1,12 @@
 """create_app(): mounts routers, middleware and exception handlers; nothing else."""
 
-from typing import Any
-
 from fastapi import FastAPI
 
 from ilp_api import __version__
 from ilp_api.api.bundle import router as bundle_router
-from ilp_api.api.fhir import fhir_router, resource_schemas
+from ilp_api.api.docs import install_docs
+from ilp_api.api.fhir import fhir_router
+from ilp_api.api.openapi import install_openapi
 from ilp_api.api.pindah_masuk import router as pindah_masuk_router
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.outcome import install_exception_handlers
@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             "Indonesia's Integrated Primary Care, as FHIR R4 (4.0.1) resources under `/fhir`, and the ILP "
             "rules engine under `/api/v1`. Every error is a FHIR OperationOutcome."
         ),
+        docs_url=None,  # install_docs serves /docs and /redoc from local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database or Database(
@@ -55,18 +57,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(bundle_router)
     app.include_router(pindah_masuk_router)
     app.include_router(screening_router)
-    _add_resource_schemas(app)
+    install_openapi(app, registry)
+    install_docs(app)
     return app
-
-
-def _add_resource_schemas(app: FastAPI) -> None:
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            schema.setdefault("components", {}).setdefault("schemas", {}).update(resource_schemas(registry))
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,7 +1,6 @@
 """The /fhir router: CapabilityStatement, the project's CodeSystems and every registered resource type."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -52,13 +51,3 @@ def fhir_router(registry: Registry) -> APIRouter:
     for definition in registry:
         router.include_router(resource_router(definition))
     return router
-
-
-def resource_schemas(registry: Registry) -> dict[str, Any]:
-    """JSON Schemas of the resource models, for the OpenAPI components the request bodies refer to."""
-    schemas: dict[str, Any] = {}
-    for definition in registry:
-        schema = definition.model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
-        schemas.update(schema.pop("$defs", {}))
-        schemas[definition.model.__name__] = schema
-    return schemas

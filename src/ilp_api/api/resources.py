@@ -145,16 +145,6 @@ def _found(page: tuple[SearchPage, int, int]) -> list[Ref]:
     return [Ref(s.resource_type, s.id) for s in (*page[0].matches, *page[0].included)]
 
 
-def request_body(definition: ResourceDefinition) -> dict[str, Any]:
-    schema = {"$ref": f"#/components/schemas/{definition.model.__name__}"}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/fhir+json": {"schema": schema}, "application/json": {"schema": schema}},
-        }
-    }
-
-
 def search_parameters(request: Request, form: bytes = b"") -> list[tuple[str, str]]:
     """The URL's search parameters and those of a form body (a search by POST), ``_format`` aside.
 
@@ -198,7 +188,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
     def service(request: Request) -> ResourceService:
         return pipeline(request).service
 
-    @router.post("", status_code=201, summary=f"Create a {kind}", openapi_extra=request_body(definition))
+    @router.post("", status_code=201, summary=f"Create a {kind}")
     async def create(
         request: Request, principal: CurrentPrincipal, if_none_exist: IfNoneExist = None, prefer: Prefer = None
     ) -> Response:
@@ -267,7 +257,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
         )
         return resource_response(stored)
 
-    @router.put("/{resource_id}", summary=f"Update a {kind}", openapi_extra=request_body(definition))
+    @router.put("/{resource_id}", summary=f"Update a {kind}")
     async def update(
         request: Request,
         principal: CurrentPrincipal,

@@ -70,6 +70,8 @@ class SearchParameter:
     match_below: bool = False
     # Why a searched value cannot be meant (a wilayah code that is no whole level), or None when it is fine.
     value_problem: Callable[[str], str | None] | None = None
+    # A value to show in the API documentation; date and reference parameters get one from their type.
+    example: str | None = None
 
 
 class WilayahLookup(Protocol):
@@ -302,9 +304,21 @@ def _later(moment: datetime, step: timedelta) -> datetime:
 
 
 COMMON_PARAMETERS: tuple[SearchParameter, ...] = (
-    SearchParameter("_id", SearchType.TOKEN, "Logical id of the resource", lambda r: ()),
+    SearchParameter(
+        "_id",
+        SearchType.TOKEN,
+        "Logical id of the resource",
+        lambda r: (),
+        example="0d5c3b52-8f3e-4c1a-9d2b-6a7e1f4c2b90",
+    ),
     SearchParameter("_lastUpdated", SearchType.DATE, "When the resource version was stored", lambda r: ()),
-    SearchParameter("_tag", SearchType.TOKEN, "Tags in meta.tag (data-quality flags among them)", codes("meta.tag")),
+    SearchParameter(
+        "_tag",
+        SearchType.TOKEN,
+        "Tags in meta.tag (data-quality flags among them)",
+        codes("meta.tag"),
+        example="nik-tanggal-lahir-berbeda",
+    ),
 )
 # _id and _lastUpdated are columns of the resource table, not index rows.
 COLUMN_PARAMETERS = frozenset({"_id", "_lastUpdated"})

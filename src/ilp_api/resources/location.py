@@ -65,10 +65,14 @@ LOCATION = registry.register(
         description="Service places of the network, each managed by an Organization.",
         apply_rules=apply_location_rules,
         search_parameters=(
-            SearchParameter("identifier", SearchType.TOKEN, "Any identifier", codes("identifier")),
-            SearchParameter("name", SearchType.STRING, "Name or alias", strings("name", "alias")),
-            SearchParameter("status", SearchType.TOKEN, "active | suspended | inactive", codes("status")),
-            SearchParameter("type", SearchType.TOKEN, "Location type", codes("type")),
+            SearchParameter(
+                "identifier", SearchType.TOKEN, "Any identifier", codes("identifier"), example="P3374011001-R01"
+            ),
+            SearchParameter("name", SearchType.STRING, "Name or alias", strings("name", "alias"), example="posyandu"),
+            SearchParameter(
+                "status", SearchType.TOKEN, "active | suspended | inactive", codes("status"), example="active"
+            ),
+            SearchParameter("type", SearchType.TOKEN, "Location type", codes("type"), example="HOSP"),
             SearchParameter(
                 "organization",
                 SearchType.REFERENCE,
@@ -90,8 +94,11 @@ LOCATION = registry.register(
                 address_wilayah,
                 match_below=True,
                 value_problem=wilayah_problem,
+                example="3374",
             ),
-            SearchParameter("address-village", SearchType.TOKEN, "Desa/kelurahan code", address_villages),
+            SearchParameter(
+                "address-village", SearchType.TOKEN, "Desa/kelurahan code", address_villages, example="3374011001"
+            ),
         ),
         default_sort=("name",),
         scope_rules=(ReferencesSubtree("organization"),),

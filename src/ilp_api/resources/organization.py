@@ -226,18 +226,27 @@ ORGANIZATION = registry.register(
         check_delete=check_organization_delete,
         search_parameters=(
             SearchParameter(
-                "identifier", SearchType.TOKEN, "Any identifier, e.g. the SATUSEHAT id", codes("identifier")
+                "identifier",
+                SearchType.TOKEN,
+                "Any identifier, e.g. the SATUSEHAT id",
+                codes("identifier"),
+                example="100026543",
             ),
             SearchParameter(
-                "name", SearchType.STRING, "Name or alias; prefix, :contains or :exact", strings("name", "alias")
+                "name",
+                SearchType.STRING,
+                "Name or alias; prefix, :contains or :exact",
+                strings("name", "alias"),
+                example="puskesmas",
             ),
             SearchParameter(
                 "type",
                 SearchType.TOKEN,
                 "Facility type: dinkes | puskesmas | pustu | posyandu | fkrtl",
                 codes("type"),
+                example="posyandu",
             ),
-            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active")),
+            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active"), example="true"),
             SearchParameter(
                 "partof",
                 SearchType.REFERENCE,
@@ -252,11 +261,22 @@ ORGANIZATION = registry.register(
                 address_wilayah,
                 match_below=True,
                 value_problem=wilayah_problem,
+                example="3374",
             ),
             SearchParameter(
-                "address-village", SearchType.TOKEN, "Desa/kelurahan code of the address", address_villages
+                "address-village",
+                SearchType.TOKEN,
+                "Desa/kelurahan code of the address",
+                address_villages,
+                example="3374011001",
             ),
-            SearchParameter("rw", SearchType.TOKEN, "An RW a posyandu covers: `002` or `<village>|002`", covered_rws),
+            SearchParameter(
+                "rw",
+                SearchType.TOKEN,
+                "An RW a posyandu covers: `002` or `<village>|002`",
+                covered_rws,
+                example="3374011001|002",
+            ),
         ),
         default_sort=("name",),
         scope_rules=(InSubtree(),),

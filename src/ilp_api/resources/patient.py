@@ -152,36 +152,47 @@ PATIENT = registry.register(
         apply_rules=apply_patient_rules,
         search_parameters=(
             SearchParameter(
-                "identifier", SearchType.TOKEN, "NIK, KK, BPJS, IHS number: system|value", codes("identifier")
+                "identifier",
+                SearchType.TOKEN,
+                "NIK, KK, BPJS, IHS number: system|value",
+                codes("identifier"),
+                example="https://fhir.kemkes.go.id/id/nik|3374065507900001",
             ),
             SearchParameter(
                 "name",
                 SearchType.STRING,
                 "Any part of the name; case- and accent-insensitive prefix, :contains, or :exact as written",
                 strings("name.text", "name.family", "name.given", "name.prefix", "name.suffix"),
+                example="siti",
             ),
-            SearchParameter("family", SearchType.STRING, "Family name", strings("name.family")),
-            SearchParameter("given", SearchType.STRING, "Given name", strings("name.given")),
+            SearchParameter("family", SearchType.STRING, "Family name", strings("name.family"), example="rahayu"),
+            SearchParameter("given", SearchType.STRING, "Given name", strings("name.given"), example="siti"),
             SearchParameter(
                 "birthdate",
                 SearchType.DATE,
                 "Birth date, with eq/ne/lt/le/gt/ge prefixes",
                 dates("birthDate"),
             ),
-            SearchParameter("gender", SearchType.TOKEN, "male | female | other | unknown", codes("gender")),
-            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active")),
-            SearchParameter("telecom", SearchType.TOKEN, "Phone number or e-mail", codes("telecom.value")),
+            SearchParameter(
+                "gender", SearchType.TOKEN, "male | female | other | unknown", codes("gender"), example="female"
+            ),
+            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active"), example="true"),
+            SearchParameter(
+                "telecom", SearchType.TOKEN, "Phone number or e-mail", codes("telecom.value"), example="081234567890"
+            ),
             SearchParameter(
                 "address-village",
                 SearchType.TOKEN,
                 "Kemendagri desa/kelurahan code (10 digits) of the address",
                 address_villages,
+                example="3374011001",
             ),
             SearchParameter(
                 "rw",
                 SearchType.TOKEN,
                 "RW of the address: `002`, or `<village code>|002` for one village",
                 address_rws,
+                example="3374011001|002",
             ),
             SearchParameter(
                 "organization",

@@ -160,16 +160,25 @@ PRACTITIONER = registry.register(
         description="Nakes and kader, identified by NIK.",
         apply_rules=apply_practitioner_rules,
         search_parameters=(
-            SearchParameter("identifier", SearchType.TOKEN, "NIK or SATUSEHAT id", codes("identifier")),
+            SearchParameter(
+                "identifier",
+                SearchType.TOKEN,
+                "NIK or SATUSEHAT id",
+                codes("identifier"),
+                example="https://fhir.kemkes.go.id/id/nik|3374064404850002",
+            ),
             SearchParameter(
                 "name",
                 SearchType.STRING,
                 "Any part of the name",
                 strings("name.text", "name.family", "name.given"),
+                example="dewi",
             ),
-            SearchParameter("gender", SearchType.TOKEN, "male | female | other | unknown", codes("gender")),
+            SearchParameter(
+                "gender", SearchType.TOKEN, "male | female | other | unknown", codes("gender"), example="female"
+            ),
             SearchParameter("birthdate", SearchType.DATE, "Birth date", dates("birthDate")),
-            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active")),
+            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active"), example="true"),
             SearchParameter(
                 "registered-by",
                 SearchType.REFERENCE,
@@ -215,8 +224,10 @@ PRACTITIONER_ROLE = registry.register(
                 references("location"),
                 targets=("Location",),
             ),
-            SearchParameter("role", SearchType.TOKEN, "kader | bidan | perawat | dokter | …", codes("code")),
-            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active")),
+            SearchParameter(
+                "role", SearchType.TOKEN, "kader | bidan | perawat | dokter | …", codes("code"), example="kader"
+            ),
+            SearchParameter("active", SearchType.TOKEN, "true | false", codes("active"), example="true"),
         ),
         scope_rules=(ReferencesSubtree("organization"),),
     )

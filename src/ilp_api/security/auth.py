@@ -172,7 +172,10 @@ oauth2_scheme = OAuth2(
         )
     ),
     scheme_name="oauth2",
-    description="OAuth 2.0 client credentials (SMART Backend Services style, with a client secret).",
+    description=(
+        "OAuth 2.0 client credentials (SMART Backend Services style, with a client secret). Leave the scopes "
+        "unticked: the token then carries every scope the client is registered for."
+    ),
     auto_error=False,
 )
 bearer_scheme = HTTPBearer(
