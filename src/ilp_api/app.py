@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from ilp_api import __version__
+from ilp_api.api.compartments import compartment_router
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.api import fhir_router, resource_schemas
 from ilp_api.fhir.bundle import router as bundle_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health_router)
     install_security(app, settings)
     app.include_router(fhir_router(registry))
+    app.include_router(compartment_router(registry))  # after it: /Patient/{id}/_history is no compartment search
     app.include_router(bundle_router)
     app.include_router(pindah_masuk_router)
     app.include_router(screening_router)
