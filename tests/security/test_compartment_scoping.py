@@ -13,7 +13,16 @@ from fastapi.testclient import TestClient
 from scoped_network import KELURAHAN_1, KELURAHAN_2, MEMBERS, Network
 
 from clinical_types import clinical_app, observation_json, task_json
-from factories import FHIR_JSON, address, nik, outcome, patient_json
+from factories import (
+    FHIR_JSON,
+    address,
+    create,
+    nik,
+    outcome,
+    patient_json,
+    practitioner_json,
+    practitioner_role_json,
+)
 from ilp_api.db.engine import Database
 from ilp_api.settings import Settings
 
@@ -206,3 +215,15 @@ def test_a_deleted_resident_s_nik_is_free_again(anonymous_client: TestClient, ne
     assert anonymous_client.delete(f"/fhir/Patient/{patient['id']}", headers=headers).status_code == 204
     again = {k: v for k, v in patient.items() if k not in ("id", "meta")}
     assert anonymous_client.post("/fhir/Patient", json=again, headers=headers).status_code == 201
+
+
+def test_a_deleted_role_is_gone_and_no_longer_shows_its_practitioner(client: TestClient, network: Network) -> None:
+    """The role keeps its index rows for its own 410, but a deleted role is no way to see the practitioner."""
+    bidan = create(client, practitioner_json())
+    role = create(client, practitioner_role_json(bidan["id"], network.organizations["pustu-2"]))
+    headers = network.headers("pustu-2")
+    assert client.get(f"/fhir/Practitioner/{bidan['id']}", headers=headers).status_code == 200
+
+    assert client.delete(f"/fhir/PractitionerRole/{role['id']}", headers=headers).status_code == 204
+    outcome(client.get(f"/fhir/PractitionerRole/{role['id']}", headers=headers), 410)
+    outcome(client.get(f"/fhir/Practitioner/{bidan['id']}", headers=headers), 404)
