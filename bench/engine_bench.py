@@ -21,7 +21,7 @@ from ilp_api.ilp.evaluate import evaluate
 from ilp_api.screening.schemas import EvaluateRequest
 from ilp_api.screening.service import to_visit
 from ilp_api.security.clients import register_client
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 
 VISIT = date(2026, 6, 1)

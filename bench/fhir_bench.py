@@ -40,7 +40,7 @@ from ilp_api.db.migrate import upgrade
 from ilp_api.demo.generate import encode_nik
 from ilp_api.resources.indonesia import ADMINISTRATIVE_CODE, NIK
 from ilp_api.security.clients import register_client
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 from servers import serve, start_server
 

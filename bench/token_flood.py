@@ -43,7 +43,7 @@ from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import upgrade
 from ilp_api.security.clients import register_client
 from ilp_api.security.repository import ClientRepository
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from servers import serve, start_server
 
 # /health until the liveness endpoint /health/live exists on this branch.

@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from ilp_api.db.engine import create_database_engine
-from ilp_api.db.tables import metadata
+from ilp_api.schema import metadata
 from ilp_api.settings import get_settings
 
 

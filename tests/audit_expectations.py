@@ -13,7 +13,7 @@ import httpx
 import orjson
 from sqlalchemy import select
 
-from ilp_api.audit.table import AuditEventRow
+from ilp_api.audit.tables import AuditEventRow
 from ilp_api.db.engine import Database
 from ilp_api.fhir.registry import registry
 from ilp_api.security.refusals import LIMIT_CODE

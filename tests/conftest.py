@@ -22,7 +22,7 @@ from ilp_api.app import create_app
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import upgrade
 from ilp_api.security.auth import SecurityState
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import JwtKey, Settings
 
 POSTGRES_URL = os.environ.get("ILP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

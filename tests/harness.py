@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
-from ilp_api.db.tables import metadata
+from ilp_api.schema import metadata
 from ilp_api.security.repository import ClientRecord, ClientRepository
 from ilp_api.security.tokens import KeyRing, TokenClaims
 from ilp_api.settings import Settings

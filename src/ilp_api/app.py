@@ -5,23 +5,21 @@ from typing import Any
 from fastapi import FastAPI
 
 from ilp_api import __version__
+from ilp_api.api.bundle import router as bundle_router
 from ilp_api.api.compartments import compartment_router
+from ilp_api.api.fhir import fhir_router, resource_schemas
+from ilp_api.api.pindah_masuk import router as pindah_masuk_router
 from ilp_api.db.engine import Database, create_database_engine
-from ilp_api.fhir.api import fhir_router, resource_schemas
-from ilp_api.fhir.bundle import router as bundle_router
 from ilp_api.fhir.outcome import install_exception_handlers
 from ilp_api.fhir.registry import registry
-from ilp_api.fhir.service import resource_service
 from ilp_api.health import router as health_router
 from ilp_api.metrics import metrics_registry
 from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddleware
 from ilp_api.resources import load_resources
-from ilp_api.resources.pindah_masuk import router as pindah_masuk_router
 from ilp_api.screening.router import router as screening_router
-from ilp_api.security.refusals import refusals_per_client
 from ilp_api.security.router import install_security
-from ilp_api.security.scoping import scope_for
 from ilp_api.settings import Settings, get_settings
+from ilp_api.wiring import build_pipeline
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
@@ -46,11 +44,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
     )
     app.state.metrics_registry = metrics_registry(app.state.database.engine)
-    app.state.resource_service = resource_service(registry, settings)
-    app.state.scope_for = scope_for
-    app.state.identifier_refusals = refusals_per_client(
-        settings.identifier_refusals_per_hour, settings.rate_limit_tracked_keys
-    )
+    app.state.pipeline = build_pipeline(app.state.database, registry, settings)
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, canonical_base=settings.canonical_base

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from ilp_api.audit.table import APPEND_ONLY_TABLES
+from ilp_api.audit.tables import APPEND_ONLY_TABLES
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import SchemaNotCurrent, prepare_schema, upgrade
 from ilp_api.db.privileges import RoleNotUsable, grant_service_role

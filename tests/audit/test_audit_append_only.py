@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ilp_api.audit.records import SUCCESS, AuditRecord
 from ilp_api.audit.repository import AuditRepository
-from ilp_api.audit.table import APPEND_ONLY_TABLES
+from ilp_api.audit.tables import APPEND_ONLY_TABLES
 from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
 from ilp_api.fhir.registry import Ref

@@ -14,7 +14,7 @@ from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
 from ilp_api.fhir.outcome import DATABASE_RETRY_AFTER_SECONDS
 from ilp_api.security.repository import ClientRecord, ClientRepository
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.security.tokens import TokenClaims
 from ilp_api.settings import JwtKey, Settings
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from factories import FHIR_JSON, patient_json
 from ilp_api.app import create_app
 from ilp_api.db.migrate import upgrade
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.security.tokens import TokenClaims
 
 OUTAGE_SECONDS = 5

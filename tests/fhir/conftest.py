@@ -15,7 +15,7 @@ from harness import free_port
 from ilp_api.app import create_app
 from ilp_api.db.engine import Database
 from ilp_api.security.clients import register_client
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 
 

@@ -12,11 +12,11 @@ from datetime import date, timedelta
 import pytest
 
 from ilp_api.ilp.age import Age, add_months
+from ilp_api.ilp.engine_settings import DEFAULT_SETTINGS, EngineSettings
 from ilp_api.ilp.evaluate import evaluate
 from ilp_api.ilp.inputs import Measurements, Pregnancy, Site, VisitInput
-from ilp_api.ilp.packages import DueFacts, DueItem, due_items
 from ilp_api.ilp.results import Sex
-from ilp_api.ilp.settings import DEFAULT_SETTINGS, EngineSettings
+from ilp_api.ilp.screening_packages import DueFacts, DueItem, due_items
 from ilp_api.ilp.stages import life_cycle_stages
 
 VISIT = date(2026, 6, 1)  # June: neither a vitamin-A nor a deworming month

@@ -26,9 +26,9 @@ from factories import (
 from harness import empty_database, mint_token
 from ilp_api.app import create_app
 from ilp_api.db.engine import Database
-from ilp_api.db.tables import metadata
+from ilp_api.schema import metadata
 from ilp_api.security.clients import register_client
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 
 # The only tables a rejected request may change.

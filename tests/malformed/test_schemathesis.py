@@ -22,7 +22,7 @@ from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
 from ilp_api.openapi_document import openapi_document
 from ilp_api.security.repository import ClientRecord, ClientRepository
-from ilp_api.security.scopes import ADMIN_SCOPE
+from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 
 SEED = 20261207

@@ -85,10 +85,10 @@ def two_refusals_an_hour(app: FastAPI) -> Iterator[None]:
 
     (Starlette's State loses attributes under monkeypatch's undo, hence the explicit swap.)
     """
-    configured = app.state.identifier_refusals
-    app.state.identifier_refusals = refusals_per_client(per_hour=2, max_keys=100)
+    configured = app.state.pipeline.identifier_refusals
+    app.state.pipeline.identifier_refusals = refusals_per_client(per_hour=2, max_keys=100)
     yield
-    app.state.identifier_refusals = configured
+    app.state.pipeline.identifier_refusals = configured
 
 
 @pytest.mark.usefixtures("two_refusals_an_hour")

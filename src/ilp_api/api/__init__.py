@@ -1,1 +1,1 @@
-"""The HTTP edge: routes over the FHIR machinery, wired with security and audit."""
+"""The HTTP edge: the FHIR routes over the pipeline, and the routes of operations and read-only types."""

@@ -9,16 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ilp_api.api.http import fhir_base, json_response, searchset
+from ilp_api.api.resources import ERROR_RESPONSES, Prefer, _found, _lenient, perform, pipeline
 from ilp_api.fhir.compartment import COMPARTMENT_TYPE, compartment_types
-from ilp_api.fhir.compartment_operations import compartment_search, everything
-from ilp_api.fhir.http import fhir_base, json_response, searchset
+from ilp_api.fhir.compartment_operations import EVERYTHING, compartment_search, everything
 from ilp_api.fhir.outcome import NotFound
+from ilp_api.fhir.pipeline import SEARCH
 from ilp_api.fhir.registry import Registry
-from ilp_api.fhir.router import ERROR_RESPONSES, SEARCH, Interaction, Prefer, _found, _lenient, perform
-from ilp_api.fhir.service import ResourceService
 from ilp_api.security.auth import CurrentPrincipal
-
-EVERYTHING = Interaction("operation", "r", writes=False)
 
 
 def compartment_router(registry: Registry) -> APIRouter:
@@ -53,7 +51,7 @@ def compartment_router(registry: Registry) -> APIRouter:
             principal,
             patient,
             EVERYTHING,
-            lambda ctx: everything(_service(request), ctx.repository, patient_id, query, readable),
+            lambda unit: everything(pipeline(request).service, unit.repository, patient_id, query, readable),
             entities=_found,
             target=patient_id,
         )
@@ -79,8 +77,8 @@ def compartment_router(registry: Registry) -> APIRouter:
             principal,
             definition,
             SEARCH,
-            lambda ctx: compartment_search(
-                _service(request), ctx.repository, definition, patient_id, query, lenient=lenient
+            lambda unit: compartment_search(
+                pipeline(request).service, unit.repository, definition, patient_id, query, lenient=lenient
             ),
             entities=_found,
         )
@@ -88,10 +86,6 @@ def compartment_router(registry: Registry) -> APIRouter:
         return json_response(searchset(fhir_base(request), path, query, page, count, offset))
 
     return router
-
-
-def _service(request: Request) -> ResourceService:
-    return request.app.state.resource_service  # type: ignore[no-any-return]
 
 
 def _query(name: str, description: str, example: str) -> dict[str, Any]:

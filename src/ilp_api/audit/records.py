@@ -5,7 +5,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ilp_api.db.base import utc_now
 from ilp_api.fhir.registry import Ref
+from ilp_api.fhir.service import new_id
+from ilp_api.fhir.unit_of_work import Access
 
 SUCCESS, MINOR_FAILURE, SERIOUS_FAILURE = "0", "4", "8"
 ACTIONS = {
@@ -24,6 +27,8 @@ ACTIONS = {
 
 @dataclass(frozen=True)
 class AuditRecord:
+    """What the trail keeps of one access; ``record_of`` makes it from the pipeline's ``Access``."""
+
     id: str
     recorded: datetime
     interaction: str
@@ -95,3 +100,24 @@ class AuditRecord:
 
 
 ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/object-role"
+
+
+def record_of(access: Access) -> AuditRecord:
+    """The audit record of one access: a success below status 400, a minor failure for the client's errors, a
+    serious one for the server's."""
+    origin = access.origin
+    outcome = SUCCESS if access.status < 400 else MINOR_FAILURE if access.status < 500 else SERIOUS_FAILURE
+    return AuditRecord(
+        id=new_id(),
+        recorded=utc_now(),
+        interaction=access.interaction,
+        outcome=outcome,
+        status=access.status,
+        client_id=origin.caller.client_id,
+        organization_id=origin.caller.organization_id,
+        source_ip=origin.source_ip,
+        purpose=origin.purpose,
+        path=origin.path,
+        query=origin.query,
+        entities=access.entities,
+    )

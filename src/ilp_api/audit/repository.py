@@ -6,12 +6,18 @@ from datetime import datetime
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
-from ilp_api.audit.records import AuditRecord
-from ilp_api.audit.table import AuditEntityRow, AuditEventRow
+from ilp_api.audit.records import AuditRecord, record_of
+from ilp_api.audit.tables import AuditEntityRow, AuditEventRow
 from ilp_api.fhir.registry import Ref
+from ilp_api.fhir.unit_of_work import Access
 
 event = AuditEventRow.__table__  # type: ignore[attr-defined]
 entity = AuditEntityRow.__table__  # type: ignore[attr-defined]
+
+
+def append_access(session: Session, access: Access) -> None:
+    """The pipeline's audit writer (``fhir.pipeline.AuditWriter``)."""
+    AuditRepository(session).append(record_of(access))
 
 
 class AuditRepository:

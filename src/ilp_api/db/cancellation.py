@@ -10,7 +10,8 @@ database, and the work ends with the driver's error, its transaction rolled back
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -107,6 +108,16 @@ async def run_in_threadpool_until_disconnect(receive: Receive, work: Callable[[]
         return await running
     finally:
         watcher.cancel()
+
+
+@contextmanager
+def outside_cancellation() -> Iterator[None]:
+    """Database work that must run even when the client has gone (the audit record of its failed request)."""
+    token = _current_scope.set(None)
+    try:
+        yield
+    finally:
+        _current_scope.reset(token)
 
 
 async def _disconnect(receive: Receive) -> None:

@@ -1,6 +1,7 @@
-"""Load the demo network through ``ResourceService.create``: every demo resource passes the API's own rules.
+"""Load the demo network through the pipeline's ``ResourceService.create``: every demo resource passes the API's
+own rules and the write hooks.
 
-The whole load is one transaction, so an error leaves nothing behind and a second load sees either all of
+The whole load is one unit of work, so an error leaves nothing behind and a second load sees either all of
 the demo or none of it. The dinkes is created first with If-None-Exist on its demo identifier: when it
 already exists the demo is already loaded and nothing else is written.
 
@@ -26,10 +27,12 @@ from ilp_api.demo.generate import (
     generate_network,
 )
 from ilp_api.fhir.registry import registry
-from ilp_api.fhir.service import ResourceService, WriteContext, resource_service, write_context
+from ilp_api.fhir.service import ResourceService
+from ilp_api.fhir.unit_of_work import UnitOfWork
 from ilp_api.resources import load_resources
 from ilp_api.security.clients import create_demo_clients
 from ilp_api.settings import Settings
+from ilp_api.wiring import build_pipeline
 
 Progress = Callable[[int, int], None]
 """Called after each resident is stored, with (residents stored, residents to store)."""
@@ -97,18 +100,15 @@ def load_demo(
     progress: Progress | None = None,
 ) -> LoadReport:
     load_resources()
-    service = resource_service(registry, settings)
-    with database.session(write=True) as session:
-        context = write_context(session, settings)
+    pipeline = build_pipeline(database, registry, settings)
+    with pipeline.unit_of_work(None, write=True) as unit:
         network = generate_network(
-            canonical_base=settings.canonical_base, today=context.today, residents=residents, seed=seed
+            canonical_base=settings.canonical_base, today=unit.rules.today, residents=residents, seed=seed
         )
-        return _load(service, context, network, progress)
+        return _load(pipeline.service, unit, network, progress)
 
 
-def _load(
-    service: ResourceService, context: WriteContext, network: DemoNetwork, progress: Progress | None
-) -> LoadReport:
+def _load(service: ResourceService, unit: UnitOfWork, network: DemoNetwork, progress: Progress | None) -> LoadReport:
     ids: dict[str, str] = {}
     references: dict[str, str] = {}  # generator key → "Type/<server id>"
     created: Counter[str] = Counter()
@@ -116,15 +116,15 @@ def _load(
     for resource in network.resources:
         condition = None
         if resource.key == network.dinkes_key:
-            condition = f"identifier={demo_identifier_system(context.canonical_base)}|{resource.key}"
+            condition = f"identifier={demo_identifier_system(service.canonical_base)}|{resource.key}"
         definition = registry.get(resource.resource_type)
         if definition is None:  # the generator only makes registered types; load_resources() registered them
             raise LookupError(f"{resource.resource_type} is not a registered resource type")
         body = orjson.dumps(_resolve(resource.body, references))
-        result = service.create(context, definition, body, condition)
+        result = service.create(unit, definition, body, condition)
         if not result.created:
             return LoadReport(
-                network, True, result.stored.id, _existing_organizations(service, context, network), Counter()
+                network, True, result.stored.id, _existing_organizations(service, unit, network), Counter()
             )
         ids[resource.key] = result.stored.id
         references[resource.key] = f"{resource.resource_type}/{result.stored.id}"
@@ -134,14 +134,14 @@ def _load(
     return LoadReport(network, False, ids[network.dinkes_key], ids, created)
 
 
-def _existing_organizations(service: ResourceService, context: WriteContext, network: DemoNetwork) -> dict[str, str]:
+def _existing_organizations(service: ResourceService, unit: UnitOfWork, network: DemoNetwork) -> dict[str, str]:
     """generator key → server id of the demo Organizations already stored (one deleted since is left out)."""
     definition = registry.get("Organization")
     assert definition is not None  # load_resources() registered it
-    system = demo_identifier_system(context.canonical_base)
+    system = demo_identifier_system(service.canonical_base)
     ids = {}
     for organization in network.of_type("Organization"):
-        page, _, _ = service.search(context.repository, definition, [("identifier", f"{system}|{organization.key}")])
+        page, _, _ = service.search(unit.repository, definition, [("identifier", f"{system}|{organization.key}")])
         if page.matches:
             ids[organization.key] = page.matches[0].id
     return ids

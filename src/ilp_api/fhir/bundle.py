@@ -1,37 +1,22 @@
-"""POST /fhir: transaction and batch Bundles.
+"""Transaction and batch Bundles, over the pipeline (the HTTP endpoint is api/bundle.py).
 
-A transaction is all-or-nothing, in one database transaction: entries run in FHIR's order (DELETE, POST, PUT,
-GET), POST entries get their ids first so that ``urn:uuid`` references between entries resolve, and a failing
-entry rolls everything back and is named in the OperationOutcome. A batch runs each entry on its own and
-answers each with its own status. Every entry passes the same scope checks, organization scoping and audit as
-the single interactions do.
+A transaction is all-or-nothing, in one unit of work: entries run in FHIR's order (DELETE, POST, PUT, GET), POST
+entries get their ids first so that ``urn:uuid`` references between entries resolve, a failing entry rolls
+everything back and is named in the OperationOutcome, and the write hooks see all of its writes at once. A batch
+runs each entry in a unit of work of its own and answers each with its own status. Every entry passes the same
+permission check, organization scoping and audit as the single interactions do, audited with its own path.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import orjson
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from pydantic import Field, ValidationError
-from starlette.concurrency import run_in_threadpool
 
-from ilp_api.audit.records import MINOR_FAILURE, SERIOUS_FAILURE, SUCCESS
-from ilp_api.audit.repository import AuditRepository
-from ilp_api.db.cancellation import WorkCancelled, run_in_threadpool_until_disconnect
+from ilp_api.db.cancellation import WorkCancelled
 from ilp_api.fhir.datatypes import CONTROL_CHARACTER, Element, Meta
-from ilp_api.fhir.http import (
-    check_accept,
-    check_content_type,
-    etag,
-    fhir_base,
-    full_url,
-    json_response,
-    searchset,
-)
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import (
     BadRequest,
@@ -43,29 +28,15 @@ from ilp_api.fhir.outcome import (
     database_unavailable,
     validation_issues,
 )
-from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, registry
-from ilp_api.fhir.repository import Stored
-from ilp_api.fhir.router import (
-    CREATE,
-    DELETE,
-    READ,
-    SEARCH,
-    UPDATE,
-    Interaction,
-    append_audit_alone,
-    audit_record,
-    check_purpose,
-    failure_entities,
-    is_patient_data,
-    unit_of_work,
-)
-from ilp_api.fhir.service import ResourceService, WriteContext, new_id, parse_json
-from ilp_api.security.auth import CurrentPrincipal, Principal, require
+from ilp_api.fhir.pipeline import CREATE, DELETE, READ, SEARCH, UPDATE, Interaction, Pipeline
+from ilp_api.fhir.registry import Ref, Registry, ResourceDefinition
+from ilp_api.fhir.repository import SearchPage, Stored
+from ilp_api.fhir.service import new_id, parse_json
+from ilp_api.fhir.unit_of_work import Access, Origin, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 URN_UUID = "urn:uuid:"
-REASONS = {200: "OK", 201: "Created", 204: "No Content"}
 
 
 class EntryRequest(Element):
@@ -106,58 +77,26 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Found:
+    """A search entry's page of results, as asked for."""
+
+    page: SearchPage
+    count: int
+    offset: int
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """One entry's answer: status, and the stored resource or a search Bundle (or an OperationOutcome)."""
+    """One entry's answer: its status, and the stored resource, a search's results or the entry's error."""
 
     status: int
     stored: Stored | None = None
-    body: Json | None = None
+    found: Found | None = None
+    error: FhirError | None = None
     touched: tuple[Ref, ...] = ()
 
 
-# Its own prefix: FastAPI refuses an empty path on a router that is itself included without one.
-router = APIRouter(prefix="/fhir", tags=["FHIR"])
-
-
-@router.post(
-    "",
-    summary="Process a transaction or batch Bundle",
-    description=(
-        "A `transaction` is all-or-nothing: POST entries may refer to each other by `fullUrl` "
-        "(`urn:uuid:…`), and the first failing entry rolls everything back and is named in the "
-        "OperationOutcome. A `batch` answers each entry on its own, and answers 200 even when entries fail. "
-        "At most `ILP_MAX_BUNDLE_ENTRIES` entries (500 by default)."
-    ),
-    openapi_extra={"requestBody": {"required": True, "content": {"application/fhir+json": {"schema": {}}}}},
-)
-async def process_bundle(request: Request, principal: CurrentPrincipal) -> Response:
-    raw = await request.body()
-    service: ResourceService = request.app.state.resource_service
-    try:
-        # Inside the try, like perform's checks: a refused Bundle about patient data is audited as well.
-        check_content_type(request)
-        check_accept(request)
-        check_purpose(request)
-        bundle = _parse(raw, service.limits)
-        targets = [_target(index, entry) for index, entry in enumerate(bundle.entry)]
-    except FhirError as error:
-        await run_in_threadpool(_audit_failed_bundle, request, principal, raw, error.status_code)
-        raise
-    processor = BundleProcessor(request, principal, service)
-    if bundle.type == "transaction":
-        try:
-            outcomes = await run_in_threadpool_until_disconnect(
-                request.receive, lambda: processor.transaction(bundle, targets)
-            )
-        except FhirError as error:
-            await run_in_threadpool(_audit_failed_bundle, request, principal, raw, error.status_code)
-            raise
-    else:
-        outcomes = await run_in_threadpool_until_disconnect(request.receive, lambda: processor.batch(bundle, targets))
-    return json_response(_response_bundle(fhir_base(request), bundle.type, targets, outcomes))
-
-
-def _parse(raw: bytes, limits: Limits) -> BundleRequest:
+def parse_bundle(raw: bytes, limits: Limits) -> BundleRequest:
     data = parse_json(raw, limits, "Bundle")
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise BadRequest("POST /fhir takes a Bundle of type transaction or batch", expression="resourceType")
@@ -175,7 +114,7 @@ def _parse(raw: bytes, limits: Limits) -> BundleRequest:
         raise Unprocessable(issues[0].diagnostics, issues=issues) from None
 
 
-def _target(index: int, entry: BundleEntry) -> Target:
+def entry_target(registry: Registry, index: int, entry: BundleEntry) -> Target:
     """``Patient``, ``Patient/123``, ``Patient?identifier=…`` (absolute URLs ending in these too)."""
     method = entry.request.method
     if CONTROL_CHARACTER.search(entry.request.url):
@@ -206,24 +145,25 @@ def _target(index: int, entry: BundleEntry) -> Target:
 
 
 class BundleProcessor:
-    def __init__(self, request: Request, principal: Principal, service: ResourceService) -> None:
-        self.request = request
-        self.principal = principal
-        self.service = service
+    """Runs the entries of one Bundle for ``origin`` over ``pipeline``."""
+
+    def __init__(self, pipeline: Pipeline, origin: Origin) -> None:
+        self.pipeline = pipeline
+        self.service = pipeline.service
+        self.origin = origin
 
     def transaction(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
         assigned = _assign_ids(bundle, targets)
         outcomes: dict[int, Outcome] = {}
-        with unit_of_work(self.request, self.principal, write=True) as context:
+        with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
             for target in _transaction_order(bundle, targets, assigned):
                 entry = bundle.entry[target.index]
                 try:
-                    outcomes[target.index] = self._run(context, target, entry, assigned)
+                    outcomes[target.index] = self._run(unit, target, entry, assigned)
                 except FhirError as error:
                     raise _in_entry(error, target, entry) from None
-            audits = AuditRepository(context.repository.session)
             for target in targets:
-                self._audit(outcomes[target.index], target, audits.append)
+                self._audit(unit, outcomes[target.index], target)
         return [outcomes[target.index] for target in targets]
 
     def batch(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
@@ -231,9 +171,9 @@ class BundleProcessor:
         for target in targets:
             entry = bundle.entry[target.index]
             try:
-                with unit_of_work(self.request, self.principal, write=True) as context:
-                    outcome = self._run(context, target, entry, assigned={})
-                    self._audit(outcome, target, AuditRepository(context.repository.session).append)
+                with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
+                    outcome = self._run(unit, target, entry, assigned={})
+                    self._audit(unit, outcome, target)
             except FhirError as error:
                 outcome = self._failed(target, entry, error)
             except WorkCancelled:
@@ -252,45 +192,42 @@ class BundleProcessor:
         """The entry's own failure answer, audited (a patient-data entry) like a single failed interaction."""
         placed = _in_entry(error, target, entry)
         if target.definition.patient_data:
-            refs = failure_entities(error, target.definition, target.resource_id)
-            audited = MINOR_FAILURE if placed.status_code < 500 else SERIOUS_FAILURE
-            append_audit_alone(self.request, self._record(target, placed.status_code, audited, refs))
-        return Outcome(placed.status_code, body=_outcome_json(placed, self.service.canonical_base))
+            refs = self.pipeline.failure_entities(error, target.definition, target.resource_id)
+            self.pipeline.audit_alone(self._access(target, placed.status_code, refs))
+        return Outcome(placed.status_code, error=placed)
 
-    def _run(self, context: WriteContext, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
+    def _run(self, unit: UnitOfWork, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
         definition = target.definition
-        require(self.principal, definition.type, target.interaction.scope)
+        self.origin.caller.require(definition.type, target.interaction.permission)
         if target.interaction is CREATE:
             body = orjson.dumps(_resolve(entry.resource, assigned, target.index))
             new_id_ = assigned.get(entry.full_url or "", "").partition("/")[2] or None
-            result = self.service.create(context, definition, body, entry.request.if_none_exist, new_id_)
+            result = self.service.create(unit, definition, body, entry.request.if_none_exist, new_id_)
             return Outcome(201 if result.created else 200, result.stored, touched=_ref(result.stored))
         if target.interaction is UPDATE:
             assert target.resource_id is not None
             body = orjson.dumps(_resolve(entry.resource, assigned, target.index))
-            result = self.service.update(context, definition, target.resource_id, body, entry.request.if_match)
+            result = self.service.update(unit, definition, target.resource_id, body, entry.request.if_match)
             return Outcome(200, result.stored, touched=_ref(result.stored))
         if target.interaction is DELETE:
             assert target.resource_id is not None
-            self.service.delete(context, definition, target.resource_id)
+            self.service.delete(unit, definition, target.resource_id)
             return Outcome(204, touched=(Ref(definition.type, target.resource_id),))
         if target.interaction is READ:
             assert target.resource_id is not None
-            stored = self.service.read(context.repository, definition, target.resource_id)
+            stored = self.service.read(unit.repository, definition, target.resource_id)
             return Outcome(200, stored, touched=_ref(stored))
-        page, count, offset = self.service.search(context.repository, definition, target.query)
+        page, count, offset = self.service.search(unit.repository, definition, target.query)
         found = tuple(Ref(s.resource_type, s.id) for s in (*page.matches, *page.included))
-        bundle = searchset(fhir_base(self.request), definition.type, target.query, page, count, offset)
-        return Outcome(200, body=bundle, touched=found)
+        return Outcome(200, found=Found(page, count, offset), touched=found)
 
-    def _audit(self, outcome: Outcome, target: Target, append: Callable[[Any], None]) -> None:
-        touched = [ref for ref in outcome.touched if is_patient_data(ref)]
+    def _audit(self, unit: UnitOfWork, outcome: Outcome, target: Target) -> None:
+        touched = tuple(ref for ref in outcome.touched if self.pipeline.is_patient_data(ref))
         if target.definition.patient_data or touched:
-            append(self._record(target, outcome.status, SUCCESS, touched))
+            unit.audit(self._access(target, outcome.status, touched))
 
-    def _record(self, target: Target, status: int, outcome: str, refs: list[Ref]) -> Any:
-        code = target.interaction.code
-        return audit_record(self.request, self.principal, code, status, outcome, refs, path=target.path)
+    def _access(self, target: Target, status: int, refs: tuple[Ref, ...]) -> Access:
+        return Access(self.origin.at(target.path), target.interaction.code, status, refs)
 
 
 def _ref(stored: Stored) -> tuple[Ref, ...]:
@@ -375,51 +312,23 @@ def _in_entry(error: FhirError, target: Target, entry: BundleEntry) -> FhirError
     return type(error)(issues[0].diagnostics, issues=issues, headers=error.headers)
 
 
-def _outcome_json(error: FhirError, canonical_base: str) -> Json:
-    return {"resourceType": "OperationOutcome", "issue": [i.to_fhir(canonical_base) for i in error.outcome_issues()]}
-
-
-def _response_bundle(base: str, kind: str, targets: list[Target], outcomes: list[Outcome]) -> Json:
-    entries = []
-    for target, outcome in zip(targets, outcomes, strict=True):
-        response: Json = {"status": f"{outcome.status} {REASONS.get(outcome.status, '')}".strip()}
-        entry: Json = {}
-        if outcome.stored is not None:
-            entry["fullUrl"] = full_url(base, outcome.stored)
-            entry["resource"] = orjson.Fragment(outcome.stored.content)
-            response["etag"] = etag(outcome.stored)
-            response["lastModified"] = outcome.stored.last_updated.isoformat().replace("+00:00", "Z")
-            if target.interaction is CREATE:
-                response["location"] = f"{entry['fullUrl']}/_history/{outcome.stored.version_id}"
-        elif outcome.body is not None:
-            if outcome.body["resourceType"] == "OperationOutcome":
-                response["outcome"] = outcome.body
-            else:
-                entry["resource"] = outcome.body
-        entry["response"] = response
-        entries.append(entry)
-    bundle: Json = {"resourceType": "Bundle", "type": f"{kind}-response"}
-    if entries:
-        bundle["entry"] = entries
-    return bundle
-
-
-def _audit_failed_bundle(request: Request, principal: Principal, raw: bytes, status: int) -> None:
-    """A Bundle that failed as a whole is audited once when any entry was about patient data.
+def refused_bundle_audit(raw: bytes, registry: Registry) -> str | None:
+    """How a Bundle refused as a whole is audited: as its ``transaction`` or ``batch`` when any entry was about
+    patient data, otherwise not at all (None).
 
     The Bundle was refused, so its JSON is read defensively: any element may be missing or of the wrong type.
     """
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return
+        return None
     data = data if isinstance(data, dict) else {}
     entries = data.get("entry")
     requests = (
         [entry.get("request") for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
     )
     urls = [str(r.get("url", "")) for r in requests if isinstance(r, dict)]
-    kind = "batch" if data.get("type") == "batch" else "transaction"
     patient_types = {d.type for d in registry if d.patient_data}
-    if any(url.lstrip("/").split("/")[0].split("?")[0] in patient_types for url in urls):
-        append_audit_alone(request, audit_record(request, principal, kind, status, MINOR_FAILURE, []))
+    if not any(url.lstrip("/").split("/")[0].split("?")[0] in patient_types for url in urls):
+        return None
+    return "batch" if data.get("type") == "batch" else "transaction"

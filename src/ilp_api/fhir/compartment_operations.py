@@ -9,11 +9,13 @@ from datetime import datetime
 
 from ilp_api.fhir.compartment import COMPARTMENT_TYPE, compartment_types, in_compartment
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound, shown
+from ilp_api.fhir.pipeline import Interaction
 from ilp_api.fhir.registry import ResourceDefinition, date_range
 from ilp_api.fhir.repository import ResourceRepository, SearchPage
 from ilp_api.fhir.search import MAX_OFFSET, paging_number
 from ilp_api.fhir.service import ResourceService
 
+EVERYTHING = Interaction("operation", "r", writes=False)
 EVERYTHING_PARAMETERS = ("_since", "_type", "_count", "_offset", "_format")
 
 

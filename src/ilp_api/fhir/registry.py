@@ -11,14 +11,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from ilp_api.fhir.datatypes import Resource
 from ilp_api.fhir.scope import Placement, ScopeRule
 from ilp_api.fhir.tables import INDEXED_TEXT_LENGTH
-
-if TYPE_CHECKING:
-    from ilp_api.fhir.service import WriteContext
 
 Json = dict[str, Any]
 
@@ -63,6 +60,53 @@ class SearchParameter:
     value_problem: Callable[[str], str | None] | None = None
 
 
+class WilayahLookup(Protocol):
+    """The imported Kemendagri wilayah list, as rules consult it."""
+
+    def is_loaded(self) -> bool:
+        """Whether any wilayah list was imported (without one, codes cannot be checked)."""
+
+    def names(self, codes: Iterable[str]) -> dict[str, str]:
+        """Names of the given codes that are in the list (unknown codes are absent)."""
+
+
+class WriteContext(Protocol):
+    """What a resource's domain rules may consult: stored resources, the wilayah list, today's date, the caller.
+
+    ``replacing`` is the stored version an update replaces (None on a create and a delete): rules that treat a
+    change of an element differently from its first value, or keep elements the server assigned, compare with
+    it. Implemented above fhir/ (wiring.py), where the wilayah list and the settings are known.
+    """
+
+    @property
+    def wilayah(self) -> WilayahLookup: ...
+
+    @property
+    def canonical_base(self) -> str: ...
+
+    @property
+    def today(self) -> date:
+        """Today at the site (visit dates are local dates, not UTC ones)."""
+
+    @property
+    def caller_organization_id(self) -> str | None:
+        """The organization the calling client is bound to; None for ilp/admin clients and the CLI."""
+
+    @property
+    def replacing(self) -> Json | None: ...
+
+    def read(self, reference: Ref) -> Json | None:
+        """A stored resource the caller may see, as JSON; None when unknown, deleted or out of its sight."""
+
+    def updating(self, current: Json) -> "WriteContext":
+        """The same context for an update that replaces ``current``."""
+
+    def unscoped(self) -> "WriteContext":
+        """The same transaction seen without the caller's organization scope, for an operation that must find a
+        resource wherever it lies. Its own checks of the caller come first: rules run on it as for an operator.
+        """
+
+
 @dataclass(frozen=True)
 class ResourceDefinition:
     type: str
@@ -73,9 +117,9 @@ class ResourceDefinition:
     unique_identifier_systems: frozenset[str] = frozenset()
     # Domain rules run on every create and update, after structural validation. They may raise a
     # FhirError, and return the JSON to store (e.g. with data-quality tags added).
-    apply_rules: "Callable[[WriteContext, Any, Json], Json] | None" = None
+    apply_rules: Callable[[WriteContext, Any, Json], Json] | None = None
     # May refuse to delete a stored resource (given as JSON) by raising a FhirError.
-    check_delete: "Callable[[WriteContext, Json], None] | None" = None
+    check_delete: Callable[[WriteContext, Json], None] | None = None
     # What to do when a unique identifier a client sends is held outside its area (it is not told where).
     held_elsewhere_advice: str = "ask the dinkes to move that record to you"
     default_sort: tuple[str, ...] = ("_lastUpdated",)

@@ -7,14 +7,11 @@ violation or any error leaves nothing half-written.
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qsl
-from zoneinfo import ZoneInfo
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from ilp_api.db.base import utc_now
 from ilp_api.fhir.compartment import membership
@@ -39,6 +36,7 @@ from ilp_api.fhir.registry import (
     ResourceDefinition,
     SearchType,
     Token,
+    WriteContext,
     tokens_of,
 )
 from ilp_api.fhir.repository import (
@@ -49,101 +47,8 @@ from ilp_api.fhir.repository import (
     Stored,
     VersionConflict,
 )
-from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.search import MAX_OFFSET, paging_number, parse_search
-from ilp_api.settings import Settings
-from ilp_api.wilayah.repository import WilayahDirectory
-
-
-class RefusalLimit(Protocol):
-    """How often the caller may be told that an identifier it sent is held outside its area.
-
-    Each such refusal tells it that the identifier (a NIK) is registered somewhere: unlimited, that is an
-    existence oracle. The limit is per client; security/refusals.py implements it and app.py installs it.
-    """
-
-    def check(self) -> None:
-        """Raise TooManyRequests (429 with Retry-After) once the caller has used up its refusals."""
-
-    def record(self) -> None:
-        """Count one refusal."""
-
-
-@dataclass(frozen=True)
-class WriteContext:
-    """What a resource's domain rules may consult: stored resources, the wilayah list, today's date, the caller.
-
-    ``replacing`` is the stored version an update replaces (None on a create): rules that treat a change of an
-    element differently from its first value, or keep elements the server assigned, compare with it.
-    """
-
-    repository: ResourceRepository
-    wilayah: WilayahDirectory
-    canonical_base: str
-    today: date
-    identifier_refusals: RefusalLimit | None = None
-    replacing: Json | None = None
-
-    @property
-    def caller_organization_id(self) -> str | None:
-        """The organization the calling client is bound to; None for ilp/admin clients and the CLI."""
-        scope = self.repository.scope
-        return scope.organization_id if scope else None
-
-    def read(self, reference: Ref) -> Json | None:
-        stored = self.repository.get(reference.type, reference.id)
-        return None if stored is None or stored.deleted else orjson.loads(stored.content)
-
-    def unscoped(self) -> "WriteContext":
-        """The same transaction seen without the caller's organization scope, for an operation that must find a
-        resource wherever it lies. Its own checks of the caller come first: rules run on it as for an operator.
-        """
-        return replace(self, repository=ResourceRepository(self.repository.session))
-
-
-def site_today(settings: Settings) -> date:
-    """Today at the site (profile §0: visit dates are local dates, not UTC ones)."""
-    return datetime.now(ZoneInfo(settings.timezone)).date()
-
-
-def write_context(
-    session: Session,
-    settings: Settings,
-    scope: Scope | None = None,
-    identifier_refusals: RefusalLimit | None = None,
-) -> WriteContext:
-    """The context of one transaction, built the same way for API requests and for the CLI's loaders.
-
-    ``scope`` limits what the repository sees to a client's organization; None (operators, the CLI) sees all.
-    """
-    return WriteContext(
-        repository=ResourceRepository(session, scope),
-        wilayah=WilayahDirectory(session),
-        canonical_base=settings.canonical_base,
-        today=site_today(settings),
-        identifier_refusals=identifier_refusals,
-    )
-
-
-def resource_service(registry: Registry, settings: Settings) -> "ResourceService":
-    """The service as configured: the API and the CLI's loaders build it the same way."""
-    limits = Limits(
-        json_depth=settings.max_json_depth,
-        string_length=settings.max_string_length,
-        array_items=settings.max_array_items,
-        identifiers=settings.max_identifiers,
-        parameter_repeats=settings.max_parameter_repeats,
-        values_per_parameter=settings.max_values_per_parameter,
-        sort_keys=settings.max_sort_keys,
-        bundle_entries=settings.max_bundle_entries,
-    )
-    return ResourceService(
-        registry,
-        canonical_base=settings.canonical_base,
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-        limits=limits,
-    )
+from ilp_api.fhir.unit_of_work import Change, UnitOfWork
 
 
 @dataclass
@@ -311,7 +216,7 @@ class ResourceService:
 
     def create(
         self,
-        context: WriteContext,
+        unit: UnitOfWork,
         definition: ResourceDefinition,
         body: bytes,
         if_none_exist: str | None = None,
@@ -319,26 +224,27 @@ class ResourceService:
     ) -> WriteResult:
         """``resource_id`` is for a transaction Bundle, which assigns ids first to resolve its urn:uuid references."""
         if if_none_exist is not None:
-            existing = self._conditional_match(context.repository, definition, if_none_exist)
+            existing = self._conditional_match(unit.repository, definition, if_none_exist)
             if existing is not None:
                 return WriteResult(existing, created=False)
         model, data = parse_body(definition, body, self.limits)
-        data = self._apply_rules(context, definition, model, data)
+        data = self._apply_rules(unit.rules, unit.repository, definition, model, data)
         stored = Stored(definition.type, resource_id or new_id(), 1, utc_now(), False, "")
         try:
-            stored = self._store(context, definition, stored, data, expected_version=None)
+            stored = self._store(unit, definition, stored, data, expected_version=None)
         except IdentifierTaken as taken:
             # The holder is None when it lies outside the caller's scope: then neither it nor its id is shown.
-            holder = context.repository.get(definition.type, taken.holder_id)
+            holder = unit.repository.get(definition.type, taken.holder_id)
             if if_none_exist is not None and holder is not None:
                 # Lost a race with a concurrent conditional create of the same person: answer with theirs.
                 return WriteResult(holder, created=False)
-            raise _refuse_taken(context, definition, taken, holder) from None
+            raise _refuse_taken(unit, definition, taken, holder) from None
+        unit.record(Change(definition.type, stored.id, "create", None, data))
         return WriteResult(stored, created=True)
 
     def update(
         self,
-        context: WriteContext,
+        unit: UnitOfWork,
         definition: ResourceDefinition,
         resource_id: str,
         body: bytes,
@@ -350,7 +256,7 @@ class ResourceService:
                 f"The body's id ({data.get('id')!r}) must equal the id in the URL ({resource_id!r})",
                 expression=f"{definition.type}.id",
             )
-        current = _get(context.repository, definition, resource_id)
+        current = _get(unit.repository, definition, resource_id)
         if current is None:
             raise NotFound(f"{definition.type}/{resource_id} is not known; create it with POST /{definition.type}")
         if if_match is not None and etag_version(if_match) != current.version_id:
@@ -359,13 +265,14 @@ class ResourceService:
                 "read it again and re-apply your change",
                 expression="If-Match",
             )
-        data = self._apply_rules(replace(context, replacing=orjson.loads(current.content)), definition, model, data)
+        before = orjson.loads(current.content)
+        data = self._apply_rules(unit.rules.updating(before), unit.repository, definition, model, data)
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=False)
         try:
-            stored = self._store(context, definition, stored, data, expected_version=current.version_id)
+            stored = self._store(unit, definition, stored, data, expected_version=current.version_id)
         except IdentifierTaken as taken:
-            holder = context.repository.get(definition.type, taken.holder_id)
-            raise _refuse_taken(context, definition, taken, holder) from None
+            holder = unit.repository.get(definition.type, taken.holder_id)
+            raise _refuse_taken(unit, definition, taken, holder) from None
         except VersionConflict:
             # A concurrent update of this resource committed after our read: the client's version is stale.
             if if_match is not None:
@@ -377,15 +284,17 @@ class ResourceService:
             raise Conflict(
                 f"{definition.type}/{resource_id} was changed by someone else at the same time; read it and retry"
             ) from None
+        unit.record(Change(definition.type, resource_id, "update", before, data))
         return WriteResult(stored, created=False)
 
-    def delete(self, context: WriteContext, definition: ResourceDefinition, resource_id: str) -> None:
-        repository = context.repository
+    def delete(self, unit: UnitOfWork, definition: ResourceDefinition, resource_id: str) -> None:
+        repository = unit.repository
         current = self.read_including_deleted(repository, definition, resource_id)
         if current.deleted:
             return
+        before = orjson.loads(current.content)
         if definition.check_delete:
-            definition.check_delete(context, orjson.loads(current.content))
+            definition.check_delete(unit.rules, before)
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=True)
         try:
             repository.update(stored, current.version_id, method="DELETE")
@@ -394,6 +303,7 @@ class ResourceService:
         # Index and compartment rows stay (searches skip deleted resources): the clients that could see the
         # resource still find it, and are told it is gone (410) and shown its history. Its identifiers are freed.
         repository.replace_claims(definition.type, resource_id, ())
+        unit.record(Change(definition.type, resource_id, "delete", before, None))
 
     # ---- internals ----
 
@@ -411,12 +321,21 @@ class ResourceService:
             )
         return page.matches[0] if page.matches else None
 
-    def _apply_rules(self, context: WriteContext, definition: ResourceDefinition, model: Any, data: Json) -> Json:
+    def _apply_rules(
+        self,
+        context: WriteContext,
+        repository: ResourceRepository,
+        definition: ResourceDefinition,
+        model: Any,
+        data: Json,
+    ) -> Json:
         data = definition.apply_rules(context, model, data) if definition.apply_rules else data
-        self._check_references(context, definition, data)
+        self._check_references(context, repository, definition, data)
         return data
 
-    def _check_references(self, context: WriteContext, definition: ResourceDefinition, data: Json) -> None:
+    def _check_references(
+        self, context: WriteContext, repository: ResourceRepository, definition: ResourceDefinition, data: Json
+    ) -> None:
         """Every reference a search parameter follows must point at a stored resource of an allowed type.
 
         A reference the stored version already holds is not looked up again: it was checked when it was set,
@@ -433,7 +352,7 @@ class ResourceService:
                     )
                 if (parameter, value) not in kept:
                     wanted[value] = parameter.name
-        missing = set(wanted) - context.repository.existing_ids(wanted)
+        missing = set(wanted) - repository.existing_ids(wanted)
         if missing:
             issues = [
                 Issue(
@@ -447,13 +366,13 @@ class ResourceService:
 
     def _store(
         self,
-        context: WriteContext,
+        unit: UnitOfWork,
         definition: ResourceDefinition,
         stored: Stored,
         data: Json,
         expected_version: int | None,
     ) -> Stored:
-        repository = context.repository
+        repository = unit.repository
         data["id"] = stored.id
         meta = {k: v for k, v in data.get("meta", {}).items() if k not in ("versionId", "lastUpdated")}
         data["meta"] = {
@@ -463,8 +382,8 @@ class ResourceService:
         }
         stored = replace(stored, content=orjson.dumps(data).decode())
         claims = _unique_identifiers(definition, data)
-        if claims and context.identifier_refusals is not None:
-            context.identifier_refusals.check()
+        if claims and unit.identifier_refusals is not None:
+            unit.identifier_refusals.check()
         new = expected_version is None
         try:
             if expected_version is None:
@@ -512,13 +431,13 @@ def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Toke
 
 
 def _refuse_taken(
-    context: WriteContext, definition: ResourceDefinition, taken: IdentifierTaken, holder: Stored | None
+    unit: UnitOfWork, definition: ResourceDefinition, taken: IdentifierTaken, holder: Stored | None
 ) -> Conflict:
     """The 409 for an identifier another resource holds; one held outside the caller's area (``holder`` None)
     is not named, and counts against the caller's refusal limit."""
     if holder is None:
-        if context.identifier_refusals is not None:
-            context.identifier_refusals.record()
+        if unit.identifier_refusals is not None:
+            unit.identifier_refusals.record()
         return IdentifierHeldElsewhere(
             f"Identifier {taken.system}|{taken.value} is already registered to a {definition.type} outside your "
             f"organization's area; {definition.held_elsewhere_advice}",

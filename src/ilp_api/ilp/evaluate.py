@@ -20,14 +20,14 @@ from ilp_api.ilp.classify.tb_symptoms import classify_tb_symptoms
 from ilp_api.ilp.classify.vision_hearing import classify_visus, classify_whisper
 from ilp_api.ilp.classify.waist import classify_waist
 from ilp_api.ilp.classify.weight_trend import classify_weight_trend
+from ilp_api.ilp.engine_settings import DEFAULT_SETTINGS, EngineSettings
 from ilp_api.ilp.errors import DATE_AFTER_VISIT, DIASTOLIC_NOT_BELOW_SYSTOLIC, PREGNANCY_ON_MALE, InvalidInput
 from ilp_api.ilp.growth import GrowthInput, classify_growth
 from ilp_api.ilp.inputs import VisitInput
 from ilp_api.ilp.klaster import KlasterAssignment, RoutingFacts, route_klaster
-from ilp_api.ilp.packages import DueFacts, DueItem, due_items, interval_warnings, trimester
 from ilp_api.ilp.referrals import FollowUp, Person, Referral, plan_actions
 from ilp_api.ilp.results import Classification
-from ilp_api.ilp.settings import DEFAULT_SETTINGS, EngineSettings
+from ilp_api.ilp.screening_packages import DueFacts, DueItem, due_items, interval_warnings, trimester
 from ilp_api.ilp.stages import life_cycle_stages
 
 MATERNAL_STAGES = frozenset({"ibu-hamil", "ibu-bersalin", "ibu-nifas"})

@@ -4,8 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ilp_api.fhir.outcome import Issue, Unprocessable
-from ilp_api.fhir.registry import Json, Token
-from ilp_api.fhir.service import WriteContext
+from ilp_api.fhir.registry import Json, Token, WriteContext
 from ilp_api.ilp.nik import NIK_ERROR, InvalidNik, decode_nik
 from ilp_api.ilp.wilayah import hierarchy_problem, wilayah_problem
 

@@ -19,13 +19,13 @@ from ilp_api.fhir.registry import (
     ResourceDefinition,
     SearchParameter,
     SearchType,
+    WriteContext,
     codes,
     references,
     registry,
     strings,
 )
 from ilp_api.fhir.scope import ReferencesSubtree
-from ilp_api.fhir.service import WriteContext
 from ilp_api.ilp.wilayah import wilayah_problem
 from ilp_api.resources.indonesia import address_villages, address_wilayah, check_addresses
 

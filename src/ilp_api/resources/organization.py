@@ -4,7 +4,7 @@ Each facility has one facility type from the project's ``jenis-fasilitas`` CodeS
 SATUSEHAT administrativeCode on its address) lying within its parent's, and for a posyandu the RWs it
 serves (extension ``cakupan-rw``).
 
-That structure decides what a client bound to the organization sees (security/scoping.py), so a client may
+That structure decides what a client bound to the organization sees (security/visibility.py), so a client may
 not change it on its own organization, nor delete that organization: only an organization above it in the
 hierarchy, or an ``ilp/admin`` operator, may. (Whatever lies above a client is invisible to it already.)
 """
@@ -32,6 +32,7 @@ from ilp_api.fhir.registry import (
     SearchParameter,
     SearchType,
     Token,
+    WriteContext,
     codes,
     parse_reference,
     references,
@@ -39,7 +40,6 @@ from ilp_api.fhir.registry import (
     strings,
 )
 from ilp_api.fhir.scope import Area, InSubtree
-from ilp_api.fhir.service import WriteContext
 from ilp_api.ilp.wilayah import is_within, wilayah_problem
 from ilp_api.resources.indonesia import (
     address_villages,

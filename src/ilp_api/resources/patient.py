@@ -25,6 +25,7 @@ from ilp_api.fhir.registry import (
     ResourceDefinition,
     SearchParameter,
     SearchType,
+    WriteContext,
     codes,
     dates,
     parse_reference,
@@ -33,7 +34,6 @@ from ilp_api.fhir.registry import (
     strings,
 )
 from ilp_api.fhir.scope import InPatientCompartment, Placement
-from ilp_api.fhir.service import WriteContext
 from ilp_api.ilp.nik import InvalidNik, data_quality_warnings, decode_nik
 from ilp_api.resources.indonesia import (
     NIK,

@@ -6,28 +6,25 @@ who really moved in has this path instead: a puskesmas or a dinkes (not a pustu 
 names the NIK, the new managing organization in its own subtree and optionally the new address, and states
 why in ``X-Purpose-Of-Use``. The Patient is found by NIK wherever it is registered, updated through the
 normal update path (a new version, the Patient rules, the index) and returned; the AuditEvent names it and
-the purpose, so the previous owners can see who took the record over.
+the purpose, so the previous owners can see who took the record over. The route is api/pindah_masuk.py's.
 """
 
 from dataclasses import dataclass
 
 import orjson
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
 from pydantic import Field
 
 from ilp_api.fhir.datatypes import Address, Element, Identifier, Reference, Resource
-from ilp_api.fhir.http import resource_response
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound, Unprocessable
-from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, Token, parse_reference
-from ilp_api.fhir.router import ERROR_RESPONSES, PURPOSE_HEADER, Interaction, perform
-from ilp_api.fhir.service import ResourceService, WriteContext, WriteResult, parse_body
+from ilp_api.fhir.pipeline import Interaction
+from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, Token, WriteContext, parse_reference
+from ilp_api.fhir.service import ResourceService, WriteResult, parse_body
+from ilp_api.fhir.unit_of_work import PURPOSE_HEADER, UnitOfWork
 from ilp_api.ilp.nik import NIK_ERROR, InvalidNik, decode_nik
 from ilp_api.resources.indonesia import NIK
 from ilp_api.resources.organization import facility_type
 from ilp_api.resources.patient import PATIENT
-from ilp_api.security.auth import CurrentPrincipal
 
 OPERATION = "$pindah-masuk"
 MOVE_IN = Interaction("operation", "u", writes=True)
@@ -59,8 +56,9 @@ class MoveIn:
     address: Json | None
 
 
-def move_in(context: WriteContext, service: ResourceService, body: bytes, purpose: str | None) -> WriteResult:
+def move_in(unit: UnitOfWork, service: ResourceService, body: bytes, purpose: str | None) -> WriteResult:
     """Checks the caller first, then finds the resident by NIK in every area and moves the record to the caller."""
+    context = unit.rules
     if purpose is None:
         raise BadRequest(
             f"{OPERATION} needs {PURPOSE_HEADER}, the reason for taking the record over (e.g. TREAT)",
@@ -74,9 +72,9 @@ def move_in(context: WriteContext, service: ResourceService, body: bytes, purpos
             "your subtree",
             expression="Parameters.parameter('managingOrganization')",
         )
-    everywhere = context.unscoped()
+    everywhere = unit.unscoped()
     patient_id = everywhere.repository.claim_holder(PATIENT.type, Token(NIK, wanted.nik))
-    patient = everywhere.read(Ref(PATIENT.type, patient_id)) if patient_id else None
+    patient = everywhere.rules.read(Ref(PATIENT.type, patient_id)) if patient_id else None
     if patient_id is None or patient is None:
         raise NotFound(
             f"No active Patient has NIK {wanted.nik}; register the resident with POST /fhir/Patient",
@@ -157,45 +155,3 @@ def _address(given: dict[str, Json]) -> Json | None:
         raise Unprocessable("address takes a valueAddress", expression="Parameters.parameter('address')")
     address: Json = parameter["valueAddress"]
     return address
-
-
-router = APIRouter(prefix=f"/fhir/{PATIENT.type}", tags=[PATIENT.type], responses=ERROR_RESPONSES)
-
-EXAMPLE = {
-    "resourceType": "Parameters",
-    "parameter": [
-        {"name": "nik", "valueString": "3374060312000001"},
-        {"name": "managingOrganization", "valueReference": {"reference": "Organization/<id in your subtree>"}},
-    ],
-}
-
-
-@router.post(
-    f"/{OPERATION}",
-    summary="Take over a resident who moved into your area (pindah masuk), by NIK",
-    description=(
-        "For a puskesmas or dinkes client (or ilp/admin), with `X-Purpose-Of-Use`. Parameters: `nik` "
-        "(valueString or valueIdentifier), `managingOrganization` (valueReference to an Organization of the "
-        "caller's subtree) and optionally `address` (valueAddress, the new address). Finds the Patient by NIK "
-        "wherever it is registered, updates it (a new version) and returns it; the access is audited."
-    ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/fhir+json": {"schema": {"type": "object"}, "example": EXAMPLE}},
-        }
-    },
-)
-async def pindah_masuk(request: Request, principal: CurrentPrincipal) -> Response:
-    body = await request.body()
-    service: ResourceService = request.app.state.resource_service
-    purpose = request.headers.get(PURPOSE_HEADER)
-    result = await perform(
-        request,
-        principal,
-        PATIENT,
-        MOVE_IN,
-        lambda context: move_in(context, service, body, purpose),
-        entities=lambda result: [Ref(PATIENT.type, result.stored.id)],
-    )
-    return resource_response(result.stored)

@@ -31,6 +31,7 @@ from ilp_api.fhir.registry import (
     ResourceDefinition,
     SearchParameter,
     SearchType,
+    WriteContext,
     codes,
     dates,
     parse_reference,
@@ -39,7 +40,6 @@ from ilp_api.fhir.registry import (
     strings,
 )
 from ilp_api.fhir.scope import ReferencedByVisible, ReferencesSubtree
-from ilp_api.fhir.service import WriteContext
 from ilp_api.resources.indonesia import check_addresses, check_identifier_formats
 
 # Roles in the ILP network; `kader` are community volunteers, the rest are nakes (health workers).

@@ -5,10 +5,10 @@ from datetime import date
 
 from ilp_api.fhir.outcome import Unprocessable
 from ilp_api.ilp import inputs
+from ilp_api.ilp.engine_settings import DEFAULT_SETTINGS, EngineSettings
 from ilp_api.ilp.errors import InvalidInput
 from ilp_api.ilp.evaluate import Evaluation, evaluate
 from ilp_api.ilp.results import Rule
-from ilp_api.ilp.settings import DEFAULT_SETTINGS, EngineSettings
 from ilp_api.screening.schemas import (
     AgeOut,
     ClassificationOut,

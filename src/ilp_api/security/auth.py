@@ -28,7 +28,7 @@ from ilp_api.fhir.outcome import Forbidden, TooManyRequests, Unauthorized
 from ilp_api.metrics import RATE_LIMITED
 from ilp_api.security.clients import client_is_active
 from ilp_api.security.ratelimit import AuthenticationFailureLimiter, RateLimiter, retry_after_header
-from ilp_api.security.scopes import ADMIN_SCOPE, grants
+from ilp_api.security.smart_scopes import ADMIN_SCOPE, grants
 from ilp_api.security.tokens import InvalidToken, KeyRing
 from ilp_api.settings import Settings
 
@@ -51,6 +51,10 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return ADMIN_SCOPE in self.scopes
+
+    def require(self, resource_type: str, permission: str) -> None:
+        """The pipeline's permission check (``fhir.unit_of_work.Caller``): ``require`` below."""
+        require(self, resource_type, permission)
 
 
 class ClientStatusCache:

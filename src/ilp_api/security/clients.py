@@ -24,7 +24,7 @@ from ilp_api.fhir.outcome import NotFound, Unprocessable
 from ilp_api.fhir.repository import ResourceRepository
 from ilp_api.security.client_secrets import SecretCheck, check_legacy_secret, check_secret, hash_secret
 from ilp_api.security.repository import ClientRecord, ClientRepository
-from ilp_api.security.scopes import ADMIN_SCOPE, validate_scopes
+from ilp_api.security.smart_scopes import ADMIN_SCOPE, validate_scopes
 
 DEMO_SCOPES = "system/*.cruds"
 NAME_MAX_LENGTH = 255  # the column
@@ -106,7 +106,7 @@ def register_client(session: Session, name: str, organization_id: str | None, sc
     except ValueError as error:
         raise Unprocessable(f"scope: {error}", expression="scope") from None
     if organization_id is None:
-        # An organization-less client reaches every organization's data (security.scoping): admins only.
+        # An organization-less client reaches every organization's data (security.visibility): admins only.
         if scope_list != [ADMIN_SCOPE]:
             raise Unprocessable(
                 f"Only an admin client (scope exactly '{ADMIN_SCOPE}') may have no organization",

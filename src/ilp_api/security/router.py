@@ -32,7 +32,7 @@ from ilp_api.security.clients import (
     revoke_client,
 )
 from ilp_api.security.ratelimit import retry_after_header
-from ilp_api.security.scopes import ADMIN_SCOPE, covers, split_scopes
+from ilp_api.security.smart_scopes import ADMIN_SCOPE, covers, split_scopes
 from ilp_api.security.tokens import TokenClaims
 from ilp_api.settings import Settings
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from ilp_api.wilayah.table import WilayahRow
+from ilp_api.wilayah.tables import WilayahRow
 
 wilayah = WilayahRow.__table__  # type: ignore[attr-defined]
 

@@ -1,8 +1,8 @@
 """Adult BMI (§6.3), in the scheme chosen by the ``bmiScheme`` setting. Under 18 y IMT/U (§6.9) applies."""
 
 from ilp_api.ilp.classify.bands import Band, BandTable, round_half_up
+from ilp_api.ilp.engine_settings import BmiScheme
 from ilp_api.ilp.results import Classification, Interpretation, Rule
-from ilp_api.ilp.settings import BmiScheme
 
 N, H, L = Interpretation.NORMAL, Interpretation.HIGH, Interpretation.LOW
 

@@ -5,8 +5,8 @@ from datetime import date
 
 from ilp_api.ilp.age import add_months, completed_months
 from ilp_api.ilp.classify.bands import Band, BandTable
+from ilp_api.ilp.engine_settings import KpspAgeMode
 from ilp_api.ilp.results import Classification, Interpretation, Rule
-from ilp_api.ilp.settings import KpspAgeMode
 
 KEY = "kpsp"
 RULE = Rule("6.14-kpsp", "PKG; SDIDTK [unverified]")

@@ -11,13 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from ilp_api.api.http import check_accept, fhir_base, json_response, paging_links
+from ilp_api.api.resources import check_purpose, pipeline
 from ilp_api.audit.repository import AuditRepository
 from ilp_api.fhir.datatypes import ID_PATTERN
-from ilp_api.fhir.http import check_accept, fhir_base, json_response, paging_links
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound
 from ilp_api.fhir.registry import Ref, parse_reference
 from ilp_api.fhir.repository import ResourceRepository
-from ilp_api.fhir.router import check_purpose, unit_of_work
 from ilp_api.fhir.search import MAX_OFFSET, date_value, paging_number
 from ilp_api.resources.organization import facility_type
 from ilp_api.security.auth import CurrentPrincipal, require
@@ -43,10 +43,10 @@ async def search_audit_events(request: Request, principal: CurrentPrincipal) -> 
     offset = paging_number(parameters.get("_offset"), "_offset", 0, MAX_OFFSET)
 
     def work() -> tuple[list[dict[str, object]], int]:
-        with unit_of_work(request, principal, write=False) as context:
+        with pipeline(request).unit_of_work(principal, write=False) as unit:
             if not principal.is_admin:
-                _check_dinkes_may_see(context.repository, principal.organization_id, entity, settings.canonical_base)
-            records, total = AuditRepository(context.repository.session).search(entity, since, before, count, offset)
+                _check_dinkes_may_see(unit.repository, principal.organization_id, entity, settings.canonical_base)
+            records, total = AuditRepository(unit.repository.session).search(entity, since, before, count, offset)
             return [record.to_fhir(settings.canonical_base) for record in records], total
 
     events, total = await run_in_threadpool(work)

@@ -1,29 +1,18 @@
-"""Router factory: every registered resource type gets the same FHIR interactions from here.
+"""The FHIR interactions of every registered resource type, over HTTP: each route runs through ``perform``.
 
-Every interaction goes through ``perform``: the client's scopes are checked, the work runs in one
-transaction whose repository sees only the client's organization scope, and access to patient data is
-audited (in the same transaction as a write; a failure is audited on its own after the rollback).
-Endpoints are ``async`` only to read the raw body; database work runs in the thread pool.
+``perform`` checks the request's media types and purpose of use and hands the interaction to the pipeline
+(fhir/pipeline.py), which authorizes, runs, hooks and audits it. Endpoints are ``async`` only to read the raw
+body; database work runs in the thread pool, and stops when the client disconnects (db/cancellation.py).
 """
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from ilp_api.audit.records import MINOR_FAILURE, SERIOUS_FAILURE, SUCCESS, AuditRecord
-from ilp_api.audit.repository import AuditRepository
-from ilp_api.db.base import utc_now
-from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
-from ilp_api.db.engine import Database
-from ilp_api.fhir.datatypes import ID_PATTERN
-from ilp_api.fhir.http import (
+from ilp_api.api.http import (
     check_accept,
     check_content_type,
     fhir_base,
@@ -32,20 +21,14 @@ from ilp_api.fhir.http import (
     resource_response,
     searchset,
 )
-from ilp_api.fhir.outcome import BadRequest, status_of
-from ilp_api.fhir.registry import Ref, ResourceDefinition, registry
+from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
+from ilp_api.fhir.outcome import BadRequest
+from ilp_api.fhir.pipeline import CREATE, DELETE, HISTORY, READ, SEARCH, UPDATE, VREAD, Interaction, Pipeline
+from ilp_api.fhir.registry import Ref, ResourceDefinition
 from ilp_api.fhir.repository import SearchPage, Stored
-from ilp_api.fhir.scope import Scope
-from ilp_api.fhir.service import (
-    IdentifierHeldElsewhere,
-    RefusalLimit,
-    ResourceService,
-    WriteContext,
-    WriteResult,
-    new_id,
-    write_context,
-)
-from ilp_api.security.auth import CurrentPrincipal, Principal, require
+from ilp_api.fhir.service import ResourceService, WriteResult
+from ilp_api.fhir.unit_of_work import PURPOSE_HEADER, Origin, UnitOfWork
+from ilp_api.security.auth import CurrentPrincipal, Principal
 
 T = TypeVar("T")
 
@@ -57,7 +40,6 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description='Optimistic
 Prefer = Annotated[
     str | None, Header(alias="Prefer", description="`return=minimal` for no body; `handling=lenient` in searches")
 ]
-PURPOSE_HEADER = "X-Purpose-Of-Use"
 PURPOSE = re.compile(r"^[A-Z]{2,16}$")
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -76,129 +58,46 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Interaction:
-    code: str  # FHIR restful-interaction code, as audited
-    scope: str  # SMART v2 permission letter: c r u d s
-    writes: bool
-
-
-CREATE = Interaction("create", "c", True)
-READ = Interaction("read", "r", False)
-VREAD = Interaction("vread", "r", False)
-HISTORY = Interaction("history-instance", "r", False)
-SEARCH = Interaction("search-type", "s", False)
-UPDATE = Interaction("update", "u", True)
-DELETE = Interaction("delete", "d", True)
-
-
-class ScopeResolver(Protocol):
-    def __call__(self, session: Session, principal: Principal, canonical_base: str) -> Scope | None: ...
-
-
-RefusalLimits = Callable[[str], RefusalLimit]  # a client id → its allowance
-
-
-@contextmanager
-def unit_of_work(request: Request, principal: Principal, *, write: bool) -> Iterator[WriteContext]:
-    """One transaction whose repository sees only what the principal's organization may see.
-
-    The scope resolver and the refusal limiter are installed by create_app (security/scoping.py,
-    security/refusals.py), keeping fhir/ free of resource and security code.
-    """
-    database: Database = request.app.state.database
-    settings = request.app.state.settings
-    resolve_scope: ScopeResolver = request.app.state.scope_for
-    refusals: RefusalLimits = request.app.state.identifier_refusals
-    with database.session(write=write) as session:
-        scope = resolve_scope(session, principal, settings.canonical_base)
-        yield write_context(session, settings, scope, refusals(principal.client_id))
-
-
 async def perform(
     request: Request,
     principal: Principal,
     definition: ResourceDefinition,
     interaction: Interaction,
-    work: Callable[[WriteContext], T],
+    work: Callable[[UnitOfWork], T],
     *,
     entities: Callable[[T], list[Ref]],
     target: str | None = None,
 ) -> T:
-    """Check, run and audit one interaction. Any access to patient data leaves exactly one AuditEvent."""
+    """One interaction over the pipeline; a request refused by its media types or purpose is audited as well."""
 
-    def audit(status: int, outcome: str, refs: list[Ref]) -> AuditRecord:
-        return audit_record(request, principal, interaction.code, status, outcome, refs)
-
-    def run() -> T:
-        # Patient data is audited in the request's own transaction, reads included: one commit covers both.
-        with unit_of_work(request, principal, write=interaction.writes or definition.patient_data) as context:
-            result = work(context)
-            touched = [ref for ref in entities(result) if is_patient_data(ref)]
-            if definition.patient_data:
-                status = 201 if isinstance(result, WriteResult) and result.created else 200
-                AuditRepository(context.repository.session).append(audit(status, SUCCESS, touched))
-        if touched and not definition.patient_data:  # e.g. Organization?_revinclude=Patient:organization
-            append_audit_alone(request, audit(200, SUCCESS, touched))
-        return result
-
-    try:
-        require(principal, definition.type, interaction.scope)
+    def admit() -> None:
         check_accept(request)
         if interaction.writes:
             check_content_type(request)
         check_purpose(request)
-        # A client that disconnects has its running statement cancelled (db/cancellation.py).
-        return await run_in_threadpool_until_disconnect(request.receive, run)
-    except Exception as error:
-        if definition.patient_data:
-            refs = failure_entities(error, definition, target)
-            status = status_of(error)
-            outcome = MINOR_FAILURE if status < 500 else SERIOUS_FAILURE
-            await run_in_threadpool(append_audit_alone, request, audit(status, outcome, refs))
-        raise
 
-
-def failure_entities(error: Exception, definition: ResourceDefinition, target: str | None) -> list[Ref]:
-    """What a failed interaction's AuditEvent names: the resource addressed, if its id is one, and the holder of
-    an identifier refused as held elsewhere, so that the record's owners see who asked about it."""
-    refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []
-    if isinstance(error, IdentifierHeldElsewhere) and error.holder:
-        refs.append(error.holder)
-    return refs
-
-
-def audit_record(
-    request: Request,
-    principal: Principal,
-    interaction: str,
-    status: int,
-    outcome: str,
-    refs: list[Ref],
-    path: str | None = None,
-) -> AuditRecord:
-    """``path`` defaults to the request's; a Bundle entry passes its own (``/fhir/Patient/123``)."""
-    return AuditRecord(
-        id=new_id(),
-        recorded=utc_now(),
-        interaction=interaction,
-        outcome=outcome,
-        status=status,
-        client_id=principal.client_id,
-        organization_id=principal.organization_id,
-        source_ip=request.client.host if request.client else None,
-        purpose=stated_purpose(request),
-        # The path as sent (percent-encoded): a decoded one could hold characters the database refuses.
-        path=path or request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
-        query=(request.url.query or None) if path is None else None,
-        entities=tuple(refs),
+    origin = origin_of(request, principal)
+    return await run_in_threadpool_until_disconnect(
+        request.receive,
+        lambda: pipeline(request).interact(
+            origin, definition, interaction, work, entities=entities, target=target, admit=admit
+        ),
     )
 
 
-def append_audit_alone(request: Request, record: AuditRecord) -> None:
-    database: Database = request.app.state.database
-    with database.session(write=True) as session:
-        AuditRepository(session).append(record)
+def pipeline(request: Request) -> Pipeline:
+    return request.app.state.pipeline  # type: ignore[no-any-return]
+
+
+def origin_of(request: Request, principal: Principal) -> Origin:
+    return Origin(
+        caller=principal,
+        source_ip=request.client.host if request.client else None,
+        purpose=stated_purpose(request),
+        # The path as sent (percent-encoded): a decoded one could hold characters the database refuses.
+        path=request.scope.get("raw_path", request.url.path.encode()).decode("latin-1"),
+        query=request.url.query or None,
+    )
 
 
 def check_purpose(request: Request) -> None:
@@ -235,11 +134,6 @@ def _found(page: tuple[SearchPage, int, int]) -> list[Ref]:
     return [Ref(s.resource_type, s.id) for s in (*page[0].matches, *page[0].included)]
 
 
-def is_patient_data(ref: Ref) -> bool:
-    definition = registry.get(ref.type)
-    return definition is not None and definition.patient_data
-
-
 def request_body(definition: ResourceDefinition) -> dict[str, Any]:
     schema = {"$ref": f"#/components/schemas/{definition.model.__name__}"}
     return {
@@ -255,7 +149,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
     router = APIRouter(prefix=f"/{kind}", tags=[kind], responses=ERROR_RESPONSES)
 
     def service(request: Request) -> ResourceService:
-        return request.app.state.resource_service  # type: ignore[no-any-return]
+        return pipeline(request).service
 
     @router.post("", status_code=201, summary=f"Create a {kind}", openapi_extra=request_body(definition))
     async def create(
@@ -267,7 +161,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             CREATE,
-            lambda ctx: service(request).create(ctx, definition, body, if_none_exist),
+            lambda unit: service(request).create(unit, definition, body, if_none_exist),
             entities=_written,
         )
         location = f"{fhir_base(request)}/{kind}/{result.stored.id}/_history/{result.stored.version_id}"
@@ -282,7 +176,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             SEARCH,
-            lambda ctx: service(request).search(ctx.repository, definition, query, lenient=_lenient(prefer)),
+            lambda unit: service(request).search(unit.repository, definition, query, lenient=_lenient(prefer)),
             entities=_found,
         )
         return json_response(searchset(fhir_base(request), kind, query, page, count, offset))
@@ -294,7 +188,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             READ,
-            lambda ctx: service(request).read(ctx.repository, definition, resource_id),
+            lambda unit: service(request).read(unit.repository, definition, resource_id),
             entities=_one,
             target=resource_id,
         )
@@ -314,7 +208,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             UPDATE,
-            lambda ctx: service(request).update(ctx, definition, resource_id, body, if_match),
+            lambda unit: service(request).update(unit, definition, resource_id, body, if_match),
             entities=_written,
             target=resource_id,
         )
@@ -327,7 +221,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             DELETE,
-            lambda ctx: service(request).delete(ctx, definition, resource_id),
+            lambda unit: service(request).delete(unit, definition, resource_id),
             entities=lambda _: [Ref(kind, resource_id)],
             target=resource_id,
         )
@@ -341,7 +235,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             HISTORY,
-            lambda ctx: service(request).history(ctx.repository, definition, resource_id, query),
+            lambda unit: service(request).history(unit.repository, definition, resource_id, query),
             entities=lambda _: [Ref(kind, resource_id)],
             target=resource_id,
         )
@@ -354,7 +248,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             VREAD,
-            lambda ctx: service(request).vread(ctx.repository, definition, resource_id, version_id),
+            lambda unit: service(request).vread(unit.repository, definition, resource_id, version_id),
             entities=_one,
             target=resource_id,
         )

@@ -14,9 +14,9 @@ from functools import cache, cached_property
 from ilp_api.ilp.age import Age, add_months
 from ilp_api.ilp.classify import blood_pressure, bmi, waist
 from ilp_api.ilp.classify.kpsp import BANDS_MONTHS, kpsp_age_months, kpsp_band
+from ilp_api.ilp.engine_settings import EngineSettings
 from ilp_api.ilp.inputs import Pregnancy, Site
 from ilp_api.ilp.results import Rule, Sex
-from ilp_api.ilp.settings import EngineSettings
 
 SITE_LETTERS: dict[Site, str] = {
     "puskesmas": "P",

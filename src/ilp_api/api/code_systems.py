@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ilp_api.fhir.http import check_accept, fhir_base, json_response
+from ilp_api.api.http import check_accept, fhir_base, json_response
 from ilp_api.fhir.outcome import BadRequest, NotFound
 from ilp_api.terminology.codesystems import CODE_SYSTEMS, CODE_SYSTEMS_BY_ID
 

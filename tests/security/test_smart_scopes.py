@@ -2,7 +2,7 @@
 
 import pytest
 
-from ilp_api.security.scopes import (
+from ilp_api.security.smart_scopes import (
     ResourceScope,
     covers,
     grants,

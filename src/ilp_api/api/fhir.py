@@ -6,13 +6,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ilp_api.audit.router import router as audit_router
+from ilp_api.api.audit_events import router as audit_router
+from ilp_api.api.code_systems import router as code_system_router
+from ilp_api.api.http import check_accept, fhir_base, json_response
+from ilp_api.api.resources import resource_router
 from ilp_api.fhir.capability import capability_statement
-from ilp_api.fhir.http import check_accept, fhir_base, json_response
 from ilp_api.fhir.registry import Registry
-from ilp_api.fhir.router import resource_router
 from ilp_api.security.auth import TOKEN_PATH
-from ilp_api.terminology.router import router as code_system_router
 
 STARTED = datetime.now(UTC).isoformat(timespec="seconds")
 CODE_SYSTEM_CAPABILITY = {

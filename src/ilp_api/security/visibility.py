@@ -1,4 +1,4 @@
-"""The organization scope of an authenticated client: its subtree, and where its residents live."""
+"""The organization visibility of an authenticated client: its subtree, and where its residents live."""
 
 import orjson
 from sqlalchemy.orm import Session
@@ -7,13 +7,12 @@ from ilp_api.fhir.registry import registry
 from ilp_api.fhir.repository import ResourceRepository
 from ilp_api.fhir.scope import Scope
 from ilp_api.resources.organization import service_area
-from ilp_api.security.auth import Principal
 
 
-def scope_for(session: Session, principal: Principal, canonical_base: str) -> Scope | None:
+def scope_for(session: Session, organization_id: str | None, canonical_base: str) -> Scope | None:
     """None (everything) for an organization-less ilp/admin client; otherwise its organization's scope."""
-    if principal.organization_id is None:
+    if organization_id is None:
         return None
-    organization = ResourceRepository(session).get("Organization", principal.organization_id)
+    organization = ResourceRepository(session).get("Organization", organization_id)
     area = service_area(orjson.loads(organization.content), canonical_base) if organization else None
-    return Scope(principal.organization_id, area, registry.scope_rules())
+    return Scope(organization_id, area, registry.scope_rules())

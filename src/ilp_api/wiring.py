@@ -1,0 +1,105 @@
+"""The FHIR machinery as configured: the service, the rules' context and the pipeline, wired to the settings,
+the wilayah list, security's visibility and refusal limits and the audit trail. The API (app.py) and the
+CLI's loaders build them here, the same way.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy.orm import Session
+
+from ilp_api.audit.repository import append_access
+from ilp_api.db.engine import Database
+from ilp_api.fhir.hooks import write_hooks
+from ilp_api.fhir.limits import Limits
+from ilp_api.fhir.pipeline import Pipeline, RulesContext
+from ilp_api.fhir.registry import Json, Ref, Registry, WriteContext
+from ilp_api.fhir.repository import ResourceRepository
+from ilp_api.fhir.scope import Scope
+from ilp_api.fhir.service import ResourceService
+from ilp_api.fhir.unit_of_work import Caller
+from ilp_api.security.refusals import refusals_per_client
+from ilp_api.security.visibility import scope_for
+from ilp_api.settings import Settings
+from ilp_api.wilayah.repository import WilayahDirectory
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    """The rules' context (``fhir.registry.WriteContext``) of one transaction at this site."""
+
+    repository: ResourceRepository
+    wilayah: WilayahDirectory
+    canonical_base: str
+    today: date
+    replacing: Json | None = None
+
+    @property
+    def caller_organization_id(self) -> str | None:
+        scope = self.repository.scope
+        return scope.organization_id if scope else None
+
+    def read(self, reference: Ref) -> Json | None:
+        stored = self.repository.get(reference.type, reference.id)
+        return None if stored is None or stored.deleted else orjson.loads(stored.content)
+
+    def updating(self, current: Json) -> "SiteContext":
+        return replace(self, replacing=current)
+
+    def unscoped(self) -> "SiteContext":
+        return replace(self, repository=ResourceRepository(self.repository.session))
+
+
+def site_today(settings: Settings) -> date:
+    """Today at the site (profile §0: visit dates are local dates, not UTC ones)."""
+    return datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def rules_context(settings: Settings) -> RulesContext:
+    """The rules' context over a transaction's repository, with today read once per transaction."""
+
+    def context(repository: ResourceRepository) -> WriteContext:
+        wilayah = WilayahDirectory(repository.session)
+        return SiteContext(repository, wilayah, settings.canonical_base, site_today(settings))
+
+    return context
+
+
+def resource_service(registry: Registry, settings: Settings) -> ResourceService:
+    limits = Limits(
+        json_depth=settings.max_json_depth,
+        string_length=settings.max_string_length,
+        array_items=settings.max_array_items,
+        identifiers=settings.max_identifiers,
+        parameter_repeats=settings.max_parameter_repeats,
+        values_per_parameter=settings.max_values_per_parameter,
+        sort_keys=settings.max_sort_keys,
+        bundle_entries=settings.max_bundle_entries,
+    )
+    return ResourceService(
+        registry,
+        canonical_base=settings.canonical_base,
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+        limits=limits,
+    )
+
+
+def build_pipeline(database: Database, registry: Registry, settings: Settings) -> Pipeline:
+    def visibility(session: Session, caller: Caller) -> Scope | None:
+        return scope_for(session, caller.organization_id, settings.canonical_base)
+
+    return Pipeline(
+        database,
+        registry,
+        resource_service(registry, settings),
+        write_hooks,
+        rules_context=rules_context(settings),
+        visibility=visibility,
+        identifier_refusals=refusals_per_client(
+            settings.identifier_refusals_per_hour, settings.rate_limit_tracked_keys
+        ),
+        audit=append_access,
+    )
