@@ -15,10 +15,12 @@ from sqlalchemy import select
 
 from ilp_api.audit.tables import AuditEventRow
 from ilp_api.db.engine import Database
+from ilp_api.fhir.registry import registry
 from ilp_api.security.refusals import LIMIT_CODE
 
-PATIENT_DATA_TYPES = ("Patient",)
 INSTANCE_PATH = re.compile(r"^/fhir/(?P<type>[A-Za-z]+)(?:/(?P<id>[^/]+)(?P<history>/_history(?:/(?P<vid>[^/]+))?)?)?$")
+# Patient/{id}/$everything, and a search of one type in a Patient's compartment: Patient/{id}/Observation.
+COMPARTMENT_PATH = re.compile(r"^/fhir/Patient/[^/]+/(?P<member>\$everything|[A-Za-z]+)$")
 # Refused before any resource code runs: no client to attribute, no such interaction, a body too large to
 # read, over the request rate.
 NOT_AUDITED_STATUSES = (401, 405, 413, 429)
@@ -68,11 +70,18 @@ def _outcome(status: int) -> str:
     return "0" if status < 400 else "4" if status < 500 else "8"
 
 
+def _is_patient_data(resource_type: str) -> bool:
+    definition = registry.get(resource_type)
+    return definition is not None and definition.patient_data
+
+
 def _interaction(exchange: Exchange) -> str | None:
+    if exchange.method == "GET" and (compartment := COMPARTMENT_PATH.match(exchange.path)):
+        return None if _not_audited(exchange) else _compartment_interaction(exchange, compartment["member"])
     match = INSTANCE_PATH.match(exchange.path)
     if match is None or _not_audited(exchange):
         return None
-    if match["type"] not in PATIENT_DATA_TYPES:
+    if not _is_patient_data(match["type"]):
         return "search-type" if _search_returned_patient_data(exchange, match) else None
     if _is_search(exchange, match):
         return "search-type"
@@ -100,16 +109,30 @@ def _is_search(exchange: Exchange, match: re.Match[str]) -> bool:
     return exchange.method == "POST" and match["id"] == "_search" and not match["history"]
 
 
+def _compartment_interaction(exchange: Exchange, member: str) -> str | None:
+    if member == "$everything":
+        return "operation"
+    if _is_patient_data(member) or _returned_patient_data(exchange):
+        return "search-type"
+    return None
+
+
 def _not_audited(exchange: Exchange) -> bool:
     """A 429 for too many identifier refusals comes from the resource code, after the client is known: audited."""
     return exchange.status in NOT_AUDITED_STATUSES and LIMIT_CODE.encode() not in exchange.body
 
 
 def _search_returned_patient_data(exchange: Exchange, match: re.Match[str]) -> bool:
-    if not _is_search(exchange, match) or exchange.status != 200:
+    if not _is_search(exchange, match):
+        return False
+    return _returned_patient_data(exchange)
+
+
+def _returned_patient_data(exchange: Exchange) -> bool:
+    if exchange.status != 200:
         return False
     bundle = orjson.loads(exchange.body)
-    return any(e["resource"]["resourceType"] in PATIENT_DATA_TYPES for e in bundle.get("entry", []))
+    return any(_is_patient_data(e["resource"]["resourceType"]) for e in bundle.get("entry", []))
 
 
 def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
@@ -125,7 +148,7 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
     requests = [_entry_request(entry) for entry in entries]
     if exchange.status >= 400:
         # Refused whole, malformed entries included: audited once if any entry names a patient-data type.
-        if any(url.split("/")[0] in PATIENT_DATA_TYPES for _, url in requests):
+        if any(_is_patient_data(url.split("/")[0]) for _, url in requests):
             events[("batch" if bundle.get("type") == "batch" else "transaction", exchange.path, "4")] += 1
         return events
     answers = orjson.loads(exchange.body).get("entry", [])  # a Bundle without entries is answered without any

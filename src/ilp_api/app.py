@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from ilp_api import __version__
 from ilp_api.api.bundle import router as bundle_router
+from ilp_api.api.compartments import compartment_router
 from ilp_api.api.docs import install_docs
 from ilp_api.api.fhir import fhir_router
 from ilp_api.api.openapi import install_openapi
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(health_router)
     install_security(app, settings)
     app.include_router(fhir_router(registry))
+    app.include_router(compartment_router(registry))  # after it: /Patient/{id}/_history is no compartment search
     app.include_router(bundle_router)
     app.include_router(pindah_masuk_router)
     app.include_router(screening_router)

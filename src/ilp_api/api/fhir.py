@@ -44,7 +44,9 @@ def fhir_router(registry: Registry) -> APIRouter:
         check_accept(request)
         extra = [CODE_SYSTEM_CAPABILITY, AUDIT_EVENT_CAPABILITY]
         token_url = fhir_base(request).removesuffix("/fhir") + TOKEN_PATH
-        return json_response(capability_statement(registry, fhir_base(request), STARTED, extra, token_url))
+        canonical_base = request.app.state.settings.canonical_base
+        statement = capability_statement(registry, fhir_base(request), STARTED, extra, token_url, canonical_base)
+        return json_response(statement)
 
     router.include_router(code_system_router)
     router.include_router(audit_router)

@@ -34,6 +34,8 @@ OPERATIONS: dict[tuple[str, str], tuple[str | None, str]] = {
     ("get", "/fhir/metadata"): (None, "CapabilityStatement"),
     ("post", "/fhir"): ("Bundle", "Bundle"),
     ("post", "/fhir/Patient/$pindah-masuk"): ("Parameters", "Patient"),
+    ("get", "/fhir/Patient/{patient_id}/$everything"): (None, "Bundle"),
+    ("get", "/fhir/Patient/{patient_id}/{resource_type}"): (None, "Bundle"),
 }
 EXAMPLE_ID = "0d5c3b52-8f3e-4c1a-9d2b-6a7e1f4c2b90"
 BUNDLE_TYPES = ("searchset", "history", "transaction", "batch", "transaction-response", "batch-response")

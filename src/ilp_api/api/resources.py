@@ -124,7 +124,7 @@ def stated_purpose(request: Request) -> str | None:
     return purpose if purpose is not None and PURPOSE.match(purpose) else None
 
 
-def _lenient(prefer: str | None) -> bool:
+def lenient_handling(prefer: str | None) -> bool:
     return prefer is not None and "handling=lenient" in prefer
 
 
@@ -140,7 +140,7 @@ def _one(stored: Stored) -> list[Ref]:
     return [Ref(stored.resource_type, stored.id)]
 
 
-def _found(page: tuple[SearchPage, int, int]) -> list[Ref]:
+def found_refs(page: tuple[SearchPage, int, int]) -> list[Ref]:
     """Every resource a search returned, matches and includes alike."""
     return [Ref(s.resource_type, s.id) for s in (*page[0].matches, *page[0].included)]
 
@@ -220,8 +220,8 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             SEARCH,
-            lambda unit: service(request).search(unit.repository, definition, query, lenient=_lenient(prefer)),
-            entities=_found,
+            lambda unit: service(request).search(unit.repository, definition, query, lenient=lenient_handling(prefer)),
+            entities=found_refs,
             body_types=body_types,
             query=audited_query,
         )

@@ -4,6 +4,7 @@ from typing import Any
 
 from ilp_api import __version__
 from ilp_api.fhir import FHIR_VERSION
+from ilp_api.fhir.compartment import COMPARTMENT_DEFINITION_PATH, COMPARTMENT_TYPE
 from ilp_api.fhir.registry import Registry, SearchType
 
 INSTANCE_AND_TYPE_INTERACTIONS = (
@@ -23,13 +24,28 @@ RESULT_PARAMETERS = (
     ("_total", "token", "accurate (default) or none"),
     ("_summary", "token", "count: only the number of matches (Bundle.total), no entries"),
 )
+EVERYTHING = {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}
 
 
 def capability_statement(
-    registry: Registry, base: str, published: str, extra_resources: list[dict[str, Any]], token_url: str
+    registry: Registry,
+    base: str,
+    published: str,
+    extra_resources: list[dict[str, Any]],
+    token_url: str,
+    canonical_base: str,
 ) -> dict[str, Any]:
     resources = [_resource(definition, registry) for definition in registry]
     resources += extra_resources
+    rest: dict[str, Any] = {
+        "mode": "server",
+        "security": _security(token_url),
+        "resource": sorted(resources, key=lambda r: r["type"]),
+        "interaction": [{"code": "transaction"}, {"code": "batch"}],
+    }
+    if registry.get(COMPARTMENT_TYPE):
+        # R4's Patient compartment as the registry extends it (Task through Task.for, …), so the project's own.
+        rest["compartment"] = [canonical_base + COMPARTMENT_DEFINITION_PATH]
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -40,14 +56,7 @@ def capability_statement(
         "implementation": {"description": "ILP API FHIR R4 endpoint", "url": base},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
-        "rest": [
-            {
-                "mode": "server",
-                "security": _security(token_url),
-                "resource": sorted(resources, key=lambda r: r["type"]),
-                "interaction": [{"code": "transaction"}, {"code": "batch"}],
-            }
-        ],
+        "rest": [rest],
     }
 
 
@@ -103,6 +112,8 @@ def _resource(definition: Any, registry: Registry) -> dict[str, Any]:
         "searchParam": [{"name": p.name, "type": p.type.value, "documentation": p.description} for p in searchable]
         + [{"name": name, "type": kind, "documentation": text} for name, kind, text in RESULT_PARAMETERS],
     }
+    if definition.type == COMPARTMENT_TYPE:
+        entry["operation"] = [EVERYTHING]
     if not entry["searchInclude"]:
         del entry["searchInclude"]
     if not entry["searchRevInclude"]:

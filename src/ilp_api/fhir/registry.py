@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 from ilp_api.fhir.datatypes import Resource
-from ilp_api.fhir.scope import ScopeRule
+from ilp_api.fhir.scope import Placement, ScopeRule
 from ilp_api.fhir.tables import INDEXED_TEXT_LENGTH
 
 Json = dict[str, Any]
@@ -141,11 +141,23 @@ class ResourceDefinition:
     scope_rules: tuple[ScopeRule, ...] = ()
     # Reads, searches and writes of patient data leave an AuditEvent.
     patient_data: bool = False
+    # Reference search parameters whose Patient targets are the patients whose compartment a resource of this
+    # type belongs to (FHIR R4's Patient CompartmentDefinition, extended where R4 leaves a type out). A Patient
+    # belongs to its own compartment without declaring it.
+    compartment: tuple[str, ...] = ()
+    # For the Patient only: where a resident is placed (managing organization, village, RW), from its JSON.
+    placement: "Callable[[Json], Placement] | None" = None
     parameters_by_name: Mapping[str, SearchParameter] = field(init=False)
 
     def __post_init__(self) -> None:
         by_name = {p.name: p for p in (*COMMON_PARAMETERS, *self.search_parameters)}
         object.__setattr__(self, "parameters_by_name", by_name)
+        for name in self.compartment:
+            parameter = by_name.get(name)
+            if parameter is None or parameter.type is not SearchType.REFERENCE:
+                raise ValueError(
+                    f"{self.type}'s compartment names {name!r}, which is not one of its reference parameters"
+                )
 
     def index_values(self, resource: Json) -> Iterator[tuple[SearchParameter, IndexValue]]:
         for parameter in self.parameters_by_name.values():
@@ -160,6 +172,9 @@ class Registry:
     def register(self, definition: ResourceDefinition) -> ResourceDefinition:
         self._definitions[definition.type] = definition
         return definition
+
+    def unregister(self, resource_type: str) -> None:
+        del self._definitions[resource_type]
 
     def get(self, resource_type: str) -> ResourceDefinition | None:
         return self._definitions.get(resource_type)

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CTE
 
+from ilp_api.fhir.compartment import COMPARTMENT_TYPE, Membership
 from ilp_api.fhir.registry import (
     COLUMN_PARAMETERS,
     DateRange,
@@ -44,8 +45,8 @@ from ilp_api.fhir.registry import (
     Token,
 )
 from ilp_api.fhir.scope import (
+    InPatientCompartment,
     InSubtree,
-    LivesInArea,
     ReferencesSubtree,
     Scope,
     ScopeRule,
@@ -54,6 +55,8 @@ from ilp_api.fhir.search import DateValue, Filter, Include, SearchRequest, SortK
 from ilp_api.fhir.tables import (
     DateIndexRow,
     IdentifierClaimRow,
+    PatientCompartmentRow,
+    PatientPlacementRow,
     ReferenceIndexRow,
     ResourceRow,
     ResourceVersionRow,
@@ -68,6 +71,8 @@ string_index = StringIndexRow.__table__  # type: ignore[attr-defined]
 date_index = DateIndexRow.__table__  # type: ignore[attr-defined]
 reference_index = ReferenceIndexRow.__table__  # type: ignore[attr-defined]
 claim = IdentifierClaimRow.__table__  # type: ignore[attr-defined]
+compartment = PatientCompartmentRow.__table__  # type: ignore[attr-defined]
+placement = PatientPlacementRow.__table__  # type: ignore[attr-defined]
 
 INDEX_TABLES = {
     SearchType.TOKEN: token_index,
@@ -306,15 +311,56 @@ class ResourceRepository:
             )
         ).scalar_one_or_none()
 
+    def replace_compartment(
+        self, resource_type: str, resource_id: str, membership: Membership | None, *, new: bool = False
+    ) -> None:
+        """Record the patients whose compartments the resource belongs to, and a Patient's placement; None for a
+        type outside every compartment, which has nothing to record.
+
+        Nothing removes them when the resource is deleted: scoping still finds it, to answer 410 and its history.
+        """
+        if membership is None:
+            return
+        if not new:
+            self.session.execute(
+                delete(compartment).where(
+                    compartment.c.resource_type == resource_type, compartment.c.resource_id == resource_id
+                )
+            )
+            if membership.placement is not None:
+                self.session.execute(delete(placement).where(placement.c.patient_id == resource_id))
+        if membership.patients:
+            self.session.execute(
+                insert(compartment),
+                [
+                    {"resource_type": resource_type, "resource_id": resource_id, "patient_id": patient_id}
+                    for patient_id in sorted(membership.patients)
+                ],
+            )
+        if membership.placement is not None:
+            self.session.execute(
+                insert(placement).values(
+                    patient_id=resource_id,
+                    managing_organization_id=membership.placement.managing_organization_id,
+                    village=membership.placement.village,
+                    rw=membership.placement.rw,
+                )
+            )
+
     # ---- search ----
 
-    def search(self, definition: ResourceDefinition, request: SearchRequest) -> SearchPage:
+    def search(
+        self, definition: ResourceDefinition, request: SearchRequest, *, patient_id: str | None = None
+    ) -> SearchPage:
+        """``patient_id``: only members of that Patient's compartment (``GET /Patient/{id}/{type}``)."""
         conditions = [
             resource.c.resource_type == definition.type,
             resource.c.deleted == false(),
             self._visible(definition.type, resource.c.id),
             *(_filter_condition(definition.type, f) for f in request.filters),
         ]
+        if patient_id is not None:
+            conditions.append(_in_compartment_of(patient_id))
         matches: list[Stored] = []
         if request.count:
             statement: Select[Any] = select(*_COLUMNS).where(*conditions)
@@ -329,6 +375,33 @@ class ResourceRepository:
                 total = self.session.execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
         included = self._included(matches, request.includes, request.revincludes)
         return SearchPage(matches, included, total)
+
+    def everything(
+        self, patient_id: str, types: Sequence[str], since: datetime | None, count: int, offset: int
+    ) -> tuple[list[Stored], int]:
+        """The visible, undeleted members of a Patient's compartment of ``types`` (updated at or after ``since``):
+        the Patient first, then by type and last update; with how many there are in all."""
+        conditions = [
+            _in_compartment_of(patient_id),
+            resource.c.deleted == false(),
+            or_(false(), *(and_(resource.c.resource_type == t, self._visible(t, resource.c.id)) for t in types)),
+        ]
+        if since is not None:
+            conditions.append(resource.c.last_updated >= since)
+        order = (
+            (resource.c.resource_type != literal(COMPARTMENT_TYPE)).asc(),
+            resource.c.resource_type,
+            resource.c.last_updated,
+            resource.c.id,
+        )
+        rows = self.session.execute(
+            select(*_COLUMNS).where(*conditions).order_by(*order).limit(count).offset(offset)
+        ).all()
+        matches = [_stored(row) for row in rows]
+        if offset == 0 and len(matches) < count:
+            return matches, len(matches)
+        total = self.session.execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
+        return matches, total
 
     def _included(
         self, matches: list[Stored], includes: Sequence[Include], revincludes: Sequence[Include]
@@ -383,37 +456,38 @@ class ResourceRepository:
                 reference_index.c.target_type == "Organization",
                 reference_index.c.target_id.in_(select(self._subtree_ids().c.id)),
             )
-        if isinstance(rule, LivesInArea):
-            return self._lives_in_area(resource_type, rule, id_column)
+        if isinstance(rule, InPatientCompartment):
+            members = compartment.alias()
+            return exists().where(
+                members.c.resource_type == resource_type,
+                members.c.resource_id == id_column,
+                placement.c.patient_id == members.c.patient_id,
+                self._placed_within_reach(),
+            )
         source = reference_index.alias()
+        source_row = resource.alias()
         return exists().where(
             source.c.resource_type == rule.source_type,
             source.c.param == rule.parameter,
             source.c.target_type == resource_type,
             source.c.target_id == id_column,
+            # A deleted source keeps its index rows (for its own 410) but no longer shows what it referred to.
+            source_row.c.resource_type == rule.source_type,
+            source_row.c.id == source.c.resource_id,
+            source_row.c.deleted == false(),
             self._visible(rule.source_type, source.c.resource_id),
         )
 
-    def _lives_in_area(self, resource_type: str, rule: LivesInArea, id_column: Any) -> ColumnElement[bool]:
+    def _placed_within_reach(self) -> ColumnElement[bool]:
+        """A ``patient_placement`` row within the scope: managed in the subtree, or living in the area."""
+        managed: ColumnElement[bool] = placement.c.managing_organization_id.in_(select(self._subtree_ids().c.id))
         area = self.scope.area if self.scope else None
         if area is None:
-            return false()
-        villages = token_index.alias()
-        in_wilayah = exists().where(
-            *_owned_by(villages, resource_type, rule.village_parameter, id_column),
-            villages.c.code.startswith(area.wilayah, autoescape=True),
-        )
-        if not area.rws:
-            return in_wilayah
-        rws = token_index.alias()
-        return and_(
-            in_wilayah,
-            exists().where(
-                *_owned_by(rws, resource_type, rule.rw_parameter, id_column),
-                rws.c.system == area.village,
-                rws.c.code.in_(area.rws),
-            ),
-        )
+            return managed
+        lives_in_area = placement.c.village.startswith(area.wilayah, autoescape=True)
+        if area.rws:
+            lives_in_area = and_(lives_in_area, placement.c.village == area.village, placement.c.rw.in_(area.rws))
+        return or_(managed, lives_in_area)
 
     def _subtree_ids(self) -> CTE:
         """The scope's organization and every Organization below it through partOf (one CTE per repository)."""
@@ -440,6 +514,15 @@ def _index_columns(value: IndexValue) -> dict[str, Any]:
     if isinstance(value, Ref):
         return {"target_type": value.type, "target_id": value.id}
     return {"value": value.folded, "exact": value.exact}
+
+
+def _in_compartment_of(patient_id: str) -> ColumnElement[bool]:
+    """The ``resource`` row belongs to the compartment of Patient ``patient_id``."""
+    return exists().where(
+        compartment.c.patient_id == patient_id,
+        compartment.c.resource_type == resource.c.resource_type,
+        compartment.c.resource_id == resource.c.id,
+    )
 
 
 def _owned_by(table: Any, resource_type: str, parameter: str, id_column: Any) -> list[ColumnElement[bool]]:

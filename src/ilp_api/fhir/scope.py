@@ -4,6 +4,10 @@ Each resource type lists the rules that make one of its resources visible; the r
 SQL and applies them to every read, search, history, include and write. A type without rules is invisible
 to a scoped client (fail closed). The organization's subtree is computed inside each query, so an
 organization created in the same request is already part of it.
+
+Patient data is scoped through the patient compartment: each Patient has one stored ``Placement`` (who manages
+the resident, where they live), and every member of a Patient's compartment (the Patient itself included) is
+visible exactly where that placement is. A resident who moves takes everything of theirs along at once.
 """
 
 from collections.abc import Mapping
@@ -23,11 +27,9 @@ class ReferencesSubtree:
 
 
 @dataclass(frozen=True)
-class LivesInArea:
-    """An address lies in the organization's wilayah (for a posyandu: its village and the RWs it covers)."""
-
-    village_parameter: str
-    rw_parameter: str
+class InPatientCompartment:
+    """The resource belongs to the compartment of a Patient placed within reach: managed by an organization of
+    the subtree, or living in the organization's wilayah (for a posyandu: its village and the RWs it covers)."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class ReferencedByVisible:
     parameter: str
 
 
-ScopeRule = InSubtree | ReferencesSubtree | LivesInArea | ReferencedByVisible
+ScopeRule = InSubtree | ReferencesSubtree | InPatientCompartment | ReferencedByVisible
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,13 @@ class Scope:
     organization_id: str
     area: Area | None
     rules: Mapping[str, tuple[ScopeRule, ...]]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a Patient is within reach of organizations: its managing organization, and the village and RW it
+    lives in (one address). Stored as one row per Patient, so scoping joins one row, not the address indexes."""
+
+    managing_organization_id: str | None = None
+    village: str | None = None
+    rw: str | None = None

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from ilp_api.db.base import utc_now
 from ilp_api.fhir import json as fhir_json
+from ilp_api.fhir.compartment import membership
 from ilp_api.fhir.datatypes import ID_PATTERN, json_problems
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import (
@@ -196,7 +197,9 @@ class ResourceService:
         query: Sequence[tuple[str, str]],
         *,
         lenient: bool = False,
+        patient_id: str | None = None,
     ) -> tuple[SearchPage, int, int]:
+        """``patient_id``: search only the compartment of that Patient."""
         request = parse_search(
             definition,
             query,
@@ -206,7 +209,7 @@ class ResourceService:
             limits=self.limits,
             lenient=lenient,
         )
-        return repository.search(definition, request), request.count, request.offset
+        return repository.search(definition, request, patient_id=patient_id), request.count, request.offset
 
     # ---- writes ----
 
@@ -311,7 +314,8 @@ class ResourceService:
             repository.update(stored, current.version_id, method="DELETE")
         except VersionConflict:
             raise Conflict(f"{definition.type}/{resource_id} changed while deleting it; try again") from None
-        repository.replace_index(definition.type, resource_id, ())
+        # Index and compartment rows stay (searches skip deleted resources): the clients that could see the
+        # resource still find it, and are told it is gone (410) and shown its history. Its identifiers are freed.
         repository.replace_claims(definition.type, resource_id, ())
         unit.record(Change(definition.type, resource_id, "delete", before, None))
 
@@ -413,6 +417,7 @@ class ResourceService:
                 expression=f"{definition.type}.identifier",
             ) from None
         repository.replace_index(definition.type, stored.id, definition.index_values(data), new=new)
+        repository.replace_compartment(definition.type, stored.id, membership(definition, stored.id, data), new=new)
         if not repository.is_visible(definition.type, stored.id):
             raise Forbidden(
                 f"This {definition.type} would lie outside your organization's area (its subtree, wilayah and "

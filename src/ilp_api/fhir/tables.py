@@ -124,3 +124,36 @@ class IdentifierClaimRow(SQLModel, table=True):
     system: str = Field(primary_key=True, max_length=INDEXED_TEXT_LENGTH)
     value: str = Field(primary_key=True, max_length=INDEXED_TEXT_LENGTH)
     resource_id: str = Field(max_length=64, index=True)
+
+
+class PatientCompartmentRow(SQLModel, table=True):
+    """One row per stored resource and Patient whose compartment it belongs to (a Patient to its own).
+
+    Ids only: what a member may be seen by is the Patient's placement, joined when a query needs it. The rows
+    of a deleted resource stay, so that whoever could see it is told it is gone (410) and reads its history.
+    """
+
+    __tablename__ = "patient_compartment"
+
+    resource_type: str = Field(primary_key=True, max_length=64)
+    resource_id: str = Field(primary_key=True, max_length=64)
+    patient_id: str = Field(primary_key=True, max_length=64)
+
+    __table_args__ = (Index("ix_patient_compartment_patient", "patient_id", "resource_type", "resource_id"),)
+
+
+class PatientPlacementRow(SQLModel, table=True):
+    """Each Patient's one current placement: its managing organization and the village and RW it lives in.
+
+    Every member of the Patient's compartment is scoped through this row, so a resident who moves takes all of
+    theirs along in the one update that moves them.
+    """
+
+    __tablename__ = "patient_placement"
+
+    patient_id: str = Field(primary_key=True, max_length=64)
+    managing_organization_id: str | None = Field(default=None, max_length=64, index=True)
+    village: str | None = Field(default=None, max_length=INDEXED_TEXT_LENGTH)
+    rw: str | None = Field(default=None, max_length=INDEXED_TEXT_LENGTH)
+
+    __table_args__ = (Index("ix_patient_placement_area", "village", "rw"),)

@@ -28,16 +28,18 @@ from ilp_api.fhir.registry import (
     WriteContext,
     codes,
     dates,
+    parse_reference,
     references,
     registry,
     strings,
 )
-from ilp_api.fhir.scope import LivesInArea, ReferencesSubtree
+from ilp_api.fhir.scope import InPatientCompartment, Placement
 from ilp_api.ilp.nik import InvalidNik, data_quality_warnings, decode_nik
 from ilp_api.resources.indonesia import (
     NIK,
     address_rws,
     address_villages,
+    administrative_codes,
     check_addresses,
     check_identifier_formats,
 )
@@ -132,6 +134,28 @@ def _tag_nik_disagreements(context: WriteContext, patient: Patient, data: Json) 
         data.pop("meta")
 
 
+def patient_placement(data: Json) -> Placement:
+    """Who manages the resident, and the village and RW of the one address they are reached at (see residence)."""
+    managing = parse_reference(data.get("managingOrganization", {}).get("reference", ""))
+    address = residence(data.get("address", []))
+    return Placement(
+        managing_organization_id=managing.id if managing and managing.type == "Organization" else None,
+        village=address.get("village"),
+        rw=address.get("rw") if "village" in address else None,
+    )
+
+
+def residence(addresses: list[Json]) -> dict[str, str]:
+    """The administrative codes of the address the resident lives at now: of the addresses with a village code
+    and not marked ``old``, the first ``home`` one, or else the first. A resident with a KTP address in one
+    village and a domicile in another is reached through one of them, the way the client ordered and marked it.
+    """
+    current = [(a.get("use"), codes) for a in addresses if "village" in (codes := administrative_codes(a))]
+    current = [(use, codes) for use, codes in current if use != "old"]
+    home = next((codes for use, codes in current if use == "home"), None)
+    return home or (current[0][1] if current else {})
+
+
 DATA_QUALITY_DISPLAY = {
     "nik-tanggal-lahir-berbeda": "The birth date encoded in the NIK differs from Patient.birthDate",
     "nik-jenis-kelamin-berbeda": "The sex encoded in the NIK differs from Patient.gender",
@@ -210,7 +234,9 @@ PATIENT = registry.register(
             ),
         ),
         default_sort=("_lastUpdated",),
-        scope_rules=(ReferencesSubtree("organization"), LivesInArea("address-village", "rw")),
+        # Seen through its placement, as every member of its compartment is (fhir/scope.py).
+        scope_rules=(InPatientCompartment(),),
+        placement=patient_placement,
         patient_data=True,
     )
 )
