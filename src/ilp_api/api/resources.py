@@ -23,7 +23,7 @@ from ilp_api.api.http import (
 )
 from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
 from ilp_api.fhir.outcome import BadRequest
-from ilp_api.fhir.pipeline import CREATE, DELETE, HISTORY, READ, SEARCH, UPDATE, VREAD, Interaction, Pipeline
+from ilp_api.fhir.pipeline import CREATE, DELETE, HISTORY, READ, SEARCH, UPDATE, VREAD, Interaction, Pipeline, Subject
 from ilp_api.fhir.registry import Ref, ResourceDefinition
 from ilp_api.fhir.repository import SearchPage, Stored
 from ilp_api.fhir.service import ResourceService, WriteResult
@@ -61,7 +61,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def perform(
     request: Request,
     principal: Principal,
-    definition: ResourceDefinition,
+    definition: Subject,
     interaction: Interaction,
     work: Callable[[UnitOfWork], T],
     *,
@@ -113,7 +113,7 @@ def stated_purpose(request: Request) -> str | None:
     return purpose if purpose is not None and PURPOSE.match(purpose) else None
 
 
-def _lenient(prefer: str | None) -> bool:
+def lenient(prefer: str | None) -> bool:
     return prefer is not None and "handling=lenient" in prefer
 
 
@@ -176,7 +176,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             SEARCH,
-            lambda unit: service(request).search(unit.repository, definition, query, lenient=_lenient(prefer)),
+            lambda unit: service(request).search(unit.repository, definition, query, lenient=lenient(prefer)),
             entities=_found,
         )
         return json_response(searchset(fhir_base(request), kind, query, page, count, offset))

@@ -1,10 +1,13 @@
-"""The CapabilityStatement, assembled from the registry so that it lists only what is really served."""
+"""The CapabilityStatement, generated from the registry (stored types) and fhir/providers.py (read-only types
+and operations), with no hand-written entry, so that it lists only what is really served."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from ilp_api import __version__
 from ilp_api.fhir import FHIR_VERSION
-from ilp_api.fhir.registry import Registry, SearchType
+from ilp_api.fhir.providers import Operation, OperationLevel, Providers, ReadOnlyType
+from ilp_api.fhir.registry import Registry, ResourceDefinition, SearchParameter, SearchType
 
 INSTANCE_AND_TYPE_INTERACTIONS = (
     "read",
@@ -20,14 +23,29 @@ RESULT_PARAMETERS = (
     ("_offset", "number", "Skip this many matches (used by the next/previous links)"),
     ("_sort", "string", "Comma-separated parameters, '-' for descending"),
     ("_total", "token", "accurate (default) or none"),
+    ("_summary", "token", "count: only the number of matches (Bundle.total), no entries"),
 )
 
 
 def capability_statement(
-    registry: Registry, base: str, published: str, extra_resources: list[dict[str, Any]], token_url: str
+    registry: Registry, providers: Providers, base: str, published: str, token_url: str, canonical_base: str
 ) -> dict[str, Any]:
+    operations = list(providers.operations())
     resources = [_resource(definition, registry) for definition in registry]
-    resources += extra_resources
+    resources += [_read_only(definition) for definition in providers.types()]
+    for resource in resources:
+        on_type = [o for o in operations if o.level != OperationLevel.SYSTEM and o.resource_type == resource["type"]]
+        if on_type:
+            resource["operation"] = _operations(on_type, canonical_base)
+    rest: dict[str, Any] = {
+        "mode": "server",
+        "security": _security(token_url),
+        "resource": sorted(resources, key=lambda r: r["type"]),
+        "interaction": [{"code": "transaction"}, {"code": "batch"}],
+    }
+    on_system = [o for o in operations if o.level is OperationLevel.SYSTEM]
+    if on_system:
+        rest["operation"] = _operations(on_system, canonical_base)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -38,15 +56,29 @@ def capability_statement(
         "implementation": {"description": "ILP API FHIR R4 endpoint", "url": base},
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
-        "rest": [
-            {
-                "mode": "server",
-                "security": _security(token_url),
-                "resource": sorted(resources, key=lambda r: r["type"]),
-                "interaction": [{"code": "transaction"}, {"code": "batch"}],
-            }
-        ],
+        "rest": [rest],
     }
+
+
+def _operations(operations: Iterable[Operation], canonical_base: str) -> list[dict[str, Any]]:
+    return [{"name": o.name, "definition": o.canonical(canonical_base), "documentation": o.summary} for o in operations]
+
+
+def _search_parameters(parameters: Iterable[SearchParameter]) -> list[dict[str, Any]]:
+    return [{"name": p.name, "type": p.type.value, "documentation": p.description} for p in parameters] + [
+        {"name": name, "type": kind, "documentation": text} for name, kind, text in RESULT_PARAMETERS
+    ]
+
+
+def _read_only(definition: ReadOnlyType) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "type": definition.type,
+        "documentation": definition.description,
+        "interaction": [{"code": interaction.code} for interaction in definition.interactions],
+    }
+    if definition.search is not None:
+        entry["searchParam"] = _search_parameters(definition.parameters_by_name.values())
+    return entry
 
 
 SECURITY_SERVICE_SYSTEM = "http://terminology.hl7.org/CodeSystem/restful-security-service"
@@ -76,7 +108,7 @@ def _security(token_url: str) -> dict[str, Any]:
     }
 
 
-def _resource(definition: Any, registry: Registry) -> dict[str, Any]:
+def _resource(definition: ResourceDefinition, registry: Registry) -> dict[str, Any]:
     searchable = list(definition.parameters_by_name.values())
     references = [p for p in searchable if p.type is SearchType.REFERENCE]
     revincludes = sorted(
@@ -98,8 +130,7 @@ def _resource(definition: Any, registry: Registry) -> dict[str, Any]:
         "conditionalDelete": "not-supported",
         "searchInclude": [f"{definition.type}:{p.name}" for p in references],
         "searchRevInclude": revincludes,
-        "searchParam": [{"name": p.name, "type": p.type.value, "documentation": p.description} for p in searchable]
-        + [{"name": name, "type": kind, "documentation": text} for name, kind, text in RESULT_PARAMETERS],
+        "searchParam": _search_parameters(searchable),
     }
     if not entry["searchInclude"]:
         del entry["searchInclude"]

@@ -25,6 +25,7 @@ class SearchType(StrEnum):
     STRING = "string"
     DATE = "date"
     REFERENCE = "reference"
+    URI = "uri"  # matched exactly; offered by read-only types (fhir/providers.py), not indexed for stored ones
 
 
 class Token(NamedTuple):
@@ -132,6 +133,9 @@ class ResourceDefinition:
     def __post_init__(self) -> None:
         by_name = {p.name: p for p in (*COMMON_PARAMETERS, *self.search_parameters)}
         object.__setattr__(self, "parameters_by_name", by_name)
+        unindexed = [p.name for p in self.search_parameters if p.type is SearchType.URI]
+        if unindexed:
+            raise ValueError(f"{self.type}: stored types have no index for uri parameters ({', '.join(unindexed)})")
 
     def index_values(self, resource: Json) -> Iterator[tuple[SearchParameter, IndexValue]]:
         for parameter in self.parameters_by_name.values():

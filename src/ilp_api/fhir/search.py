@@ -5,8 +5,9 @@ Unknown parameters are an error by default (a silently ignored typo returns the 
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ilp_api.fhir.datatypes import CONTROL_CHARACTER
 from ilp_api.fhir.limits import Limits
@@ -25,7 +26,24 @@ from ilp_api.fhir.registry import (
 
 DATE_PREFIXES = ("eq", "ne", "lt", "le", "gt", "ge")
 MODIFIERS = {SearchType.STRING: ("contains", "exact"), SearchType.TOKEN: ("not",)}
-RESULT_PARAMETERS = frozenset({"_count", "_offset", "_sort", "_total", "_include", "_revinclude", "_format"})
+RESULT_PARAMETERS = frozenset(
+    {"_count", "_offset", "_sort", "_total", "_summary", "_include", "_revinclude", "_format"}
+)
+# _summary=count asks for the number of matches only; false (whole resources) is what a search returns anyway.
+SUMMARIES = ("count", "false")
+
+
+class Searchable(Protocol):
+    """A type a search is parsed for: a stored one (``ResourceDefinition``) or a read-only one (fhir/providers.py)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def parameters_by_name(self) -> Mapping[str, SearchParameter]: ...
+
+    @property
+    def default_sort(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +94,7 @@ class SearchRequest:
 
 
 def parse_search(
-    definition: ResourceDefinition,
+    definition: Searchable,
     query: Sequence[tuple[str, str]],
     registry: Registry,
     *,
@@ -112,12 +130,19 @@ def parse_search(
                 issues=(),
             )
         filters.append(_parse_filter(parameter, modifier or None, raw, key, limits))
+    summary = _last(result.get("_summary"))
+    if summary is not None and summary not in SUMMARIES:
+        raise BadRequest(
+            f"_summary={shown(summary)} is not supported: _summary=count gives the number of matches only",
+            expression="_summary",
+        )
+    count = paging_number(_last(result.get("_count")), "_count", default_count, max_count)
     return SearchRequest(
         filters=tuple(filters),
         sort=_parse_sort(definition, result.get("_sort", []), limits),
-        count=paging_number(_last(result.get("_count")), "_count", default_count, max_count),
+        count=0 if summary == "count" else count,
         offset=paging_number(_last(result.get("_offset")), "_offset", 0, MAX_OFFSET),
-        with_total=(result.get("_total") or ["accurate"])[-1] != "none",
+        with_total=summary == "count" or (result.get("_total") or ["accurate"])[-1] != "none",
         includes=tuple(_parse_include(v, registry, definition, reverse=False) for v in result.get("_include", [])),
         revincludes=tuple(_parse_include(v, registry, definition, reverse=True) for v in result.get("_revinclude", [])),
     )
@@ -169,6 +194,8 @@ def _split_or(raw: str) -> list[str]:
 def _parse_value(parameter: SearchParameter, raw: str, key: str) -> SearchValue:
     if parameter.type is SearchType.STRING:
         return normalise(raw)
+    if parameter.type is SearchType.URI:
+        return raw  # matched exactly
     if parameter.type is SearchType.TOKEN:
         system, _, code = raw.rpartition("|") if "|" in raw else (None, "", raw)
         problem = parameter.value_problem(code) if parameter.value_problem and code else None
@@ -204,7 +231,7 @@ def _bare_id_reference(parameter: SearchParameter, raw: str, key: str) -> Ref:
     return Ref(parameter.targets[0], raw)
 
 
-def _parse_sort(definition: ResourceDefinition, values: list[str], limits: Limits) -> tuple[SortKey, ...]:
+def _parse_sort(definition: Searchable, values: list[str], limits: Limits) -> tuple[SortKey, ...]:
     names = [name for value in values for name in value.split(",") if name] or list(definition.default_sort)
     if len(names) > limits.sort_keys:
         raise TooCostly(f"_sort has {len(names)} keys; at most {limits.sort_keys} are allowed", expression="_sort")
@@ -233,7 +260,7 @@ def paging_number(value: str | None, name: str, default: int, high: int) -> int:
     return high if len(value) > len(str(high)) else min(int(value), high)
 
 
-def _parse_include(value: str, registry: Registry, searched: ResourceDefinition, *, reverse: bool) -> Include:
+def _parse_include(value: str, registry: Registry, searched: Searchable, *, reverse: bool) -> Include:
     name = "_revinclude" if reverse else "_include"
     source_type, _, parameter_name = value.partition(":")
     source = registry.get(source_type)
