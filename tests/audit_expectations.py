@@ -76,7 +76,9 @@ def _is_patient_data(resource_type: str) -> bool:
 
 
 def _interaction(exchange: Exchange) -> str | None:
-    if exchange.method == "GET" and (compartment := COMPARTMENT_PATH.match(exchange.path)):
+    compartment = COMPARTMENT_PATH.match(exchange.path)
+    # $everything is an operation, by GET or POST; a compartment search is a GET.
+    if compartment and (exchange.method == "GET" or compartment["member"] == "$everything"):
         return None if _not_audited(exchange) else _compartment_interaction(exchange, compartment["member"])
     match = INSTANCE_PATH.match(exchange.path)
     if match is None or _not_audited(exchange):

@@ -1,21 +1,24 @@
-"""The CapabilityStatement lists exactly the registered types, and everything it lists really works."""
+"""The CapabilityStatement lists exactly the registered types and operations, and everything it lists works."""
 
+import re
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from factories import outcome
+from ilp_api.fhir.providers import OperationLevel, providers
 from ilp_api.fhir.registry import SearchType, registry
-from ilp_api.resources import load_resources
+from ilp_api.settings import Settings
+from ilp_api.wiring import load_definitions
 
-load_resources()
+load_definitions()
 REGISTERED = sorted(definition.type for definition in registry)
+READ_ONLY = sorted(definition.type for definition in providers.types())
 # A syntactically valid value per search parameter type, to show the parameter is accepted.
 SAMPLE = {"token": "x", "string": "x", "date": "ge2000-01-01", "uri": "http://x", "number": "1"}
-# Served outside the registry, read-only: the project's CodeSystems and the audit trail.
-EXTRA_TYPES = ["AuditEvent", "CodeSystem"]
-RESULT_SAMPLES = {"_count": "1", "_offset": "0", "_sort": "_lastUpdated", "_total": "none", "_summary": "count"}
+RESULT_SAMPLES = {"_count": "1", "_offset": "0", "_total": "none", "_summary": "count"}
 
 
 @pytest.fixture
@@ -29,10 +32,53 @@ def _resources(statement: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {resource["type"]: resource for resource in statement["rest"][0]["resource"]}
 
 
-def test_lists_exactly_the_registered_types_and_the_read_only_extras(statement: dict[str, Any]) -> None:
+def test_lists_exactly_the_registered_stored_and_read_only_types(statement: dict[str, Any]) -> None:
     assert statement["fhirVersion"] == "4.0.1"
     assert statement["kind"] == "instance"
-    assert sorted(_resources(statement)) == sorted([*REGISTERED, *EXTRA_TYPES])
+    assert sorted(_resources(statement)) == sorted([*REGISTERED, *READ_ONLY])
+
+
+def _fhir_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route under /fhir/, as the app's OpenAPI document lists them, ids as {}."""
+    return {
+        (method, re.sub(r"\{[^}]+\}", "{}", path))
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith("/fhir/")
+        for method in operations
+    }
+
+
+def _operation_path(level: str, resource_type: str, name: str) -> str:
+    return {"system": f"/fhir/${name}", "type": f"/fhir/{resource_type}/${name}"}.get(
+        level, f"/fhir/{resource_type}/{{}}/${name}"
+    )
+
+
+def test_every_entry_is_a_registry_entry_with_a_route_and_every_route_is_listed(
+    app: FastAPI, statement: dict[str, Any], settings: Settings
+) -> None:
+    routes = _fhir_routes(app)
+    listed_types = set(_resources(statement))
+    listed_operations = {
+        (resource["type"], operation["name"], operation["definition"])
+        for resource in _resources(statement).values()
+        for operation in resource.get("operation", [])
+    } | {("", operation["name"], operation["definition"]) for operation in statement["rest"][0].get("operation", [])}
+    registered_operations = {
+        (
+            "" if o.level is OperationLevel.SYSTEM else o.resource_type,
+            o.name,
+            o.canonical(settings.canonical_base),
+        )
+        for o in providers.operations()
+    }
+    operation_routes = {path for _, path in routes if "$" in path}
+    served_types = {path.split("/")[2] for _, path in routes if not path.split("/")[2].startswith("$")} - {"metadata"}
+
+    assert listed_types == set(REGISTERED) | set(READ_ONLY)
+    assert listed_operations == registered_operations
+    assert operation_routes == {_operation_path(o.level, o.resource_type, o.name) for o in providers.operations()}
+    assert served_types == listed_types
 
 
 def test_registered_search_parameters_are_all_listed(statement: dict[str, Any]) -> None:
@@ -42,7 +88,10 @@ def test_registered_search_parameters_are_all_listed(statement: dict[str, Any]) 
         assert set(definition.parameters_by_name) <= listed, definition.type
 
 
-def _sample(resource_type: str, name: str, kind: str) -> str:
+def _sample(resource_type: str, resource: dict[str, Any], name: str, kind: str) -> str:
+    if name == "_sort":  # the first parameter the type sorts by
+        listed = resource["searchParam"]
+        return next(p["name"] for p in listed if p["type"] not in ("reference", "number") and p["name"] != "_sort")
     if name in RESULT_SAMPLES:
         return RESULT_SAMPLES[name]
     if name == "wilayah":  # hierarchical: only whole levels are valid values
@@ -57,7 +106,8 @@ def _sample(resource_type: str, name: str, kind: str) -> str:
 def test_every_listed_search_parameter_is_accepted(client: TestClient, statement: dict[str, Any]) -> None:
     for resource_type, resource in _resources(statement).items():
         for parameter in resource["searchParam"]:
-            query = f"{parameter['name']}={_sample(resource_type, parameter['name'], parameter['type'])}"
+            value = _sample(resource_type, resource, parameter["name"], parameter["type"])
+            query = f"{parameter['name']}={value}"
             response = client.get(f"/fhir/{resource_type}?{query}")
             assert response.status_code == 200, f"{resource_type}?{query}: {response.text}"
             assert response.json()["type"] == "searchset"
@@ -104,6 +154,7 @@ PROBES = {
 def test_every_listed_interaction_is_served(client: TestClient, statement: dict[str, Any]) -> None:
     for resource_type, resource in _resources(statement).items():
         listed = [interaction["code"] for interaction in resource["interaction"]]
+        assert listed, resource_type
         for code in listed:
             method, path, status = PROBES[code]
             response = client.request(

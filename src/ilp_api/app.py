@@ -8,23 +8,22 @@ from ilp_api.api.compartments import compartment_router
 from ilp_api.api.docs import install_docs
 from ilp_api.api.fhir import fhir_router
 from ilp_api.api.openapi import install_openapi
-from ilp_api.api.pindah_masuk import router as pindah_masuk_router
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.outcome import install_exception_handlers
+from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
 from ilp_api.health import router as health_router
 from ilp_api.metrics import metrics_registry
 from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddleware
-from ilp_api.resources import load_resources
 from ilp_api.screening.router import router as screening_router
 from ilp_api.security.router import install_security
 from ilp_api.settings import Settings, get_settings
-from ilp_api.wiring import build_pipeline
+from ilp_api.wiring import build_pipeline, load_definitions
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
-    load_resources()
+    load_definitions()
     app = FastAPI(
         title="ILP API",
         version=__version__,
@@ -54,11 +53,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(RequestObservationMiddleware)
     app.include_router(health_router)
     install_security(app, settings)
-    app.include_router(fhir_router(registry))
+    app.include_router(fhir_router(registry, providers, settings.canonical_base))
     app.include_router(compartment_router(registry))  # after it: /Patient/{id}/_history is no compartment search
     app.include_router(bundle_router)
-    app.include_router(pindah_masuk_router)
     app.include_router(screening_router)
-    install_openapi(app, registry)
+    install_openapi(app, registry, providers)
     install_docs(app)
     return app

@@ -20,6 +20,7 @@ from ilp_api.fhir.repository import ResourceRepository
 from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.service import ResourceService
 from ilp_api.fhir.unit_of_work import Caller
+from ilp_api.resources import load_resources
 from ilp_api.security.refusals import refusals_per_client
 from ilp_api.security.visibility import scope_for
 from ilp_api.settings import Settings
@@ -50,6 +51,13 @@ class SiteContext:
 
     def unscoped(self) -> "SiteContext":
         return replace(self, repository=ResourceRepository(self.repository.session))
+
+
+def load_definitions() -> None:
+    """Register every stored type, read-only type and operation: each owning package registers its own."""
+    load_resources()
+    from ilp_api.audit import audit_event  # noqa: F401
+    from ilp_api.terminology import codesystems  # noqa: F401
 
 
 def site_today(settings: Settings) -> date:

@@ -30,3 +30,22 @@ def test_the_trail_of_a_resident_narrowed_by_date(client: TestClient) -> None:
 @pytest.mark.parametrize("value", ["ne2026-11-01", "2023-02-30", "0000", "soon"])
 def test_a_date_the_trail_cannot_take_is_400_naming_it(client: TestClient, value: str) -> None:
     assert expressions(outcome(client.get(f"/fhir/AuditEvent?date={value}"), 400)) == ["date"]
+
+
+def test_the_trail_pages_newest_first_and_counts_with_summary(client: TestClient) -> None:
+    patient = create(client, patient_json())
+    for _ in range(2):
+        client.get(f"/fhir/Patient/{patient['id']}")
+    entity = f"entity=Patient/{patient['id']}"
+
+    first = client.get(f"/fhir/AuditEvent?{entity}&_count=2").json()
+    following = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    last = client.get(following.removeprefix("http://testserver")).json()
+    oldest_first = client.get(f"/fhir/AuditEvent?{entity}&_sort=date").json()
+    summary = client.get(f"/fhir/AuditEvent?{entity}&_summary=count").json()
+
+    assert first["total"] == 3
+    assert [e["resource"]["subtype"][0]["code"] for e in last["entry"]] == ["create"]
+    assert oldest_first["entry"][0]["resource"]["subtype"][0]["code"] == "create"
+    assert summary["total"] == 3
+    assert "entry" not in summary

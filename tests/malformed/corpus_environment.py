@@ -101,6 +101,7 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "Location": location["id"],
         "Practitioner": practitioner["id"],
         "PractitionerRole": role["id"],
+        "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
         "client_id": token_client.info.client_id,
         "client_secret": token_client.client_secret,
         "throwaway_client": throwaway.info.client_id,

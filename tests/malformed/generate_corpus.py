@@ -254,7 +254,7 @@ class CorpusBuilder:
         self.add(operation, "bad-header", "accept-xml", headers={**headers, "Accept": "application/fhir+xml"}, **body)
         if operation.method == "GET":
             self.add(operation, "bad-query", "format-xml", query=[["_format", "xml"]], headers=headers, **body)
-        if operation.fhir_type in ("CodeSystem",) or not operation.secured:
+        if not operation.secured:
             return
         self.add(
             operation,

@@ -95,12 +95,42 @@ def paging_links(
 def searchset(
     base: str, resource_type: str, query: Sequence[tuple[str, str]], page: SearchPage, count: int, offset: int
 ) -> dict[str, Any]:
-    has_more = page.total > offset + count if page.total is not None else len(page.matches) == count
     entries = [_entry(base, stored, "match") for stored in page.matches]
     entries += [_entry(base, stored, "include") for stored in page.included]
+    return _searchset(base, resource_type, query, entries, len(page.matches), page.total, count, offset)
+
+
+def json_searchset(
+    base: str,
+    resource_type: str,
+    query: Sequence[tuple[str, str]],
+    matches: list[dict[str, Any]],
+    total: int | None,
+    count: int,
+    offset: int,
+) -> dict[str, Any]:
+    """A searchset of resources that are not stored (a read-only type's), each with its id."""
+    entries = [
+        {"fullUrl": f"{base}/{resource_type}/{match['id']}", "resource": match, "search": {"mode": "match"}}
+        for match in matches
+    ]
+    return _searchset(base, resource_type, query, entries, len(matches), total, count, offset)
+
+
+def _searchset(
+    base: str,
+    resource_type: str,
+    query: Sequence[tuple[str, str]],
+    entries: list[dict[str, Any]],
+    matched: int,
+    total: int | None,
+    count: int,
+    offset: int,
+) -> dict[str, Any]:
+    has_more = total > offset + count if total is not None else matched == count
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
-    if page.total is not None:
-        bundle["total"] = page.total
+    if total is not None:
+        bundle["total"] = total
     bundle["link"] = paging_links(base, resource_type, query, count, offset, has_more)
     if entries:
         bundle["entry"] = entries

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from ilp_api.api.http import FORMAT_VALUES
 from ilp_api.fhir import FHIR_JSON
+from ilp_api.fhir.providers import Operation, OperationLevel, Providers
 from ilp_api.fhir.registry import Registry, ResourceDefinition, SearchParameter, SearchType
 from ilp_api.fhir.search import DATE_PREFIXES, MODIFIERS
 
@@ -29,13 +30,17 @@ INTERACTION_PATH = re.compile(
     r"^/fhir/(?P<type>[A-Z][A-Za-z]+)(?P<search>/_search)?(?P<instance>/\{\w+\})?"
     r"(?:(?P<history>/_history)(?P<version>/\{\w+\})?)?$"
 )
-# Operations of another shape: (method, path) → (schema of the request body or None, schema of the answer).
-OPERATIONS: dict[tuple[str, str], tuple[str | None, str]] = {
+# Routes of another shape: (method, path) → (schema of the request body or None, schema of the answer). The
+# registered operations (fhir/providers.py) are added to these.
+OTHER_SHAPES: dict[tuple[str, str], tuple[str | None, str]] = {
     ("get", "/fhir/metadata"): (None, "CapabilityStatement"),
     ("post", "/fhir"): ("Bundle", "Bundle"),
-    ("post", "/fhir/Patient/$pindah-masuk"): ("Parameters", "Patient"),
-    ("get", "/fhir/Patient/{patient_id}/$everything"): (None, "Bundle"),
     ("get", "/fhir/Patient/{patient_id}/{resource_type}"): (None, "Bundle"),
+}
+OPERATION_PATHS = {
+    OperationLevel.SYSTEM: "/fhir/{code}",
+    OperationLevel.TYPE: "/fhir/{type}/{code}",
+    OperationLevel.INSTANCE: "/fhir/{type}/{{resource_id}}/{code}",
 }
 EXAMPLE_ID = "0d5c3b52-8f3e-4c1a-9d2b-6a7e1f4c2b90"
 BUNDLE_TYPES = ("searchset", "history", "transaction", "batch", "transaction-response", "batch-response")
@@ -51,30 +56,33 @@ SEARCH_NOTES = {
 }
 
 
-def install_openapi(app: FastAPI, registry: Registry) -> None:
+def install_openapi(app: FastAPI, registry: Registry, providers: Providers) -> None:
     """Make ``app.openapi()`` answer the completed document (built once, on first use)."""
     generate = app.openapi
 
     def openapi() -> Json:
         if app.openapi_schema is None:
-            app.openapi_schema = complete(generate(), registry)
+            app.openapi_schema = complete(generate(), registry, providers)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def complete(document: Json, registry: Registry) -> Json:
+def complete(document: Json, registry: Registry, providers: Providers) -> Json:
+    shapes = OTHER_SHAPES | {
+        shape: bodies for operation in providers.operations() for shape, bodies in operation_shapes(operation)
+    }
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(resource_schemas(registry))
     modelled = [definition.type for definition in registry]
     served = {match["type"] for match in map(INTERACTION_PATH.match, document["paths"]) if match}
-    named = {schema for bodies in OPERATIONS.values() for schema in bodies if schema}
+    named = {schema for bodies in shapes.values() for schema in bodies if schema}
     unmodelled = sorted((served | named) - {*modelled, "Bundle"})
     schemas.update({resource_type: open_resource_schema(resource_type) for resource_type in unmodelled})
     schemas.update(bundle_schemas([*modelled, *unmodelled]))
     schemas.update(OPERATION_OUTCOME_SCHEMAS)
     for path, method, operation in _operations(document):
-        _type_operation(path, method, operation, registry)
+        _type_operation(path, method, operation, registry, shapes)
         _type_errors(operation)
     # FastAPI's own 422 schema, now replaced by the OperationOutcome the app answers with (ValidationError is its part).
     for replaced in ("HTTPValidationError", "ValidationError"):
@@ -204,9 +212,21 @@ def _operations(document: Json) -> Iterator[tuple[str, str, Json]]:
             yield path, method, operation
 
 
-def _type_operation(path: str, method: str, operation: Json, registry: Registry) -> None:
-    if (method, path) in OPERATIONS:
-        request, answer = OPERATIONS[method, path]
+def operation_shapes(operation: Operation) -> Iterator[tuple[tuple[str, str], tuple[str | None, str]]]:
+    """An operation's routes (POST, and GET when it changes nothing): a POST takes Parameters, and both answer
+    the type of its ``return`` parameter (Parameters when it declares none)."""
+    path = OPERATION_PATHS[operation.level].format(type=operation.resource_type, code=operation.code)
+    answer = next((p.type for p in operation.parameters if p.use == "out" and p.name == "return"), "Parameters")
+    yield ("post", path), ("Parameters", answer)
+    if not operation.affects_state:
+        yield ("get", path), (None, answer)
+
+
+def _type_operation(
+    path: str, method: str, operation: Json, registry: Registry, shapes: dict[tuple[str, str], tuple[str | None, str]]
+) -> None:
+    if (method, path) in shapes:
+        request, answer = shapes[method, path]
         if request:
             _set_schema(operation["requestBody"]["content"], request)
         _answer(operation, answer)

@@ -28,7 +28,19 @@ from ilp_api.api.http import (
 from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
 from ilp_api.fhir.outcome import BadRequest
 from ilp_api.fhir.patch import JSON_PATCH, MERGE_PATCH, OPERATIONS, PATCH_MEDIA_TYPES
-from ilp_api.fhir.pipeline import CREATE, DELETE, HISTORY, PATCH, READ, SEARCH, UPDATE, VREAD, Interaction, Pipeline
+from ilp_api.fhir.pipeline import (
+    CREATE,
+    DELETE,
+    HISTORY,
+    PATCH,
+    READ,
+    SEARCH,
+    UPDATE,
+    VREAD,
+    Interaction,
+    Pipeline,
+    Subject,
+)
 from ilp_api.fhir.registry import Ref, ResourceDefinition
 from ilp_api.fhir.repository import SearchPage, Stored
 from ilp_api.fhir.service import ResourceService, WriteResult
@@ -66,7 +78,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def perform(
     request: Request,
     principal: Principal,
-    definition: ResourceDefinition,
+    definition: Subject,
     interaction: Interaction,
     work: Callable[[UnitOfWork], T],
     *,

@@ -1,14 +1,15 @@
 """All SQL of the audit trail: append, and search by entity and date. There is no update or delete."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from ilp_api.audit.records import AuditRecord, record_of
 from ilp_api.audit.tables import AuditEntityRow, AuditEventRow
 from ilp_api.fhir.registry import Ref
+from ilp_api.fhir.search import DateValue
 from ilp_api.fhir.unit_of_work import Access
 
 event = AuditEventRow.__table__  # type: ignore[attr-defined]
@@ -18,6 +19,22 @@ entity = AuditEntityRow.__table__  # type: ignore[attr-defined]
 def append_access(session: Session, access: Access) -> None:
     """The pipeline's audit writer (``fhir.pipeline.AuditWriter``)."""
     AuditRepository(session).append(record_of(access))
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of the trail to return, in which order, and whether to count all matches."""
+
+    count: int
+    offset: int
+    with_total: bool
+    newest_first: bool
+
+
+@dataclass(frozen=True)
+class FoundRecords:
+    records: list[AuditRecord]
+    total: int | None
 
 
 class AuditRepository:
@@ -48,33 +65,36 @@ class AuditRepository:
             )
 
     def search(
-        self,
-        entity_ref: Ref | None,
-        since: datetime | None,
-        before: datetime | None,
-        count: int,
-        offset: int,
-    ) -> tuple[list[AuditRecord], int]:
-        conditions = []
-        if entity_ref is not None:
-            conditions.append(
-                event.c.id.in_(
-                    select(entity.c.audit_id).where(
-                        entity.c.entity_type == entity_ref.type, entity.c.entity_id == entity_ref.id
-                    )
+        self, entities: Sequence[Sequence[Ref]], dates: Sequence[Sequence[DateValue]], page: Page
+    ) -> FoundRecords:
+        """Events about any of each group of ``entities`` and recorded within any of each group of ``dates``.
+
+        Each date is an instant (the moment of recording) compared with a FHIR date's range; ``ne`` is not
+        offered (the caller refuses it). Ordered by when they were recorded, then by id.
+        """
+        conditions = [
+            event.c.id.in_(
+                select(entity.c.audit_id).where(
+                    or_(*(and_(entity.c.entity_type == r.type, entity.c.entity_id == r.id) for r in refs))
                 )
             )
-        if since is not None:
-            conditions.append(event.c.recorded >= since)
-        if before is not None:
-            conditions.append(event.c.recorded < before)
-        where = and_(True, *conditions)
-        total = self.session.execute(select(func.count()).select_from(event).where(where)).scalar_one()
-        rows = self.session.execute(
-            select(event).where(where).order_by(event.c.recorded.desc(), event.c.id).limit(count).offset(offset)
-        ).all()
-        entities = self._entities([row.id for row in rows])
-        return [_record(row, entities.get(row.id, ())) for row in rows], total
+            for refs in entities
+        ]
+        conditions += [or_(*(_recorded_within(value) for value in values)) for values in dates]
+        where = and_(true(), *conditions)
+        records: list[AuditRecord] = []
+        if page.count:
+            recorded = event.c.recorded.desc() if page.newest_first else event.c.recorded.asc()
+            statement = select(event).where(where).order_by(recorded, event.c.id).limit(page.count)
+            rows = self.session.execute(statement.offset(page.offset)).all()
+            found = self._entities([row.id for row in rows])
+            records = [_record(row, found.get(row.id, ())) for row in rows]
+        total = None
+        if page.with_total and page.offset == 0 and len(records) < page.count:
+            total = len(records)  # the first page holds every match: no need to count them again
+        elif page.with_total:
+            total = self.session.execute(select(func.count()).select_from(event).where(where)).scalar_one()
+        return FoundRecords(records, total)
 
     def _entities(self, audit_ids: Sequence[str]) -> dict[str, tuple[Ref, ...]]:
         if not audit_ids:
@@ -88,6 +108,19 @@ class AuditRepository:
         for row in rows:
             found.setdefault(row.audit_id, []).append(Ref(row.entity_type, row.entity_id))
         return {audit_id: tuple(refs) for audit_id, refs in found.items()}
+
+
+def _recorded_within(value: DateValue) -> ColumnElement[bool]:
+    """The moment of recording against a FHIR date's range [low, high), per its prefix."""
+    period = value.range
+    conditions: dict[str, ColumnElement[bool]] = {
+        "eq": and_(event.c.recorded >= period.low, event.c.recorded < period.high),
+        "lt": event.c.recorded < period.low,
+        "le": event.c.recorded < period.high,
+        "gt": event.c.recorded >= period.high,
+        "ge": event.c.recorded >= period.low,
+    }
+    return conditions[value.prefix]
 
 
 def _record(row: object, entities: tuple[Ref, ...]) -> AuditRecord:

@@ -1,11 +1,14 @@
-"""The CapabilityStatement, assembled from the registry so that it lists only what is really served."""
+"""The CapabilityStatement, generated from the registry (stored types) and fhir/providers.py (read-only types
+and operations), with no hand-written entry, so that it lists only what is really served."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from ilp_api import __version__
 from ilp_api.fhir import FHIR_VERSION
 from ilp_api.fhir.compartment import COMPARTMENT_DEFINITION_PATH, COMPARTMENT_TYPE
-from ilp_api.fhir.registry import Registry, SearchType
+from ilp_api.fhir.providers import Operation, OperationLevel, Providers, ReadOnlyType
+from ilp_api.fhir.registry import Registry, ResourceDefinition, SearchParameter, SearchType
 
 INSTANCE_AND_TYPE_INTERACTIONS = (
     "read",
@@ -24,19 +27,18 @@ RESULT_PARAMETERS = (
     ("_total", "token", "accurate (default) or none"),
     ("_summary", "token", "count: only the number of matches (Bundle.total), no entries"),
 )
-EVERYTHING = {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}
 
 
 def capability_statement(
-    registry: Registry,
-    base: str,
-    published: str,
-    extra_resources: list[dict[str, Any]],
-    token_url: str,
-    canonical_base: str,
+    registry: Registry, providers: Providers, base: str, published: str, token_url: str, canonical_base: str
 ) -> dict[str, Any]:
+    operations = list(providers.operations())
     resources = [_resource(definition, registry) for definition in registry]
-    resources += extra_resources
+    resources += [_read_only(definition) for definition in providers.types()]
+    for resource in resources:
+        on_type = [o for o in operations if o.level != OperationLevel.SYSTEM and o.resource_type == resource["type"]]
+        if on_type:
+            resource["operation"] = _operations(on_type, canonical_base)
     rest: dict[str, Any] = {
         "mode": "server",
         "security": _security(token_url),
@@ -46,6 +48,9 @@ def capability_statement(
     if registry.get(COMPARTMENT_TYPE):
         # R4's Patient compartment as the registry extends it (Task through Task.for, …), so the project's own.
         rest["compartment"] = [canonical_base + COMPARTMENT_DEFINITION_PATH]
+    on_system = [o for o in operations if o.level is OperationLevel.SYSTEM]
+    if on_system:
+        rest["operation"] = _operations(on_system, canonical_base)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -58,6 +63,27 @@ def capability_statement(
         "format": ["application/fhir+json", "json"],
         "rest": [rest],
     }
+
+
+def _operations(operations: Iterable[Operation], canonical_base: str) -> list[dict[str, Any]]:
+    return [{"name": o.name, "definition": o.canonical(canonical_base), "documentation": o.summary} for o in operations]
+
+
+def _search_parameters(parameters: Iterable[SearchParameter]) -> list[dict[str, Any]]:
+    return [{"name": p.name, "type": p.type.value, "documentation": p.description} for p in parameters] + [
+        {"name": name, "type": kind, "documentation": text} for name, kind, text in RESULT_PARAMETERS
+    ]
+
+
+def _read_only(definition: ReadOnlyType) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "type": definition.type,
+        "documentation": definition.description,
+        "interaction": [{"code": interaction.code} for interaction in definition.interactions],
+    }
+    if definition.search is not None:
+        entry["searchParam"] = _search_parameters(definition.parameters_by_name.values())
+    return entry
 
 
 SECURITY_SERVICE_SYSTEM = "http://terminology.hl7.org/CodeSystem/restful-security-service"
@@ -87,7 +113,7 @@ def _security(token_url: str) -> dict[str, Any]:
     }
 
 
-def _resource(definition: Any, registry: Registry) -> dict[str, Any]:
+def _resource(definition: ResourceDefinition, registry: Registry) -> dict[str, Any]:
     searchable = list(definition.parameters_by_name.values())
     references = [p for p in searchable if p.type is SearchType.REFERENCE]
     revincludes = sorted(
@@ -109,11 +135,8 @@ def _resource(definition: Any, registry: Registry) -> dict[str, Any]:
         "conditionalDelete": "not-supported",
         "searchInclude": [f"{definition.type}:{p.name}" for p in references],
         "searchRevInclude": revincludes,
-        "searchParam": [{"name": p.name, "type": p.type.value, "documentation": p.description} for p in searchable]
-        + [{"name": name, "type": kind, "documentation": text} for name, kind, text in RESULT_PARAMETERS],
+        "searchParam": _search_parameters(searchable),
     }
-    if definition.type == COMPARTMENT_TYPE:
-        entry["operation"] = [EVERYTHING]
     if not entry["searchInclude"]:
         del entry["searchInclude"]
     if not entry["searchRevInclude"]:

@@ -9,14 +9,23 @@ from datetime import datetime
 
 from ilp_api.fhir.compartment import COMPARTMENT_TYPE, compartment_types, in_compartment
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound, shown
-from ilp_api.fhir.pipeline import Interaction
-from ilp_api.fhir.registry import ResourceDefinition, date_range
+from ilp_api.fhir.providers import Answer, OperationCall, Page
+from ilp_api.fhir.registry import Ref, ResourceDefinition, date_range
 from ilp_api.fhir.repository import ResourceRepository, SearchPage
 from ilp_api.fhir.search import MAX_OFFSET, paging_number
 from ilp_api.fhir.service import ResourceService
+from ilp_api.fhir.unit_of_work import UnitOfWork
 
-EVERYTHING = Interaction("operation", "r", writes=False)
 EVERYTHING_PARAMETERS = ("_since", "_type", "_count", "_offset", "_format")
+
+
+def patient_everything(unit: UnitOfWork, service: ResourceService, call: OperationCall) -> Answer:
+    """The ``$everything`` operation's handler: one page of the Patient and its compartment, as the caller sees it."""
+    assert call.resource_id is not None  # an instance-level operation
+    readable = [definition.type for definition in service.registry if call.caller.can(definition.type, "r")]
+    page, count, offset = everything(service, unit.repository, call.resource_id, call.query, readable)
+    touched = tuple(Ref(stored.resource_type, stored.id) for stored in page.matches)
+    return Answer(Page(page, count, offset), entities=touched)
 
 
 def everything(

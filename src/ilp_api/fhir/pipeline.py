@@ -24,7 +24,7 @@ from ilp_api.db.engine import Database
 from ilp_api.fhir.datatypes import ID_PATTERN
 from ilp_api.fhir.hooks import WriteHooks
 from ilp_api.fhir.outcome import status_of
-from ilp_api.fhir.registry import Ref, Registry, ResourceDefinition, WriteContext
+from ilp_api.fhir.registry import Ref, Registry, WriteContext
 from ilp_api.fhir.repository import ResourceRepository
 from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.service import IdentifierHeldElsewhere, ResourceService, WriteResult
@@ -48,6 +48,18 @@ SEARCH = Interaction("search-type", "s", False)
 UPDATE = Interaction("update", "u", True)
 PATCH = Interaction("patch", "u", True)
 DELETE = Interaction("delete", "d", True)
+
+
+class Subject(Protocol):
+    """The type an interaction is about: a stored one (``ResourceDefinition``), a read-only one, or the type an
+    operation is invoked on (fhir/providers.py)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def patient_data(self) -> bool:
+        """Whether its accesses leave an AuditEvent."""
 
 
 class Visibility(Protocol):
@@ -108,7 +120,7 @@ class Pipeline:
     def interact(
         self,
         origin: Origin,
-        definition: ResourceDefinition,
+        definition: Subject,
         interaction: Interaction,
         work: Callable[[UnitOfWork], T],
         *,
@@ -152,7 +164,7 @@ class Pipeline:
         return definition is not None and definition.patient_data
 
     @staticmethod
-    def failure_entities(error: Exception, definition: ResourceDefinition, target: str | None) -> tuple[Ref, ...]:
+    def failure_entities(error: Exception, definition: Subject, target: str | None) -> tuple[Ref, ...]:
         """What a failed interaction's audit record names: the resource addressed, if its id is one, and the holder
         of an identifier refused as held elsewhere, so that the record's owners see who asked about it."""
         refs = [Ref(definition.type, target)] if target and ID_PATTERN.match(target) else []

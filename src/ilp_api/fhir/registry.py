@@ -25,6 +25,7 @@ class SearchType(StrEnum):
     STRING = "string"
     DATE = "date"
     REFERENCE = "reference"
+    URI = "uri"  # matched exactly; offered by read-only types (fhir/providers.py), not indexed for stored ones
 
 
 class Token(NamedTuple):
@@ -158,6 +159,9 @@ class ResourceDefinition:
                 raise ValueError(
                     f"{self.type}'s compartment names {name!r}, which is not one of its reference parameters"
                 )
+        unindexed = [p.name for p in self.search_parameters if p.type is SearchType.URI]
+        if unindexed:
+            raise ValueError(f"{self.type}: stored types have no index for uri parameters ({', '.join(unindexed)})")
 
     def index_values(self, resource: Json) -> Iterator[tuple[SearchParameter, IndexValue]]:
         for parameter in self.parameters_by_name.values():

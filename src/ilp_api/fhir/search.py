@@ -5,8 +5,9 @@ Unknown parameters are an error by default (a silently ignored typo returns the 
 """
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ilp_api.fhir.datatypes import CONTROL_CHARACTER
 from ilp_api.fhir.limits import Limits
@@ -32,6 +33,19 @@ RESULT_PARAMETERS = frozenset(
 )
 # _summary=count asks for the number of matches only; false (whole resources) is what a search returns anyway.
 SUMMARIES = ("count", "false")
+
+
+class Searchable(Protocol):
+    """A type a search is parsed for: a stored one (``ResourceDefinition``) or a read-only one (fhir/providers.py)."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def parameters_by_name(self) -> Mapping[str, SearchParameter]: ...
+
+    @property
+    def default_sort(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,7 @@ class SearchRequest:
 
 
 def parse_search(
-    definition: ResourceDefinition,
+    definition: Searchable,
     query: Sequence[tuple[str, str]],
     registry: Registry,
     *,
@@ -182,6 +196,8 @@ def _split_or(raw: str) -> list[str]:
 def _parse_value(parameter: SearchParameter, raw: str, key: str, *, exact: bool = False) -> SearchValue:
     if parameter.type is SearchType.STRING:
         return indexed_text(raw) if exact else normalise(raw)
+    if parameter.type is SearchType.URI:
+        return raw  # matched exactly
     if parameter.type is SearchType.TOKEN:
         system, _, code = raw.rpartition("|") if "|" in raw else (None, "", raw)
         problem = parameter.value_problem(code) if parameter.value_problem and code else None
@@ -217,7 +233,7 @@ def _bare_id_reference(parameter: SearchParameter, raw: str, key: str) -> Ref:
     return Ref(parameter.targets[0], raw)
 
 
-def _parse_sort(definition: ResourceDefinition, values: list[str], limits: Limits) -> tuple[SortKey, ...]:
+def _parse_sort(definition: Searchable, values: list[str], limits: Limits) -> tuple[SortKey, ...]:
     names = [name for value in values for name in value.split(",") if name] or list(definition.default_sort)
     if len(names) > limits.sort_keys:
         raise TooCostly(f"_sort has {len(names)} keys; at most {limits.sort_keys} are allowed", expression="_sort")
@@ -246,7 +262,7 @@ def paging_number(value: str | None, name: str, default: int, high: int) -> int:
     return high if len(value) > len(str(high)) else min(int(value), high)
 
 
-def _parse_include(value: str, registry: Registry, searched: ResourceDefinition, *, reverse: bool) -> Include:
+def _parse_include(value: str, registry: Registry, searched: Searchable, *, reverse: bool) -> Include:
     name = "_revinclude" if reverse else "_include"
     source_type, _, parameter_name = value.partition(":")
     source = registry.get(source_type)

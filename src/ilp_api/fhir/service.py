@@ -49,7 +49,7 @@ from ilp_api.fhir.repository import (
     Stored,
     VersionConflict,
 )
-from ilp_api.fhir.search import MAX_OFFSET, paging_number, parse_search
+from ilp_api.fhir.search import MAX_OFFSET, Searchable, SearchRequest, paging_number, parse_search
 from ilp_api.fhir.unit_of_work import Change, UnitOfWork
 
 
@@ -200,7 +200,14 @@ class ResourceService:
         patient_id: str | None = None,
     ) -> tuple[SearchPage, int, int]:
         """``patient_id``: search only the compartment of that Patient."""
-        request = parse_search(
+        request = self.parse_search(definition, query, lenient=lenient)
+        return repository.search(definition, request, patient_id=patient_id), request.count, request.offset
+
+    def parse_search(
+        self, definition: Searchable, query: Sequence[tuple[str, str]], *, lenient: bool = False
+    ) -> SearchRequest:
+        """The query as a typed search of ``definition``, stored or read-only, with this server's page sizes."""
+        return parse_search(
             definition,
             query,
             self.registry,
@@ -209,7 +216,6 @@ class ResourceService:
             limits=self.limits,
             lenient=lenient,
         )
-        return repository.search(definition, request, patient_id=patient_id), request.count, request.offset
 
     # ---- writes ----
 

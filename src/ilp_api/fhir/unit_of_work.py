@@ -42,6 +42,9 @@ class Caller(Protocol):
     def require(self, resource_type: str, permission: str) -> None:
         """Raise Forbidden unless the caller's SMART scopes allow ``permission`` (c r u d s) on the type."""
 
+    def can(self, resource_type: str, permission: str) -> bool:
+        """Whether the caller's SMART scopes allow ``permission`` (c r u d s) on the type."""
+
 
 @dataclass(frozen=True)
 class Origin:

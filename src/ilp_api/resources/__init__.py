@@ -2,5 +2,5 @@
 
 
 def load_resources() -> None:
-    """Import every resource module so each registers its definition (idempotent)."""
-    from ilp_api.resources import location, organization, patient, practitioner  # noqa: F401
+    """Import every resource module so each registers its definition, and its operations (idempotent)."""
+    from ilp_api.resources import location, organization, patient, pindah_masuk, practitioner  # noqa: F401

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ilp_api.fhir.compartment_operations import patient_everything
 from ilp_api.fhir.datatypes import (
     Address,
     CodeableConcept,
@@ -20,6 +21,7 @@ from ilp_api.fhir.datatypes import (
     parse_date,
 )
 from ilp_api.fhir.outcome import Unprocessable
+from ilp_api.fhir.providers import Operation, OperationLevel, OperationParameter, providers
 from ilp_api.fhir.registry import (
     Json,
     ResourceDefinition,
@@ -238,5 +240,29 @@ PATIENT = registry.register(
         scope_rules=(InPatientCompartment(),),
         placement=patient_placement,
         patient_data=True,
+    )
+)
+
+EVERYTHING = providers.register_operation(
+    Operation(
+        name="everything",
+        level=OperationLevel.INSTANCE,
+        resource_type=PATIENT.type,
+        summary="Everything about a Patient: the Patient and its compartment",
+        description=(
+            "A searchset Bundle: the Patient, then every member of its compartment that the client may see and "
+            "read, one page at a time (the Bundle's next link)."
+        ),
+        affects_state=False,
+        permission="r",
+        handler=patient_everything,
+        parameters=(
+            OperationParameter("_since", "in", "instant", "Only resources updated at or after this instant"),
+            OperationParameter("_type", "in", "string", "Comma-separated types of the compartment to return"),
+            OperationParameter("_count", "in", "integer", "Page size"),
+            OperationParameter("_offset", "in", "integer", "Skip this many resources (used by the next link)"),
+            OperationParameter("return", "out", "Bundle", "A searchset of the Patient and its compartment", 1),
+        ),
+        definition="http://hl7.org/fhir/OperationDefinition/Patient-everything",
     )
 )

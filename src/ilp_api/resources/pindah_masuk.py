@@ -6,7 +6,8 @@ who really moved in has this path instead: a puskesmas or a dinkes (not a pustu 
 names the NIK, the new managing organization in its own subtree and optionally the new address, and states
 why in ``X-Purpose-Of-Use``. The Patient is found by NIK wherever it is registered, updated through the
 normal update path (a new version, the Patient rules, the index) and returned; the AuditEvent names it and
-the purpose, so the previous owners can see who took the record over. The route is api/pindah_masuk.py's.
+the purpose, so the previous owners can see who took the record over. Declared as an operation of the
+registry (fhir/providers.py), which gives it its route and its CapabilityStatement entry.
 """
 
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.datatypes import Address, Element, Identifier, Reference, Resource
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound, Unprocessable
-from ilp_api.fhir.pipeline import Interaction
+from ilp_api.fhir.providers import Answer, Operation, OperationCall, OperationLevel, OperationParameter, providers
 from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, Token, WriteContext, parse_reference
-from ilp_api.fhir.service import ResourceService, WriteResult, parse_body
+from ilp_api.fhir.service import ResourceService, parse_body
 from ilp_api.fhir.unit_of_work import PURPOSE_HEADER, UnitOfWork
 from ilp_api.ilp.nik import NIK_ERROR, InvalidNik, decode_nik
 from ilp_api.resources.indonesia import NIK
@@ -27,7 +28,6 @@ from ilp_api.resources.organization import facility_type
 from ilp_api.resources.patient import PATIENT
 
 OPERATION = "$pindah-masuk"
-MOVE_IN = Interaction("operation", "u", writes=True)
 TAKING_OVER = ("puskesmas", "dinkes")
 
 
@@ -56,16 +56,16 @@ class MoveIn:
     address: Json | None
 
 
-def move_in(unit: UnitOfWork, service: ResourceService, body: bytes, purpose: str | None) -> WriteResult:
+def move_in(unit: UnitOfWork, service: ResourceService, call: OperationCall) -> Answer:
     """Checks the caller first, then finds the resident by NIK in every area and moves the record to the caller."""
     context = unit.rules
-    if purpose is None:
+    if call.purpose is None:
         raise BadRequest(
             f"{OPERATION} needs {PURPOSE_HEADER}, the reason for taking the record over (e.g. TREAT)",
             expression=PURPOSE_HEADER,
         )
     _check_caller(context)
-    wanted = _read_parameters(context, body, service.limits)
+    wanted = _read_parameters(context, call.body, service.limits)
     if context.read(wanted.organization) is None:
         raise Unprocessable(
             f"managingOrganization {wanted.organization.type}/{wanted.organization.id} is not an organization of "
@@ -84,7 +84,8 @@ def move_in(unit: UnitOfWork, service: ResourceService, body: bytes, purpose: st
     if wanted.address is not None:
         patient["address"] = [wanted.address]
     # Visible to the caller afterwards: its managing organization lies in the caller's subtree.
-    return service.update(everywhere, PATIENT, patient_id, fhir_json.dumps(patient), if_match=None)
+    moved = service.update(everywhere, PATIENT, patient_id, fhir_json.dumps(patient), if_match=None)
+    return Answer(moved.stored, entities=(Ref(PATIENT.type, patient_id),))
 
 
 def _check_caller(context: WriteContext) -> None:
@@ -155,3 +156,37 @@ def _address(given: dict[str, Json]) -> Json | None:
         raise Unprocessable("address takes a valueAddress", expression="Parameters.parameter('address')")
     address: Json = parameter["valueAddress"]
     return address
+
+
+PINDAH_MASUK = providers.register_operation(
+    Operation(
+        name=OPERATION.removeprefix("$"),
+        level=OperationLevel.TYPE,
+        resource_type=PATIENT.type,
+        summary="Take over a resident who moved into your area (pindah masuk), by NIK",
+        description=(
+            "For a puskesmas or dinkes client (or ilp/admin), with `X-Purpose-Of-Use`. Parameters: `nik` "
+            "(valueString or valueIdentifier), `managingOrganization` (valueReference to an Organization of the "
+            "caller's subtree) and optionally `address` (valueAddress, the new address). Finds the Patient by NIK "
+            "wherever it is registered, updates it (a new version) and returns it; the access is audited."
+        ),
+        affects_state=True,
+        permission="u",
+        handler=move_in,
+        parameters=(
+            OperationParameter("nik", "in", "string", "The resident's NIK (or a valueIdentifier of its system)", 1),
+            OperationParameter(
+                "managingOrganization", "in", "Reference", "The Organization of your subtree taking over", 1
+            ),
+            OperationParameter("address", "in", "Address", "The resident's new address"),
+            OperationParameter("return", "out", "Patient", "The Patient as moved", 1),
+        ),
+        example={
+            "resourceType": "Parameters",
+            "parameter": [
+                {"name": "nik", "valueString": "3374060312000001"},
+                {"name": "managingOrganization", "valueReference": {"reference": "Organization/<id in your subtree>"}},
+            ],
+        },
+    )
+)
