@@ -1,7 +1,8 @@
 """The dependency rules of architecture.md, checked on the imports of src/ilp_api (every import, lazy ones too).
 
 - ``ilp/`` (the pure rules engine) imports nothing of the package outside itself;
-- ``fhir/`` (the machinery) imports none of the domain, security, audit or HTTP packages, nor the settings;
+- ``fhir/`` (the machinery) imports none of the domain, security, audit or HTTP packages, nor the settings, and
+  knows no HTTP framework (FastAPI, Starlette: the exception handlers and routes are api/'s);
 - ``db/`` imports no other package;
 - no import cycle between packages (a top-level module such as ``settings`` counts as one), nor between the
   modules of ``fhir/``.
@@ -30,8 +31,12 @@ FHIR_MAY_NOT_IMPORT = frozenset(
         "app",
         "cli",
         "wiring",
+        "middleware",
+        "metrics",
+        "health",
     }
 )
+HTTP_FRAMEWORKS = frozenset({"fastapi", "starlette"})
 ModuleGraph = dict[str, set[str]]
 
 
@@ -91,6 +96,21 @@ def violations(source: Path) -> list[str]:
     found += [f"import cycle between packages: {' → '.join(cycle)}" for cycle in cycles(areas)]
     fhir = {m: {t for t in ts if area(t) == "fhir"} for m, ts in graph.items() if area(m) == "fhir"}
     found += [f"import cycle inside fhir/: {' → '.join(cycle)}" for cycle in cycles(fhir)]
+    return found + http_imports(source)
+
+
+def http_imports(source: Path) -> list[str]:
+    """Imports of an HTTP framework by fhir/ modules."""
+    found = []
+    for path in sorted((source / PACKAGE / "fhir").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            for name in names:
+                if name.split(".")[0] in HTTP_FRAMEWORKS:
+                    module = _module_name(path, source)
+                    found.append(f"{module} imports {name}: fhir/ knows no HTTP framework, api/ does")
     return found
 
 
@@ -139,6 +159,10 @@ def write_package(root: Path, modules: dict[str, str]) -> Path:
         (
             {"fhir.service": "def lazy():\n    from ilp_api import settings\n", "settings": ""},
             "ilp_api.fhir.service imports ilp_api.settings: fhir/ is the machinery, it imports no settings",
+        ),
+        (
+            {"fhir.outcome": "from fastapi import Request\n"},
+            "ilp_api.fhir.outcome imports fastapi: fhir/ knows no HTTP framework, api/ does",
         ),
         (
             {"ilp.nik": "from ..fhir import registry\n", "fhir.registry": ""},

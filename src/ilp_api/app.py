@@ -6,10 +6,10 @@ from ilp_api import __version__
 from ilp_api.api.bundle import router as bundle_router
 from ilp_api.api.compartments import compartment_router
 from ilp_api.api.docs import install_docs
+from ilp_api.api.errors import install_exception_handlers
 from ilp_api.api.fhir import fhir_router
 from ilp_api.api.openapi import install_openapi
 from ilp_api.db.engine import Database, create_database_engine
-from ilp_api.fhir.outcome import install_exception_handlers
 from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
 from ilp_api.health import router as health_router

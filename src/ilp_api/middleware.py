@@ -14,8 +14,9 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ilp_api.api.errors import outcome_response
 from ilp_api.fhir.datatypes import ID_PATTERN
-from ilp_api.fhir.outcome import PayloadTooLarge, outcome_response
+from ilp_api.fhir.outcome import PayloadTooLarge
 from ilp_api.metrics import count_limit_refusal, observe_request
 
 logger = logging.getLogger("ilp_api.access")

@@ -1,35 +1,22 @@
 """One exception hierarchy for every client-facing error, rendered as a FHIR OperationOutcome.
 
-Raise a ``FhirError`` subclass anywhere below a router; the handlers registered by
-``install_exception_handlers`` turn it (and FastAPI's, Starlette's and pydantic's own errors) into an
-OperationOutcome with the right status. Each issue names the element (``expression``) and, where the ILP
-profile defines one, the profile's error code (``details.coding``), so a clinic developer can act on it.
+Raise a ``FhirError`` subclass anywhere below a router; the handlers of api/errors.py turn it (and FastAPI's,
+Starlette's and pydantic's own errors) into an OperationOutcome with the right status. Each issue names the
+element (``expression``) and, where the ILP profile defines one, the profile's error code (``details.coding``),
+so a clinic developer can act on it.
 """
 
 import difflib
-import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any, Protocol, get_args
 
-import orjson
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
-from fastapi.routing import iter_route_contexts
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from sqlalchemy.exc import SQLAlchemyError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ilp_api.db.cancellation import WorkCancelled
 from ilp_api.db.errors import Unavailability, unavailability
-from ilp_api.fhir import FHIR_JSON
 from ilp_api.fhir.datatypes import FORMAT_HINTS
-from ilp_api.metrics import DATABASE_UNAVAILABLE, count_limit_refusal
-
-logger = logging.getLogger(__name__)
 
 ILP_ERROR_SYSTEM_PATH = "/CodeSystem/ilp-error"
 
@@ -200,13 +187,6 @@ def operation_outcome(issues: Sequence[Issue], canonical_base: str) -> dict[str,
     return {"resourceType": "OperationOutcome", "issue": [issue.to_fhir(canonical_base) for issue in issues]}
 
 
-def outcome_response(
-    status_code: int, issues: Sequence[Issue], canonical_base: str, headers: dict[str, str] | None = None
-) -> Response:
-    body = orjson.dumps(operation_outcome(issues, canonical_base))
-    return Response(body, status_code=status_code, media_type=FHIR_JSON, headers=headers)
-
-
 def fhir_path(root: str, location: Sequence[str | int]) -> str:
     """Turn a pydantic error location into a FHIRPath-like expression: ``Patient.name[0].family``."""
     path = root
@@ -218,9 +198,13 @@ def fhir_path(root: str, location: Sequence[str | int]) -> str:
     return path
 
 
-def validation_issues(
-    error: ValidationError | RequestValidationError, root: str, model: type[BaseModel] | None = None
-) -> list[Issue]:
+class ValidationErrors(Protocol):
+    """pydantic's ValidationError, or FastAPI's RequestValidationError of an /api/v1 body."""
+
+    def errors(self) -> Sequence[Any]: ...
+
+
+def validation_issues(error: ValidationErrors, root: str, model: type[BaseModel] | None = None) -> list[Issue]:
     """Readable issues from pydantic errors: unknown elements, wrong types and our own value checks.
 
     ``root`` names a FHIR resource type ("" for an /api/v1 request); ``model``, the model validated, lets an
@@ -236,35 +220,16 @@ def validation_issues(
         if kind == "extra_forbidden":
             issues.append(Issue(_unknown_element(root, location, model), "structure", expression=expression))
             continue
-        if kind == "json_invalid" and isinstance(error, RequestValidationError):
-            # FastAPI's JSON bodies: the location is a character position, not an element.
-            issues.append(Issue(_json_syntax(str(error.body), location[-1], context.get("error", "")), "invalid"))
-            continue
         message = detail["msg"].removeprefix("Value error, ")
         if kind == "missing" and not location:
-            message = f"The request has no body: send the {_words(model)} as JSON"
+            message = f"The request has no body: send the {words(model)} as JSON"
         if kind == "string_pattern_mismatch" and context.get("pattern") in FORMAT_HINTS:
             message = f"{shown(detail['input'])} is not in the right format: {FORMAT_HINTS[context['pattern']]}"
         issues.append(Issue(f"{expression}: {message}" if expression else message, "invalid", expression, ilp_code))
     return issues
 
 
-def allowed_methods(request: Request) -> str:
-    """The methods the request's path is served with, by every route of the app that matches it.
-
-    Starlette's 405 names only the first matching route's methods, while GET and POST of one path are two routes.
-    FastAPI keeps included routers nested: ``iter_route_contexts`` yields their routes with their full paths.
-    """
-    path = request.scope["path"]
-    methods: set[str] = set()
-    for route in iter_route_contexts(request.app.routes):
-        pattern = getattr(route, "path_regex", None)
-        if route.methods and pattern is not None and pattern.match(path):
-            methods |= route.methods
-    return ", ".join(sorted(methods))
-
-
-def _words(model: type[BaseModel] | None) -> str:
+def words(model: type[BaseModel] | None) -> str:
     """What an /api/v1 body is, in words from its model's name: ``EvaluateRequest`` → ``evaluate request``."""
     return re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower() if model else "request"
 
@@ -279,7 +244,7 @@ def _unknown_element(root: str, location: Sequence[str | int], model: type[BaseM
         where = fhir_path(root, location)
         return f"Unknown element '{where}': it is not part of this {root} as ILP API supports it{suggestion}"
     where = ".".join(str(part) for part in location)
-    return f"The {_words(model)} has no field '{where}'{suggestion}"
+    return f"The {words(model)} has no field '{where}'{suggestion}"
 
 
 def _fields_at(model: type[BaseModel] | None, location: Sequence[str | int]) -> dict[str, FieldInfo]:
@@ -288,78 +253,12 @@ def _fields_at(model: type[BaseModel] | None, location: Sequence[str | int]) -> 
         if model is None or isinstance(part, int):
             continue
         field = next((f for name, f in model.model_fields.items() if (f.alias or name) == part), None)
-        model = _model_in(field.annotation) if field else None
+        model = model_in(field.annotation) if field else None
     return model.model_fields if model else {}
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
+def model_in(annotation: Any) -> type[BaseModel] | None:
     """The model an annotation holds: ``Quantity``, ``Quantity | None``, ``list[HumanName]``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
-    return next(filter(None, (_model_in(argument) for argument in get_args(annotation))), None)
-
-
-def _json_syntax(text: str, position: str | int, reason: str) -> str:
-    """The standard library's JSON error where a person looks for it: line and column, and a trailing comma named."""
-    at = int(position)
-    if text[:at].rstrip().endswith(",") and text[at : at + 1] in ("}", "]"):
-        reason = "trailing comma is not allowed"
-    line = text.count("\n", 0, at) + 1
-    column = at - text.rfind("\n", 0, at)
-    return f"The request body is not valid JSON: {reason}: line {line} column {column} (char {at})"
-
-
-def _body_model(request: Request) -> type[BaseModel] | None:
-    """The model of the route's JSON body, if it has one."""
-    body_field = getattr(request.scope.get("route"), "body_field", None)
-    return _model_in(body_field.field_info.annotation) if body_field is not None else None
-
-
-def install_exception_handlers(app: FastAPI, canonical_base: str) -> None:
-    async def on_fhir_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, FhirError)
-        count_limit_refusal(issue.code for issue in error.outcome_issues())
-        return outcome_response(error.status_code, error.outcome_issues(), canonical_base, error.headers)
-
-    async def on_request_validation(request: Request, error: Exception) -> Response:
-        assert isinstance(error, RequestValidationError)
-        issues = validation_issues(error, root="", model=_body_model(request))
-        # Malformed JSON is a malformed request (400), as on the FHIR API; a well-formed wrong one is a 422.
-        status = 400 if all(detail["type"] == "json_invalid" for detail in error.errors()) else 422
-        return outcome_response(status, issues, canonical_base)
-
-    async def on_http_exception(request: Request, error: Exception) -> Response:
-        assert isinstance(error, StarletteHTTPException)
-        if error.status_code == 404:
-            issue = Issue(f"No route {request.url.path}: see /docs for the API", "not-found")
-        elif error.status_code == 405:
-            allowed = allowed_methods(request)
-            issue = Issue(f"{request.method} is not supported on {request.url.path}; use {allowed}", "not-supported")
-            return outcome_response(405, [issue], canonical_base, {**(error.headers or {}), "Allow": allowed})
-        else:
-            issue = Issue(str(error.detail), "processing")
-        return outcome_response(error.status_code, [issue], canonical_base, dict(error.headers or {}))
-
-    async def on_database_error(request: Request, error: Exception) -> Response:
-        unavailable = database_unavailable(error)
-        if unavailable is None:
-            return await on_unexpected(request, error)
-        # One line, no traceback: an outage makes every request fail the same way.
-        cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        logger.warning("database unavailable: %s", cause, extra={"fields": {"issue": unavailable.issue_code}})
-        DATABASE_UNAVAILABLE.labels(kind=unavailable.issue_code).inc()
-        return await on_fhir_error(request, unavailable)
-
-    async def on_unexpected(request: Request, error: Exception) -> Response:
-        # The route's template, not the path: a path can hold a name (the access log line has the validated ids).
-        route = getattr(request.scope.get("route"), "path", None)
-        logger.exception("unhandled error", extra={"fields": {"route": route}})
-        issue = Issue("Internal server error; it has been logged", "exception", severity="fatal")
-        return outcome_response(500, [issue], canonical_base)
-
-    app.add_exception_handler(FhirError, on_fhir_error)
-    app.add_exception_handler(RequestValidationError, on_request_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http_exception)
-    app.add_exception_handler(SQLAlchemyError, on_database_error)
-    app.add_exception_handler(WorkCancelled, on_database_error)
-    app.add_exception_handler(Exception, on_unexpected)
+    return next(filter(None, (model_in(argument) for argument in get_args(annotation))), None)
