@@ -4,7 +4,8 @@ Queries use SQLAlchemy Core rather than ORM objects: a write is a handful of INS
 per-request cost close to a bare driver call.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,14 +28,13 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CTE
 
 from ilp_api.fhir.registry import (
     COLUMN_PARAMETERS,
-    DateRange,
     IndexValue,
     Ref,
     ResourceDefinition,
@@ -75,6 +75,16 @@ INDEX_TABLES = {
     SearchType.REFERENCE: reference_index,
 }
 
+# The columns of each index table after (resource_type, resource_id, param), in the order of the IndexValue's
+# fields (Token, DateRange and Ref are named tuples; a string is one value).
+INDEX_VALUE_COLUMNS = {
+    SearchType.TOKEN: ("system", "code"),
+    SearchType.STRING: ("value",),
+    SearchType.DATE: ("low", "high"),
+    SearchType.REFERENCE: ("target_type", "target_id"),
+}
+IndexRow = tuple[Any, ...]  # (param, *value columns)
+
 
 @dataclass(frozen=True)
 class Stored:
@@ -84,6 +94,15 @@ class Stored:
     last_updated: datetime
     deleted: bool
     content: str
+
+
+@dataclass(frozen=True)
+class _Write:
+    stored: Stored
+    method: str
+    expected_version: int | None  # None: a create
+    index_rows: dict[SearchType, list[IndexRow]]
+    claims: list[Token]
 
 
 @dataclass(frozen=True)
@@ -115,6 +134,17 @@ CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
 
 class VersionConflict(Exception):
     """The row changed between our read and our write (a concurrent update won)."""
+
+
+@contextmanager
+def _claims_contended(resource_type: str) -> Iterator[None]:
+    """A claim's wait that ends in a deadlock or serialization failure becomes ConcurrentClaim."""
+    try:
+        yield
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) in CONTENTION_SQLSTATES:
+            raise ConcurrentClaim(resource_type) from None
+        raise
 
 
 def _stored(row: Any) -> Stored:
@@ -202,82 +232,115 @@ class ResourceRepository:
 
     # ---- writes ----
 
-    def insert(self, stored: Stored, method: str) -> None:
-        values = self._values(stored)
-        self.session.execute(insert(resource).values(values))
-        self.session.execute(insert(version).values(**values, method=method))
-
-    def update(self, stored: Stored, expected_version: int, method: str) -> None:
-        result = self.session.execute(
-            update(resource)
-            .where(
-                resource.c.resource_type == stored.resource_type,
-                resource.c.id == stored.id,
-                resource.c.version_id == expected_version,
-            )
-            .values(self._values(stored))
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise VersionConflict(stored.id)
-        self.session.execute(insert(version).values(**self._values(stored), method=method))
-
-    @staticmethod
-    def _values(stored: Stored) -> dict[str, Any]:
-        return {
-            "resource_type": stored.resource_type,
-            "id": stored.id,
-            "version_id": stored.version_id,
-            "last_updated": stored.last_updated,
-            "deleted": stored.deleted,
-            "content": stored.content,
-        }
-
-    def replace_index(
+    def store(
         self,
-        resource_type: str,
-        resource_id: str,
-        values: Iterable[tuple[SearchParameter, IndexValue]],
+        stored: Stored,
+        method: str,
         *,
-        new: bool = False,
+        expected_version: int | None,
+        index_values: Iterable[tuple[SearchParameter, IndexValue]],
+        claims: Sequence[Token],
     ) -> None:
-        """``new``: the resource was just created, so it has no rows to delete (saves a round trip per table)."""
-        owner = {"resource_type": resource_type, "resource_id": resource_id}
-        for table in () if new else INDEX_TABLES.values():
-            self.session.execute(
-                delete(table).where(table.c.resource_type == resource_type, table.c.resource_id == resource_id)
-            )
-        rows: dict[SearchType, list[dict[str, Any]]] = {kind: [] for kind in INDEX_TABLES}
-        for parameter, value in values:
-            rows[parameter.type].append(owner | {"param": parameter.name} | _index_columns(value))
-        for kind, batch in rows.items():
-            if batch:
-                self.session.execute(insert(INDEX_TABLES[kind]), batch)
+        """Write one version of a resource: its current row, its history row, its search index rows, and exactly
+        ``claims`` as its unique identifiers, all or (on an error) nothing of it.
 
-    def replace_claims(
-        self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool = False
-    ) -> None:
-        """Hold exactly ``identifiers`` for this resource; raises IdentifierTaken if another holds one, and
+        ``expected_version`` None creates the resource; otherwise the current row must still be at that version
+        (VersionConflict if not). Raises IdentifierTaken if another resource holds one of ``claims``, and
         ConcurrentClaim if a concurrent claim of the same identifier got in the way.
-
-        ``new``: the resource was just created and holds nothing yet, so there is nothing to delete first.
         """
-        try:
-            self._replace_claims(resource_type, resource_id, identifiers, new=new)
-        except DBAPIError as error:
-            if getattr(error.orig, "sqlstate", None) in CONTENTION_SQLSTATES:
-                raise ConcurrentClaim(resource_type) from None
-            raise
+        write = _Write(stored, method, expected_version, _index_rows(index_values), sorted(set(claims)))
+        if self.session.get_bind().dialect.name == "postgresql":
+            refused = self._store_in_one_statement(write)
+        else:
+            refused = self._store_table_by_table(write)
+        if refused is not None:
+            holder = self.claim_holder(stored.resource_type, refused)
+            if holder is None:  # released between the insert and this look (read committed)
+                raise ConcurrentClaim(stored.resource_type)
+            raise IdentifierTaken(refused.system, refused.code, holder)
 
-    def _replace_claims(self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool) -> None:
+    def _store_in_one_statement(self, write: _Write) -> Token | None:
+        """PostgreSQL: the whole write in one round trip (two for an update), built by ``_postgresql_store_sql``.
+
+        An update first moves the current row, version-checked: that locks it, so of two concurrent updates of
+        one resource the second waits and then fails the version check (VersionConflict), instead of finding the
+        first one's claims and taking its own resource for the holder.
+        """
+        connection = self.session.connection()
+        stored = write.stored
+        if write.expected_version is not None:
+            moved = connection.exec_driver_sql(
+                _MOVE_CURRENT_SQL, _current_parameters(stored) | {"expected_version": write.expected_version}
+            )
+            if moved.rowcount != 1:
+                raise VersionConflict(stored.id)
+        parameters = _current_parameters(stored) | {
+            "method": write.method,
+            "claim_system": [token.system for token in write.claims],
+            "claim_value": [token.code for token in write.claims],
+        }
+        for kind, rows in write.index_rows.items():
+            for position, column in enumerate(("param", *INDEX_VALUE_COLUMNS[kind])):
+                parameters[f"{kind}_{column}"] = [row[position] for row in rows]
+        statement = _STORE_NEW_SQL if write.expected_version is None else _STORE_NEXT_SQL
+        with _claims_contended(stored.resource_type):
+            refused = connection.exec_driver_sql(statement, parameters).first()
+        return Token(refused.system, refused.value) if refused else None
+
+    def _store_table_by_table(self, write: _Write) -> Token | None:
+        """SQLite, which has no INSERT inside WITH: a statement per table (round trips cost nothing in-process)."""
+        stored = write.stored
+        owner = {"resource_type": stored.resource_type, "resource_id": stored.id}
+        values = _current_parameters(stored)
+        if write.expected_version is None:
+            # Claims first: a taken identifier is found before anything is written.
+            refused = self._replace_claims(stored.resource_type, stored.id, write.claims, new=True)
+            if refused is not None:
+                return refused
+            self.session.execute(insert(resource).values(values))
+        else:
+            # The version-checked row update first, for the reason given in _store_in_one_statement.
+            moved = self.session.execute(
+                update(resource)
+                .where(
+                    resource.c.resource_type == stored.resource_type,
+                    resource.c.id == stored.id,
+                    resource.c.version_id == write.expected_version,
+                )
+                .values(values)
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                raise VersionConflict(stored.id)
+            refused = self._replace_claims(stored.resource_type, stored.id, write.claims, new=False)
+            if refused is not None:
+                return refused
+            for table in INDEX_TABLES.values():
+                self.session.execute(
+                    delete(table).where(table.c.resource_type == stored.resource_type, table.c.resource_id == stored.id)
+                )
+        self.session.execute(insert(version).values(**values, method=write.method))
+        for kind, rows in write.index_rows.items():
+            if rows:
+                columns = ("param", *INDEX_VALUE_COLUMNS[kind])
+                self.session.execute(
+                    insert(INDEX_TABLES[kind]), [owner | dict(zip(columns, row, strict=True)) for row in rows]
+                )
+        return None
+
+    def _replace_claims(
+        self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool
+    ) -> Token | None:
+        """Hold exactly ``identifiers``; returns the first one another resource holds (then some may be held)."""
         if not new:
             self.session.execute(
                 delete(claim).where(claim.c.resource_type == resource_type, claim.c.resource_id == resource_id)
             )
         for identifier in identifiers:
             # ON CONFLICT DO NOTHING instead of a savepoint: a taken identifier inserts no row and the
-            # transaction stays usable. On PostgreSQL a concurrent, uncommitted claim makes this wait for it.
+            # transaction stays usable.
             claimed = self.session.execute(
-                self._insert_unless_present(claim)
+                sqlite.insert(claim)
+                .on_conflict_do_nothing()
                 .values(
                     resource_type=resource_type,
                     system=identifier.system,
@@ -287,14 +350,8 @@ class ResourceRepository:
                 .returning(claim.c.resource_id)
             ).first()
             if claimed is None:
-                holder = self.claim_holder(resource_type, identifier)
-                if holder is None:  # released between the insert and this look (read committed)
-                    raise ConcurrentClaim(resource_type)
-                raise IdentifierTaken(identifier.system, identifier.code, holder)
-
-    def _insert_unless_present(self, table: Any) -> Any:
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        return dialect.insert(table).on_conflict_do_nothing()
+                return identifier
+        return None
 
     def claim_holder(self, resource_type: str, identifier: Token) -> str | None:
         return self.session.execute(
@@ -431,14 +488,86 @@ class ResourceRepository:
         return self._subtree
 
 
-def _index_columns(value: IndexValue) -> dict[str, Any]:
-    if isinstance(value, Token):
-        return {"system": value.system, "code": value.code}
-    if isinstance(value, DateRange):
-        return {"low": value.low, "high": value.high}
-    if isinstance(value, Ref):
-        return {"target_type": value.type, "target_id": value.id}
-    return {"value": value}
+def _index_rows(values: Iterable[tuple[SearchParameter, IndexValue]]) -> dict[SearchType, list[IndexRow]]:
+    rows: dict[SearchType, list[IndexRow]] = {kind: [] for kind in INDEX_TABLES}
+    for parameter, value in values:
+        rows[parameter.type].append((parameter.name, value) if isinstance(value, str) else (parameter.name, *value))
+    return rows
+
+
+def _current_parameters(stored: Stored) -> dict[str, Any]:
+    return {
+        "resource_type": stored.resource_type,
+        "id": stored.id,
+        "version_id": stored.version_id,
+        "last_updated": stored.last_updated,
+        "deleted": stored.deleted,
+        "content": stored.content,
+    }
+
+
+# ---- the PostgreSQL write: one statement of data-modifying CTEs, the same text each time (so psycopg prepares it)
+
+_MOVE_CURRENT_SQL = """\
+UPDATE resource SET version_id = %(version_id)s::integer, last_updated = %(last_updated)s, deleted = %(deleted)s,
+    content = %(content)s
+WHERE resource_type = %(resource_type)s AND id = %(id)s AND version_id = %(expected_version)s::integer"""
+
+
+_ARRAY_TYPE = {"low": "timestamptz", "high": "timestamptz"}  # every other index column is text
+
+
+def _postgresql_store_sql(new: bool) -> str:
+    """Claims, current row (on a create), history row and index rows of one write, in one statement.
+
+    It returns the wanted identifiers that another resource holds; when there is one, nothing else is written
+    (every INSERT waits on ``refused``). The sub-statements of a WITH all see the snapshot taken before it, so
+    an update does not delete and re-insert a claim it keeps (the insert would not see the delete): it
+    releases only the identifiers it gives up, and claims only those it does not hold yet.
+    """
+    unless_refused = "WHERE NOT EXISTS (SELECT FROM refused)"
+    owner = "resource_type = %(resource_type)s AND resource_id = %(id)s"
+    parts = [
+        "wanted (system, value) AS (SELECT * FROM unnest(%(claim_system)s::text[], %(claim_value)s::text[]))",
+        f"held AS (SELECT system, value FROM identifier_claim WHERE {owner})",
+        """claimed AS (
+    INSERT INTO identifier_claim (resource_type, system, value, resource_id)
+    SELECT %(resource_type)s, system, value, %(id)s FROM wanted
+    WHERE (system, value) NOT IN (SELECT system, value FROM held)
+    ON CONFLICT DO NOTHING RETURNING system, value)""",
+        """refused AS (
+    SELECT system, value FROM wanted
+    WHERE (system, value) NOT IN (SELECT system, value FROM held)
+        AND (system, value) NOT IN (SELECT system, value FROM claimed))""",
+        "stored_version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, "
+        "method, content) SELECT %(resource_type)s, %(id)s, %(version_id)s::integer, %(last_updated)s, "
+        f"%(deleted)s, %(method)s, %(content)s {unless_refused})",
+    ]
+    if new:
+        parts.append(
+            "stored_current AS (INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) "
+            "SELECT %(resource_type)s, %(id)s, %(version_id)s::integer, %(last_updated)s, %(deleted)s, %(content)s "
+            f"{unless_refused})"
+        )
+    else:
+        parts.append(
+            "released AS (DELETE FROM identifier_claim "
+            f"WHERE {owner} AND (system, value) NOT IN (SELECT system, value FROM wanted))"
+        )
+    for kind, table in INDEX_TABLES.items():
+        if not new:
+            parts.append(f"dropped_{kind} AS (DELETE FROM {table.name} WHERE {owner})")
+        columns = ("param", *INDEX_VALUE_COLUMNS[kind])
+        arrays = ", ".join(f"%({kind}_{column})s::{_ARRAY_TYPE.get(column, 'text')}[]" for column in columns)
+        parts.append(
+            f"indexed_{kind} AS (INSERT INTO {table.name} (resource_type, resource_id, {', '.join(columns)}) "
+            f"SELECT %(resource_type)s, %(id)s, * FROM unnest({arrays}) {unless_refused})"
+        )
+    return "WITH " + ",\n".join(parts) + "\nSELECT system, value FROM refused ORDER BY system, value"
+
+
+_STORE_NEW_SQL = _postgresql_store_sql(new=True)
+_STORE_NEXT_SQL = _postgresql_store_sql(new=False)
 
 
 def _owned_by(table: Any, resource_type: str, parameter: str, id_column: Any) -> list[ColumnElement[bool]]:
