@@ -248,7 +248,7 @@ class ResourceRepository:
         (VersionConflict if not). Raises IdentifierTaken if another resource holds one of ``claims``, and
         ConcurrentClaim if a concurrent claim of the same identifier got in the way.
         """
-        write = _Write(stored, method, expected_version, _index_rows(index_values), sorted(set(claims)))
+        write = _Write(stored, method, expected_version, index_rows(index_values), sorted(set(claims)))
         if self.session.get_bind().dialect.name == "postgresql":
             refused = self._store_in_one_statement(write)
         else:
@@ -488,7 +488,7 @@ class ResourceRepository:
         return self._subtree
 
 
-def _index_rows(values: Iterable[tuple[SearchParameter, IndexValue]]) -> dict[SearchType, list[IndexRow]]:
+def index_rows(values: Iterable[tuple[SearchParameter, IndexValue]]) -> dict[SearchType, list[IndexRow]]:
     rows: dict[SearchType, list[IndexRow]] = {kind: [] for kind in INDEX_TABLES}
     for parameter, value in values:
         rows[parameter.type].append((parameter.name, value) if isinstance(value, str) else (parameter.name, *value))

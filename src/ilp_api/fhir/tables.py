@@ -14,6 +14,8 @@ from ilp_api.db.base import UtcDateTime, surrogate_key
 
 # Longest token system or code, and longest (normalised) string, that the index tables hold.
 INDEXED_TEXT_LENGTH = 255
+# Bytewise ordering for the columns searched by prefix (LIKE 'x%'), whatever the database's collation.
+PREFIX_OPS = {column: {column: "varchar_pattern_ops"} for column in ("code", "value")}
 
 
 class ResourceRow(SQLModel, table=True):
@@ -54,7 +56,8 @@ class TokenIndexRow(SQLModel, table=True):
     code: str = Field(max_length=INDEXED_TEXT_LENGTH)
 
     __table_args__ = (
-        Index("ix_search_token_lookup", "resource_type", "param", "code", "system"),
+        # Pattern operators: a code prefix (a wilayah level) can use it (migration 0006).
+        Index("ix_search_token_lookup", "resource_type", "param", "code", "system", postgresql_ops=PREFIX_OPS["code"]),
         Index("ix_search_token_owner", "resource_type", "resource_id"),
     )
 
@@ -71,7 +74,7 @@ class StringIndexRow(SQLModel, table=True):
     value: str = Field(max_length=INDEXED_TEXT_LENGTH)
 
     __table_args__ = (
-        Index("ix_search_string_lookup", "resource_type", "param", "value"),
+        Index("ix_search_string_lookup", "resource_type", "param", "value", postgresql_ops=PREFIX_OPS["value"]),
         Index("ix_search_string_owner", "resource_type", "resource_id"),
     )
 

@@ -1,0 +1,44 @@
+"""Prefix searches use the lookup indexes on PostgreSQL: string values and token codes with pattern operators.
+
+A name prefix (``name=wulan``, ``LIKE 'wulan%'``) and a wilayah code below a level (``address-village=3374``)
+can use a B-tree only when its ordering is bytewise; the default collation of a database (``C.UTF-8``,
+``en_US.UTF-8``) is not taken as bytewise by PostgreSQL 15, so without this a prefix search reads every index
+row of its table. ``varchar_pattern_ops`` orders bytewise and still serves equality, so the lookup indexes are
+rebuilt with it rather than doubled. SQLite is left as it is.
+
+Revision ID: 0006
+Revises: 0004
+Create Date: 2026-12-07
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# index name → (table, columns, the column searched by prefix)
+LOOKUP_INDEXES = {
+    "ix_search_string_lookup": ("search_string", ("resource_type", "param", "value"), "value"),
+    "ix_search_token_lookup": ("search_token", ("resource_type", "param", "code", "system"), "code"),
+}
+
+
+def upgrade() -> None:
+    _rebuild(pattern_ops=True)
+
+
+def downgrade() -> None:
+    _rebuild(pattern_ops=False)
+
+
+def _rebuild(*, pattern_ops: bool) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for name, (table, columns, prefixed) in LOOKUP_INDEXES.items():
+        op.drop_index(name, table_name=table)
+        ops = {prefixed: "varchar_pattern_ops"} if pattern_ops else {}
+        op.create_index(name, table, list(columns), postgresql_ops=ops)
