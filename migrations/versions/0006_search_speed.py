@@ -1,10 +1,16 @@
-"""Prefix searches use the lookup indexes on PostgreSQL: string values and token codes with pattern operators.
+"""Search at register scale: prefix searches use the lookup indexes, scope rules read only the owner indexes.
 
+Lookup indexes, PostgreSQL only: string values and token codes with pattern operators.
 A name prefix (``name=wulan``, ``LIKE 'wulan%'``) and a wilayah code below a level (``address-village=3374``)
 can use a B-tree only when its ordering is bytewise; the default collation of a database (``C.UTF-8``,
 ``en_US.UTF-8``) is not taken as bytewise by PostgreSQL 15, so without this a prefix search reads every index
 row of its table. ``varchar_pattern_ops`` orders bytewise and still serves equality, so the lookup indexes are
 rebuilt with it rather than doubled. SQLite is left as it is.
+
+Owner indexes, both databases: a scope rule asks of each candidate resource whether one of its own rows names a
+village in the area, an RW, or an organization of the subtree. Indexed by owner alone, that reads every token
+(or reference) row of the resource from the table; with the parameter and value in the index, the index answers
+(an index-only scan), which at a million Patients makes a scoped search several times faster.
 
 Revision ID: 0006
 Revises: 0004
@@ -27,15 +33,40 @@ LOOKUP_INDEXES = {
 }
 
 
+# index name → (table, owner index columns before, after)
+OWNER_INDEXES = {
+    "ix_search_token_owner": (
+        "search_token",
+        ("resource_type", "resource_id"),
+        ("resource_type", "resource_id", "param", "code", "system"),
+    ),
+    "ix_search_reference_owner": (
+        "search_reference",
+        ("resource_type", "resource_id"),
+        ("resource_type", "resource_id", "param", "target_type", "target_id"),
+    ),
+}
+
+
 def upgrade() -> None:
-    _rebuild(pattern_ops=True)
+    _rebuild_lookups(pattern_ops=True)
+    for name, (table, _, after) in OWNER_INDEXES.items():
+        _replace(name, table, after)
 
 
 def downgrade() -> None:
-    _rebuild(pattern_ops=False)
+    _rebuild_lookups(pattern_ops=False)
+    for name, (table, before, _) in OWNER_INDEXES.items():
+        _replace(name, table, before)
 
 
-def _rebuild(*, pattern_ops: bool) -> None:
+def _replace(name: str, table: str, columns: tuple[str, ...]) -> None:
+    with op.batch_alter_table(table) as batch:
+        batch.drop_index(name)
+        batch.create_index(name, list(columns))
+
+
+def _rebuild_lookups(*, pattern_ops: bool) -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for name, (table, columns, prefixed) in LOOKUP_INDEXES.items():

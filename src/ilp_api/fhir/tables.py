@@ -58,7 +58,9 @@ class TokenIndexRow(SQLModel, table=True):
     __table_args__ = (
         # Pattern operators: a code prefix (a wilayah level) can use it (migration 0006).
         Index("ix_search_token_lookup", "resource_type", "param", "code", "system", postgresql_ops=PREFIX_OPS["code"]),
-        Index("ix_search_token_owner", "resource_type", "resource_id"),
+        # Owner first, then what a scope rule asks of a resource's own rows (its village, its RWs): answered from
+        # the index alone, without reading each of the resource's token rows (migration 0006).
+        Index("ix_search_token_owner", "resource_type", "resource_id", "param", "code", "system"),
     )
 
 
@@ -109,7 +111,8 @@ class ReferenceIndexRow(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_search_reference_lookup", "resource_type", "param", "target_type", "target_id"),
-        Index("ix_search_reference_owner", "resource_type", "resource_id"),
+        # As for tokens: the organization a resource refers to, from the index alone (migration 0006).
+        Index("ix_search_reference_owner", "resource_type", "resource_id", "param", "target_type", "target_id"),
     )
 
 
