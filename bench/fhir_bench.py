@@ -356,18 +356,26 @@ class Scenario:
 
 
 @contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A new database on the server with the migrations applied; its URL, dropped afterwards (also after an error)."""
+def scratch_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
+    """A new database on the server with the migrations applied; its URL, dropped afterwards (also after an error)
+    unless ``keep``."""
     name = f"ilp_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        database_url = Settings(database_url=server_url.rsplit("/", 1)[0] + f"/{name}").database_url
-        upgrade(database_url)
-        yield database_url
+        upgrade(database_on(server_url, name))
+        yield database_on(server_url, name)
     finally:
-        with psycopg.connect(server_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if keep:
+            print(f"kept database {name}")
+        else:
+            with psycopg.connect(server_url, autocommit=True) as connection:
+                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def database_on(server_url: str, name: str) -> str:
+    """The product's URL of database ``name`` on the server of ``server_url``."""
+    return Settings(database_url=server_url.rsplit("/", 1)[0] + f"/{name}").database_url
 
 
 # The tables a Patient create and search write: compared between the product and the bare-equivalent.

@@ -34,6 +34,7 @@ from fhir_bench import (
     SERVER_ENV,
     Measurement,
     Target,
+    database_on,
     run_load,
     scratch_database,
     searchset_response,
@@ -454,6 +455,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="measured requests per search, server, concurrency")
     parser.add_argument("--warm-up", type=int, default=100)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 50])
+    parser.add_argument("--keep", action="store_true", help="keep the loaded database (its name is printed)")
+    parser.add_argument("--loaded", metavar="DATABASE", help="search a database kept by an earlier run, no load")
     parser.add_argument("--serve", choices=("product", "bare-equivalent"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
@@ -470,66 +473,73 @@ def main() -> None:
         serve(arguments.serve, arguments.port, url, bare)
         return
 
-    with scratch_database(arguments.postgres) as database_url:
+    if arguments.loaded:
+        measure_searches(database_on(arguments.postgres, arguments.loaded), arguments)
+        return
+    with scratch_database(arguments.postgres, keep=arguments.keep) as database_url:
         print(f"loading {arguments.patients:,} Patients (COPY, indexes rebuilt after)", flush=True)
         load(database_url, arguments.patients)
-        client_id, secret, organization = organizations_and_client(database_url)
-        rng = random.Random(9)
-        measured = searches(arguments.warm_up + arguments.requests, arguments.patients, rng)
-        results: dict[tuple[str, str, int], Measurement] = {}
-        for kind in ("product", "bare-equivalent"):
-            extra = ["--organization", organization]
-            process, base_url = start_server(__file__, kind, database_url, SERVER_ENV, "/health", extra)
-            try:
-                if kind == "product":  # the bare-equivalent gets the same header, unread
-                    headers = {"Authorization": f"Bearer {bearer_token(base_url, client_id, secret)}"}
-                target = Target(kind, base_url, headers)
-                for search in measured:
-                    all_operations = operations(search)
-                    for concurrency in arguments.concurrency:
-                        run_load(target, all_operations[: arguments.warm_up], concurrency)
-                        results[(search.name, kind, concurrency)] = run_load(
-                            target, all_operations[arguments.warm_up :], concurrency
-                        )
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
+        measure_searches(database_url, arguments)
 
-        print()
-        print(f"{arguments.patients:,} Patients; client bound to the puskesmas of kecamatan {SCOPED_KECAMATAN}")
-        print(f"{arguments.requests} requests per line after {arguments.warm_up} warm-up, _total=none, page {PAGE}")
-        print(f"{'search':<12}{'clients':>8}  {'server':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
-        for search in measured:
-            for concurrency in arguments.concurrency:
-                for kind in ("product", "bare-equivalent"):
-                    result = results[(search.name, kind, concurrency)]
-                    statuses = ", ".join(f"{s}×{n}" for s, n in sorted(result.statuses.items()))
-                    print(
-                        f"{search.name:<12}{concurrency:>8}  {kind:<17}{result.throughput:>9.1f}"
-                        f"{result.percentile(50):>9.1f}{result.percentile(99):>9.1f}  {statuses}"
+
+def measure_searches(database_url: str, arguments: argparse.Namespace) -> None:
+    client_id, secret, organization = organizations_and_client(database_url)
+    rng = random.Random(9)
+    measured = searches(arguments.warm_up + arguments.requests, arguments.patients, rng)
+    results: dict[tuple[str, str, int], Measurement] = {}
+    for kind in ("product", "bare-equivalent"):
+        extra = ["--organization", organization]
+        process, base_url = start_server(__file__, kind, database_url, SERVER_ENV, "/health", extra)
+        try:
+            if kind == "product":  # the bare-equivalent gets the same header, unread
+                headers = {"Authorization": f"Bearer {bearer_token(base_url, client_id, secret)}"}
+            target = Target(kind, base_url, headers)
+            for search in measured:
+                all_operations = operations(search)
+                for concurrency in arguments.concurrency:
+                    run_load(target, all_operations[: arguments.warm_up], concurrency)
+                    results[(search.name, kind, concurrency)] = run_load(
+                        target, all_operations[arguments.warm_up :], concurrency
                     )
-                product, bare = (results[(search.name, k, concurrency)] for k in ("product", "bare-equivalent"))
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+    print()
+    print(f"{arguments.patients:,} Patients; client bound to the puskesmas of kecamatan {SCOPED_KECAMATAN}")
+    print(f"{arguments.requests} requests per line after {arguments.warm_up} warm-up, _total=none, page {PAGE}")
+    print(f"{'search':<12}{'clients':>8}  {'server':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    for search in measured:
+        for concurrency in arguments.concurrency:
+            for kind in ("product", "bare-equivalent"):
+                result = results[(search.name, kind, concurrency)]
+                statuses = ", ".join(f"{s}×{n}" for s, n in sorted(result.statuses.items()))
                 print(
-                    f"{'':<22}product/bare-equivalent: throughput {product.throughput / bare.throughput:.2f}×, "
-                    f"p99 {product.percentile(99) / bare.percentile(99):.2f}×"
+                    f"{search.name:<12}{concurrency:>8}  {kind:<17}{result.throughput:>9.1f}"
+                    f"{result.percentile(50):>9.1f}{result.percentile(99):>9.1f}  {statuses}"
                 )
-        for search in measured:
-            statement, parameters = product_statement(database_url, client_id, secret, search)
-            bare_parameters = search_parameters(search.name, search.values[0]) | {
-                "wilayah": SCOPED_KECAMATAN,
-                "subtree": [organization],
-                "organization": organization,
-                "audit_id": str(uuid.uuid4()),
-                "query": "",
-                "now": datetime.now(UTC),
-            }
-            for kind, plan in (
-                ("product", explain(database_url, statement, parameters)),
-                ("bare-equivalent", explain(database_url, SEARCH_SQL[search.name], bare_parameters)),
-            ):
-                print(f"\nEXPLAIN ANALYZE, {search.name}={search.values[0]!r}, {kind}:")
-                for line in key_lines(plan):
-                    print(f"  {line}")
+            product, bare = (results[(search.name, k, concurrency)] for k in ("product", "bare-equivalent"))
+            print(
+                f"{'':<22}product/bare-equivalent: throughput {product.throughput / bare.throughput:.2f}×, "
+                f"p99 {product.percentile(99) / bare.percentile(99):.2f}×"
+            )
+    for search in measured:
+        statement, parameters = product_statement(database_url, client_id, secret, search)
+        bare_parameters = search_parameters(search.name, search.values[0]) | {
+            "wilayah": SCOPED_KECAMATAN,
+            "subtree": [organization],
+            "organization": organization,
+            "audit_id": str(uuid.uuid4()),
+            "query": "",
+            "now": datetime.now(UTC),
+        }
+        for kind, plan in (
+            ("product", explain(database_url, statement, parameters)),
+            ("bare-equivalent", explain(database_url, SEARCH_SQL[search.name], bare_parameters)),
+        ):
+            print(f"\nEXPLAIN ANALYZE, {search.name}={search.values[0]!r}, {kind}:")
+            for line in key_lines(plan):
+                print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,12 @@ can use a B-tree only when its ordering is bytewise; the default collation of a 
 row of its table. ``varchar_pattern_ops`` orders bytewise and still serves equality, so the lookup indexes are
 rebuilt with it rather than doubled. SQLite is left as it is.
 
+Statistics, PostgreSQL only: the planner estimates how many index rows a prefix matches from the histogram of
+the value column, which mixes every search parameter's values. At the default of 100 buckets, among a million
+Patients it took ``name=siti lub`` (about 700 rows) for 6,000, and so chose to walk all Patients in
+``_lastUpdated`` order hoping to meet 20 matches soon: over a second instead of 20 ms. 1,000 buckets for the
+string values and token codes bring the estimate to the right order.
+
 Owner indexes, both databases: a scope rule asks of each candidate resource whether one of its own rows names a
 village in the area, an RW, or an organization of the subtree. Indexed by owner alone, that reads every token
 (or reference) row of the resource from the table; with the parameter and value in the index, the index answers
@@ -48,16 +54,30 @@ OWNER_INDEXES = {
 }
 
 
+# table → the value column whose histogram a prefix or value search is estimated from
+ESTIMATED_COLUMNS = {"search_string": "value", "search_token": "code"}
+STATISTICS_TARGET = 1000
+
+
 def upgrade() -> None:
     _rebuild_lookups(pattern_ops=True)
+    _set_statistics(STATISTICS_TARGET)
     for name, (table, _, after) in OWNER_INDEXES.items():
         _replace(name, table, after)
 
 
 def downgrade() -> None:
     _rebuild_lookups(pattern_ops=False)
+    _set_statistics(-1)  # the server's default_statistics_target
     for name, (table, before, _) in OWNER_INDEXES.items():
         _replace(name, table, before)
+
+
+def _set_statistics(target: int) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table, column in ESTIMATED_COLUMNS.items():
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} SET STATISTICS {target}")
 
 
 def _replace(name: str, table: str, columns: tuple[str, ...]) -> None:
