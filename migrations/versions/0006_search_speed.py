@@ -16,7 +16,7 @@ string values and token codes bring the estimate to the right order.
 Owner indexes, both databases: a scope rule asks of each candidate resource whether one of its own rows names a
 village in the area, an RW, or an organization of the subtree. Indexed by owner alone, that reads every token
 (or reference) row of the resource from the table; with the parameter and value in the index, the index answers
-(an index-only scan), which at a million Patients makes a scoped search several times faster.
+(an index-only scan): at a million Patients a scoped name or RW search took half the time (29 → 15 ms).
 
 Revision ID: 0006
 Revises: 0004
