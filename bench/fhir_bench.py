@@ -1,13 +1,20 @@
-"""FHIR Patient create and search-by-NIK through the product, next to a bare FastAPI app on the same database.
+"""FHIR Patient create and search-by-NIK through the product, next to two bare FastAPI apps on the same database.
 
 Run: .venv/bin/python bench/fhir_bench.py [--postgres URL] [--requests N] [--concurrency C]
 
-Both servers are uvicorn in a child process on 127.0.0.1 with identical settings (1 worker, access log off,
-logging at WARNING), measured one after the other by the same client: C threads, each with its own httpx
-keep-alive connection, sending a bounded number of requests after a warm-up. The bare app uses the same
-driver (psycopg 3) through a SQLAlchemy Core engine pool (psycopg_pool is not installed), stores the same
-Patient JSON in a table (id, nik, content) and selects it by NIK. The bench creates its own database
-``ilp_bench_<random>`` on the server and drops it afterwards. Performance is printed here, never asserted.
+Three servers, each uvicorn in a child process on 127.0.0.1 with identical settings (1 worker, access log off,
+logging at WARNING) and its own fresh database ``ilp_bench_<random>`` (the migrations applied, dropped
+afterwards), measured one after the other by the same client: C threads, each with its own httpx keep-alive
+connection, sending a bounded number of requests after a warm-up.
+
+- product: the real app.
+- bare-equivalent: a bare FastAPI app on the same driver (psycopg 3, SQLAlchemy pool) that writes, for a
+  Patient create, exactly the rows the product writes (resource, resource_version, each index row, the NIK
+  claim, the audit event and its entity) in one statement, and for a search by NIK does the same select and
+  audit insert in one statement; in autocommit, so each request is one round trip and one transaction.
+- bare single row: the least a FastAPI app can do: one row (id, nik, content) per Patient, selected by NIK.
+
+Performance is printed here, never asserted.
 """
 
 import argparse
@@ -21,9 +28,11 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import orjson
@@ -39,6 +48,7 @@ from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import upgrade
 from ilp_api.demo.generate import encode_nik
 from ilp_api.resources.indonesia import ADMINISTRATIVE_CODE, NIK
+from ilp_api.resources.patient import PATIENT
 from ilp_api.security.clients import register_client
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
@@ -55,7 +65,7 @@ SERVER_ENV = {
     "ILP_JWT_KEYS": orjson.dumps([{"kid": "bench", "secret": secrets.token_urlsafe(32)}]).decode(),
 }
 
-# ---- the servers, each run in a child process (``--serve product|bare``) ----
+# ---- the servers, each run in a child process (``--serve product|bare-equivalent|bare``) ----
 
 
 def bare_app(engine: Engine) -> FastAPI:
@@ -91,16 +101,124 @@ def bare_app(engine: Engine) -> FastAPI:
             with engine.connect() as connection:
                 return list(connection.execute(select, {"nik": nik}).scalars())
 
-        rows = await run_in_threadpool(find)
-        bundle = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(rows),
-            "entry": [{"resource": orjson.Fragment(row), "search": {"mode": "match"}} for row in rows],
-        }
-        return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
+        return searchset_response(await run_in_threadpool(find))
 
     return app
+
+
+def searchset_response(contents: list[str]) -> Response:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(contents),
+        "entry": [{"resource": orjson.Fragment(content), "search": {"mode": "match"}} for content in contents],
+    }
+    return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
+
+
+AUDIT_EVENT_COLUMNS = "id, recorded, interaction, action, outcome, status, client_id, path, query"
+# The rows the product writes for one Patient create, one data-modifying CTE each: a table the product comes to
+# write is one more line here.
+CREATE_ROWS = (
+    "INSERT INTO identifier_claim (resource_type, system, value, resource_id) "
+    "VALUES ('Patient', %(nik_system)s, %(nik)s, %(id)s)",
+    "INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) "
+    "VALUES ('Patient', %(id)s, 1, %(now)s, false, %(content)s)",
+    "INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, method, content) "
+    "VALUES ('Patient', %(id)s, 1, %(now)s, false, 'POST', %(content)s)",
+    "INSERT INTO search_token (resource_type, resource_id, param, system, code) "
+    "SELECT 'Patient', %(id)s, * FROM unnest(%(token_param)s::text[], %(token_system)s::text[], "
+    "%(token_code)s::text[])",
+    "INSERT INTO search_string (resource_type, resource_id, param, value) "
+    "SELECT 'Patient', %(id)s, * FROM unnest(%(string_param)s::text[], %(string_value)s::text[])",
+    "INSERT INTO search_date (resource_type, resource_id, param, low, high) "
+    "SELECT 'Patient', %(id)s, * FROM unnest(%(date_param)s::text[], %(date_low)s::timestamptz[], "
+    "%(date_high)s::timestamptz[])",
+    "INSERT INTO search_reference (resource_type, resource_id, param, target_type, target_id) "
+    "SELECT 'Patient', %(id)s, * FROM unnest(%(reference_param)s::text[], %(reference_target_type)s::text[], "
+    "%(reference_target_id)s::text[])",
+    f"INSERT INTO audit_event ({AUDIT_EVENT_COLUMNS}) "
+    "VALUES (%(audit_id)s, %(now)s, 'create', 'C', '0', 201, 'bench', '/fhir/Patient', NULL)",
+    "INSERT INTO audit_entity (audit_id, entity_type, entity_id) VALUES (%(audit_id)s, 'Patient', %(id)s)",
+)
+CREATE_SQL = "WITH " + ",\n".join(f"row_{n} AS ({row})" for n, row in enumerate(CREATE_ROWS)) + "\nSELECT 1"
+# The product's search: the NIK's index row, its undeleted Patient, and the audit event naming what it returned.
+SEARCH_SQL = f"""\
+WITH found AS (
+    SELECT r.id, r.content FROM search_token t
+    JOIN resource r ON r.resource_type = t.resource_type AND r.id = t.resource_id
+    WHERE t.resource_type = 'Patient' AND t.param = 'identifier' AND t.code = %(nik)s AND t.system = %(nik_system)s
+        AND NOT r.deleted),
+audited AS (
+    INSERT INTO audit_event ({AUDIT_EVENT_COLUMNS})
+    VALUES (%(audit_id)s, %(now)s, 'search-type', 'E', '0', 200, 'bench', '/fhir/Patient', %(query)s)),
+named AS (INSERT INTO audit_entity (audit_id, entity_type, entity_id) SELECT %(audit_id)s, 'Patient', id FROM found)
+SELECT content FROM found"""
+INDEX_COLUMNS = {
+    "token": ("system", "code"),
+    "string": ("value",),
+    "date": ("low", "high"),
+    "reference": ("target_type", "target_id"),
+}
+
+
+def index_arrays(data: dict[str, Any]) -> dict[str, list[Any]]:
+    """The index rows of a Patient as the product's own extraction gives them, one array per column."""
+    arrays: dict[str, list[Any]] = {
+        f"{kind}_{column}": [] for kind, columns in INDEX_COLUMNS.items() for column in ("param", *columns)
+    }
+    for parameter, value in PATIENT.index_values(data):
+        kind = str(parameter.type)
+        values = (value,) if isinstance(value, str) else tuple(value)
+        for column, item in zip(("param", *INDEX_COLUMNS[kind]), (parameter.name, *values), strict=True):
+            arrays[f"{kind}_{column}"].append(item)
+    return arrays
+
+
+def bare_equivalent_app(engine: Engine) -> FastAPI:
+    """Hand-written SQL for the product's rows: each request one statement, one round trip, in autocommit."""
+    app = FastAPI()
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/fhir/Patient")
+    async def create(request: Request) -> Response:
+        body = await request.body()
+
+        def store() -> bytes:
+            data = orjson.loads(body)
+            now = datetime.now(UTC)
+            data["id"] = str(uuid.uuid4())
+            last_updated = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            data["meta"] = {"versionId": "1", "lastUpdated": last_updated}
+            nik = next(i["value"] for i in data["identifier"] if i["system"] == NIK)
+            content = orjson.dumps(data)
+            parameters = {"id": data["id"], "now": now, "content": content.decode(), "nik_system": NIK, "nik": nik}
+            parameters |= {"audit_id": str(uuid.uuid4())} | index_arrays(data)
+            with autocommit.connect() as connection:
+                connection.exec_driver_sql(CREATE_SQL, parameters)
+            return content
+
+        return Response(await run_in_threadpool(store), status_code=201, media_type=FHIR_JSON)
+
+    @app.get("/fhir/Patient")
+    async def search(request: Request, identifier: str) -> Response:
+        system, _, nik = identifier.partition("|")
+        parameters = {"nik_system": system, "nik": nik, "audit_id": str(uuid.uuid4()), "query": request.url.query}
+
+        def find() -> list[str]:
+            with autocommit.connect() as connection:
+                return list(connection.exec_driver_sql(SEARCH_SQL, parameters | {"now": datetime.now(UTC)}).scalars())
+
+        return searchset_response(await run_in_threadpool(find))
+
+    return app
+
+
+BARE_APPS = {"bare-equivalent": bare_equivalent_app, "bare": bare_app}
 
 
 # ---- the client ----
@@ -237,79 +355,132 @@ class Scenario:
     measured: list[Operation]
 
 
+@contextmanager
+def scratch_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
+    """A new database on the server with the migrations applied; its URL, dropped afterwards (also after an error)
+    unless ``keep``."""
+    name = f"ilp_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        upgrade(database_on(server_url, name))
+        yield database_on(server_url, name)
+    finally:
+        if keep:
+            print(f"kept database {name}")
+        else:
+            with psycopg.connect(server_url, autocommit=True) as connection:
+                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def database_on(server_url: str, name: str) -> str:
+    """The product's URL of database ``name`` on the server of ``server_url``."""
+    return Settings(database_url=server_url.rsplit("/", 1)[0] + f"/{name}").database_url
+
+
+# The tables a Patient create and search write: compared between the product and the bare-equivalent.
+WRITTEN_TABLES = (
+    "resource",
+    "resource_version",
+    "identifier_claim",
+    "search_token",
+    "search_string",
+    "search_date",
+    "search_reference",
+    "audit_event",
+    "audit_entity",
+)
+
+
+def row_counts(database_url: str) -> dict[str, int]:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        counts = {
+            table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one() for table in WRITTEN_TABLES
+        }
+    engine.dispose()
+    return counts
+
+
+@dataclass(frozen=True)
+class Run:
+    measurements: dict[str, Measurement]
+    rows: dict[str, int]
+
+
 def measure(
     kind: str,
-    database_url: str,
+    server_url: str,
     scenarios: list[Scenario],
     concurrency: int,
-    headers_for: Callable[[str], dict[str, str]],
-) -> dict[str, Measurement]:
-    process, base_url = start_server(__file__, kind, database_url, SERVER_ENV, "/health")
-    try:
-        target = Target(kind, base_url, headers_for(base_url))
-        results = {}
-        for scenario in scenarios:
-            run_load(target, scenario.warm_up, concurrency)
-            results[scenario.name] = run_load(target, scenario.measured, concurrency)
-        return results
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    headers_for: Callable[[str, str], dict[str, str]],
+) -> Run:
+    """Start ``kind`` on a database of its own, run every scenario against it, count the rows it wrote."""
+    with scratch_database(server_url) as database_url:
+        if kind == "bare":
+            engine = create_engine(database_url)
+            with engine.begin() as connection:
+                connection.execute(
+                    text("CREATE TABLE bare_patient (id text PRIMARY KEY, nik text NOT NULL, content text)")
+                )
+                connection.execute(text("CREATE UNIQUE INDEX bare_patient_nik ON bare_patient (nik)"))
+            engine.dispose()
+        process, base_url = start_server(__file__, kind, database_url, SERVER_ENV, "/health")
+        try:
+            target = Target(kind, base_url, headers_for(base_url, database_url))
+            results = {}
+            for scenario in scenarios:
+                run_load(target, scenario.warm_up, concurrency)
+                results[scenario.name] = run_load(target, scenario.measured, concurrency)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        return Run(results, row_counts(database_url))
+
+
+KINDS = ("product", "bare-equivalent", "bare")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL; the bench makes its own database")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL; the bench makes its own databases")
     parser.add_argument("--requests", type=int, default=2000, help="measured requests per scenario and server")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent client connections")
     parser.add_argument("--warm-up", type=int, default=200, help="unmeasured requests before each scenario")
-    parser.add_argument("--serve", choices=("product", "bare"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.serve:
         url = arguments.database_url
-        serve(arguments.serve, arguments.port, url, lambda: bare_app(create_engine(url, pool_size=10, max_overflow=20)))
+        engine = lambda: create_engine(url, pool_size=10, max_overflow=20)  # noqa: E731
+        serve(arguments.serve, arguments.port, url, lambda: BARE_APPS[arguments.serve](engine()))
         return
 
-    name = f"ilp_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(arguments.postgres, autocommit=True) as connection:
         server_version = connection.info.server_version
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    database_url = Settings(database_url=arguments.postgres.rsplit("/", 1)[0] + f"/{name}").database_url
-    try:
-        upgrade(database_url)
-        engine = create_engine(database_url)
-        with engine.begin() as connection:
-            connection.execute(text("CREATE TABLE bare_patient (id text PRIMARY KEY, nik text NOT NULL, content text)"))
-            connection.execute(text("CREATE UNIQUE INDEX bare_patient_nik ON bare_patient (nik)"))
-        engine.dispose()
+    bodies = patients(arguments.warm_up + arguments.requests, seed=1)
+    scenarios = [
+        Scenario("Patient create", 201, creates(bodies[: arguments.warm_up]), creates(bodies[arguments.warm_up :])),
+        Scenario(
+            "Patient search by NIK",
+            200,
+            searches(bodies, arguments.warm_up, seed=2),
+            searches(bodies, arguments.requests, seed=3),
+        ),
+    ]
+    headers = {"Content-Type": FHIR_JSON}
 
-        bodies = patients(arguments.warm_up + arguments.requests, seed=1)
-        scenarios = [
-            Scenario("Patient create", 201, creates(bodies[: arguments.warm_up]), creates(bodies[arguments.warm_up :])),
-            Scenario(
-                "Patient search by NIK",
-                200,
-                searches(bodies, arguments.warm_up, seed=2),
-                searches(bodies, arguments.requests, seed=3),
-            ),
-        ]
+    def with_token(base_url: str, database_url: str) -> dict[str, str]:
+        headers["Authorization"] = f"Bearer {admin_token(base_url, database_url)}"
+        return headers
 
-        headers = {"Content-Type": FHIR_JSON}
+    runs = {"product": measure("product", arguments.postgres, scenarios, arguments.concurrency, with_token)}
+    # The bare apps get the same headers (the token included, unread): the requests are byte for byte alike.
+    for kind in KINDS[1:]:
+        runs[kind] = measure(kind, arguments.postgres, scenarios, arguments.concurrency, lambda _url, _db: headers)
 
-        def with_token(base_url: str) -> dict[str, str]:
-            headers["Authorization"] = f"Bearer {admin_token(base_url, database_url)}"
-            return headers
-
-        product = measure("product", database_url, scenarios, arguments.concurrency, with_token)
-        # The bare app gets the same headers (the token included, unread): the requests are byte for byte alike.
-        bare = measure("bare", database_url, scenarios, arguments.concurrency, lambda _: headers)
-    finally:
-        with psycopg.connect(arguments.postgres, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-    print(f"machine: {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.platform()}")
     print(
         f"python {platform.python_version()}, uvicorn {uvicorn.__version__}, httpx {httpx.__version__}, "
         f"PostgreSQL {server_version // 10000}.{server_version % 10000}, psycopg {psycopg.__version__}"
@@ -319,26 +490,43 @@ def main() -> None:
         f"concurrency {arguments.concurrency}, client and servers on this machine (loopback)"
     )
     print()
-    print(f"{'scenario':<24}{'server':<9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    print(f"{'scenario':<24}{'server':<17}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
     for scenario in scenarios:
-        for kind, results in (("product", product), ("bare", bare)):
-            result = results[scenario.name]
+        for kind, run in runs.items():
+            result = run.measurements[scenario.name]
             statuses = ", ".join(f"{status}×{count}" for status, count in sorted(result.statuses.items()))
             print(
-                f"{scenario.name:<24}{kind:<9}{result.throughput:>9.1f}{result.percentile(50):>9.1f}"
+                f"{scenario.name:<24}{kind:<17}{result.throughput:>9.1f}{result.percentile(50):>9.1f}"
                 f"{result.percentile(99):>9.1f}  {statuses}"
             )
-        ratio = product[scenario.name].throughput / bare[scenario.name].throughput
-        print(f"{'':<24}product/bare throughput {ratio:.2f}×")
+        product = runs["product"].measurements[scenario.name].throughput
+        for kind in KINDS[1:]:
+            ratio = product / runs[kind].measurements[scenario.name].throughput
+            print(f"{'':<24}product/{kind} throughput {ratio:.2f}×")
+    print()
+    print("rows written (both scenarios, warm-up included):")
+    print(f"  {'table':<18}{'product':>9}{'bare-equivalent':>17}")
+    for table in WRITTEN_TABLES:
+        product_rows, equivalent_rows = runs["product"].rows[table], runs["bare-equivalent"].rows[table]
+        mark = "" if product_rows == equivalent_rows else "  differs"
+        print(f"  {table:<18}{product_rows:>9}{equivalent_rows:>17}{mark}")
     unexpected = sum(
         count
         for scenario in scenarios
-        for results in (product, bare)
-        for status, count in results[scenario.name].statuses.items()
+        for run in runs.values()
+        for status, count in run.measurements[scenario.name].statuses.items()
         if status != scenario.expected_status
     )
     if unexpected:
         print(f"\n{unexpected} responses had an unexpected status: the numbers above are not comparable")
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

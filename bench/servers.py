@@ -5,7 +5,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import httpx
 import uvicorn
@@ -21,11 +21,13 @@ def free_port() -> int:
 
 
 def start_server(
-    script: str, kind: str, database_url: str, env: dict[str, str], liveness: str
+    script: str, kind: str, database_url: str, env: dict[str, str], liveness: str, arguments: Sequence[str] = ()
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Run ``script --serve kind`` on a free port; returns the process and its base URL once ``liveness`` answers."""
+    """Run ``script --serve kind [arguments]`` on a free port; returns the process and its base URL once
+    ``liveness`` answers."""
     port = free_port()
     command = [sys.executable, script, "--serve", kind, "--port", str(port), "--database-url", database_url]
+    command += arguments
     process = subprocess.Popen(command, env=os.environ | env)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -11,13 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from sqlalchemy import text
 
 from factories import FHIR_JSON, NIK_SYSTEM, TEST_NIK, nik, patient_json, stored_rows
+from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
 from ilp_api.fhir.registry import Token
-from ilp_api.fhir.repository import ConcurrentClaim, IdentifierTaken, ResourceRepository
+from ilp_api.fhir.repository import ConcurrentClaim, IdentifierTaken, ResourceRepository, Stored
 
 REQUESTS = 100
 WORKERS = 25  # bounded: enough to overlap heavily, few enough for SQLite's single writer and the PG pool
@@ -146,24 +148,24 @@ def test_a_claim_deadlock_is_told_as_a_concurrent_claim(db: Database) -> None:
         pytest.skip("SQLite runs one writer at a time: claims cannot deadlock")
     first, second = Token(NIK_SYSTEM, nik(serial=1)), Token(NIK_SYSTEM, nik(serial=2))
     with db.session(write=True) as session:
-        ResourceRepository(session).replace_claims("Patient", "first", [first], new=True)
-        ResourceRepository(session).replace_claims("Patient", "second", [second], new=True)
+        _store_version(ResourceRepository(session), "first", 1, [first])
+        _store_version(ResourceRepository(session), "second", 1, [second])
     outcomes: dict[str, Exception | None] = {}
 
     released = threading.Event()
 
     def swap(patient_id: str, claiming: Token) -> None:
-        """Release the resident's NIK, then claim the other's, in one transaction."""
+        """Release the resident's NIK (version 2), then claim the other's (version 3), in one transaction."""
         try:
             with db.session(write=True) as session:
                 repository = ResourceRepository(session)
-                repository.replace_claims("Patient", patient_id, [])
+                _store_version(repository, patient_id, 2, [])
                 if patient_id == "second":
                     released.wait()  # until "first" has released its NIK (not committed)
                 else:
                     released.set()
                     _until_a_backend_waits_for_a_lock(db)  # "second", for the NIK "first" released
-                repository.replace_claims("Patient", patient_id, [claiming])
+                _store_version(repository, patient_id, 3, [claiming])
             outcomes[patient_id] = None
         except (ConcurrentClaim, IdentifierTaken) as error:
             outcomes[patient_id] = error
@@ -178,6 +180,17 @@ def test_a_claim_deadlock_is_told_as_a_concurrent_claim(db: Database) -> None:
     taken = next(outcome for outcome in outcomes.values() if isinstance(outcome, IdentifierTaken))
     loser = next(key for key, outcome in outcomes.items() if isinstance(outcome, IdentifierTaken))
     assert taken.holder_id != loser, "the holder named is the other resident"
+
+
+def _store_version(repository: ResourceRepository, patient_id: str, version_id: int, claims: list[Token]) -> None:
+    content = orjson.dumps({"resourceType": "Patient", "id": patient_id}).decode()
+    repository.store(
+        Stored("Patient", patient_id, version_id, utc_now(), False, content),
+        "POST" if version_id == 1 else "PUT",
+        expected_version=None if version_id == 1 else version_id - 1,
+        index_values=(),
+        claims=claims,
+    )
 
 
 def _until_a_backend_waits_for_a_lock(db: Database) -> None:

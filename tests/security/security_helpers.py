@@ -24,8 +24,12 @@ def insert_organization(database: Database, name: str = "Puskesmas Uji") -> str:
     organization_id = str(uuid.uuid4())
     content = orjson.dumps({"resourceType": "Organization", "id": organization_id, "name": name}).decode()
     with database.session(write=True) as session:
-        ResourceRepository(session).insert(
-            Stored("Organization", organization_id, 1, utc_now(), False, content), method="POST"
+        ResourceRepository(session).store(
+            Stored("Organization", organization_id, 1, utc_now(), False, content),
+            "POST",
+            expected_version=None,
+            index_values=(),
+            claims=(),
         )
     return organization_id
 

@@ -15,6 +15,14 @@ from ilp_api.fhir.unit_of_work import Access
 event = AuditEventRow.__table__  # type: ignore[attr-defined]
 entity = AuditEntityRow.__table__  # type: ignore[attr-defined]
 
+_EVENT_COLUMNS = tuple(column.name for column in event.columns)
+_APPEND_SQL = f"""\
+WITH appended AS (
+    INSERT INTO audit_event ({", ".join(_EVENT_COLUMNS)})
+    VALUES ({", ".join(f"%({column})s" for column in _EVENT_COLUMNS)}))
+INSERT INTO audit_entity (audit_id, entity_type, entity_id)
+SELECT %(id)s, * FROM unnest(%(entity_type)s::text[], %(entity_id)s::text[])"""
+
 
 def append_access(session: Session, access: Access) -> None:
     """The pipeline's audit writer (``fhir.pipeline.AuditWriter``)."""
@@ -42,22 +50,32 @@ class AuditRepository:
         self.session = session
 
     def append(self, record: AuditRecord) -> None:
-        self.session.execute(
-            insert(event).values(
-                id=record.id,
-                recorded=record.recorded,
-                interaction=record.interaction,
-                action=record.action,
-                outcome=record.outcome,
-                status=record.status,
-                client_id=record.client_id,
-                organization_id=record.organization_id,
-                source_ip=record.source_ip,
-                purpose=record.purpose,
-                path=record.path,
-                query=record.query,
+        event_values = {
+            "id": record.id,
+            "recorded": record.recorded,
+            "interaction": record.interaction,
+            "action": record.action,
+            "outcome": record.outcome,
+            "status": record.status,
+            "client_id": record.client_id,
+            "organization_id": record.organization_id,
+            "source_ip": record.source_ip,
+            "purpose": record.purpose,
+            "path": record.path,
+            "query": record.query,
+        }
+        if self.session.get_bind().dialect.name == "postgresql":
+            # One round trip for the event and its entities (the foreign key is checked at the statement's end).
+            self.session.connection().exec_driver_sql(
+                _APPEND_SQL,
+                event_values
+                | {
+                    "entity_type": [ref.type for ref in record.entities],
+                    "entity_id": [ref.id for ref in record.entities],
+                },
             )
-        )
+            return
+        self.session.execute(insert(event).values(event_values))
         if record.entities:
             self.session.execute(
                 insert(entity),

@@ -4,9 +4,11 @@ Queries use SQLAlchemy Core rather than ORM objects: a write is a handful of INS
 per-request cost close to a bare driver call.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +29,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import CTE
@@ -35,7 +37,6 @@ from sqlalchemy.sql.selectable import CTE
 from ilp_api.fhir.compartment import COMPARTMENT_TYPE, Membership
 from ilp_api.fhir.registry import (
     COLUMN_PARAMETERS,
-    DateRange,
     IndexValue,
     Ref,
     ResourceDefinition,
@@ -47,6 +48,7 @@ from ilp_api.fhir.registry import (
 from ilp_api.fhir.scope import (
     InPatientCompartment,
     InSubtree,
+    Placement,
     ReferencesSubtree,
     Scope,
     ScopeRule,
@@ -81,6 +83,16 @@ INDEX_TABLES = {
     SearchType.REFERENCE: reference_index,
 }
 
+# The columns of each index table after (resource_type, resource_id, param), in the order of the IndexValue's
+# fields (Token, Text, DateRange and Ref are named tuples).
+INDEX_VALUE_COLUMNS = {
+    SearchType.TOKEN: ("system", "code"),
+    SearchType.STRING: ("value", "exact"),
+    SearchType.DATE: ("low", "high"),
+    SearchType.REFERENCE: ("target_type", "target_id"),
+}
+IndexRow = tuple[Any, ...]  # (param, *value columns)
+
 
 @dataclass(frozen=True)
 class Stored:
@@ -90,6 +102,28 @@ class Stored:
     last_updated: datetime
     deleted: bool
     content: str
+
+
+@dataclass(frozen=True)
+class _Write:
+    stored: Stored
+    method: str
+    expected_version: int | None  # None: a create
+    # None: a deletion, which keeps the index and compartment rows (for the 410 of who could see the resource)
+    index_rows: dict[SearchType, list[IndexRow]] | None
+    claims: list[Token]
+    membership: Membership | None  # None: a type outside every patient compartment
+
+    @property
+    def placement(self) -> Placement | None:
+        return self.membership.placement if self.membership and self.index_rows is not None else None
+
+    @property
+    def compartment_patients(self) -> list[str] | None:
+        """The patients to record, or None to leave the rows as they are (outside every compartment, a deletion)."""
+        if self.membership is None or self.index_rows is None:
+            return None
+        return sorted(self.membership.patients)
 
 
 @dataclass(frozen=True)
@@ -121,6 +155,17 @@ CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
 
 class VersionConflict(Exception):
     """The row changed between our read and our write (a concurrent update won)."""
+
+
+@contextmanager
+def _claims_contended(resource_type: str) -> Iterator[None]:
+    """A claim's wait that ends in a deadlock or serialization failure becomes ConcurrentClaim."""
+    try:
+        yield
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) in CONTENTION_SQLSTATES:
+            raise ConcurrentClaim(resource_type) from None
+        raise
 
 
 def _stored(row: Any) -> Stored:
@@ -208,82 +253,162 @@ class ResourceRepository:
 
     # ---- writes ----
 
-    def insert(self, stored: Stored, method: str) -> None:
-        values = self._values(stored)
-        self.session.execute(insert(resource).values(values))
-        self.session.execute(insert(version).values(**values, method=method))
-
-    def update(self, stored: Stored, expected_version: int, method: str) -> None:
-        result = self.session.execute(
-            update(resource)
-            .where(
-                resource.c.resource_type == stored.resource_type,
-                resource.c.id == stored.id,
-                resource.c.version_id == expected_version,
-            )
-            .values(self._values(stored))
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise VersionConflict(stored.id)
-        self.session.execute(insert(version).values(**self._values(stored), method=method))
-
-    @staticmethod
-    def _values(stored: Stored) -> dict[str, Any]:
-        return {
-            "resource_type": stored.resource_type,
-            "id": stored.id,
-            "version_id": stored.version_id,
-            "last_updated": stored.last_updated,
-            "deleted": stored.deleted,
-            "content": stored.content,
-        }
-
-    def replace_index(
+    def store(
         self,
-        resource_type: str,
-        resource_id: str,
-        values: Iterable[tuple[SearchParameter, IndexValue]],
+        stored: Stored,
+        method: str,
         *,
-        new: bool = False,
+        expected_version: int | None,
+        index_values: Iterable[tuple[SearchParameter, IndexValue]] | None,
+        claims: Sequence[Token],
+        membership: Membership | None = None,
     ) -> None:
-        """``new``: the resource was just created, so it has no rows to delete (saves a round trip per table)."""
-        owner = {"resource_type": resource_type, "resource_id": resource_id}
-        for table in () if new else INDEX_TABLES.values():
-            self.session.execute(
-                delete(table).where(table.c.resource_type == resource_type, table.c.resource_id == resource_id)
-            )
-        rows: dict[SearchType, list[dict[str, Any]]] = {kind: [] for kind in INDEX_TABLES}
-        for parameter, value in values:
-            rows[parameter.type].append(owner | {"param": parameter.name} | _index_columns(value))
-        for kind, batch in rows.items():
-            if batch:
-                self.session.execute(insert(INDEX_TABLES[kind]), batch)
+        """Write one version of a resource: its current row, its history row, its search index rows, its patient
+        compartment (and a Patient's placement), and exactly ``claims`` as its unique identifiers, all or (on an
+        error) nothing of it.
 
-    def replace_claims(
-        self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool = False
-    ) -> None:
-        """Hold exactly ``identifiers`` for this resource; raises IdentifierTaken if another holds one, and
-        ConcurrentClaim if a concurrent claim of the same identifier got in the way.
-
-        ``new``: the resource was just created and holds nothing yet, so there is nothing to delete first.
+        ``expected_version`` None creates the resource; otherwise the current row must still be at that version
+        (VersionConflict if not). ``index_values`` None keeps the index and compartment rows as they are: a
+        deletion, whose resource stays visible to whoever could see it (to be told it is gone, 410). Raises
+        IdentifierTaken if another resource holds one of ``claims``, and ConcurrentClaim if a concurrent claim of
+        the same identifier got in the way.
         """
-        try:
-            self._replace_claims(resource_type, resource_id, identifiers, new=new)
-        except DBAPIError as error:
-            if getattr(error.orig, "sqlstate", None) in CONTENTION_SQLSTATES:
-                raise ConcurrentClaim(resource_type) from None
-            raise
+        rows = index_rows(index_values) if index_values is not None else None
+        write = _Write(stored, method, expected_version, rows, sorted(set(claims)), membership)
+        if self.session.get_bind().dialect.name == "postgresql":
+            refused = self._store_in_one_statement(write)
+        else:
+            refused = self._store_table_by_table(write)
+        if refused is not None:
+            holder = self.claim_holder(stored.resource_type, refused)
+            if holder is None:  # released between the insert and this look (read committed)
+                raise ConcurrentClaim(stored.resource_type)
+            raise IdentifierTaken(refused.system, refused.code, holder)
 
-    def _replace_claims(self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool) -> None:
+    def _store_in_one_statement(self, write: _Write) -> Token | None:
+        """PostgreSQL: the whole write in one round trip (two for an update), built by ``_postgresql_store_sql``.
+
+        An update first moves the current row, version-checked: that locks it, so of two concurrent updates of
+        one resource the second waits and then fails the version check (VersionConflict), instead of finding the
+        first one's claims and taking its own resource for the holder.
+        """
+        connection = self.session.connection()
+        stored = write.stored
+        if write.expected_version is not None:
+            moved = connection.exec_driver_sql(
+                _MOVE_CURRENT_SQL, _current_parameters(stored) | {"expected_version": write.expected_version}
+            )
+            if moved.rowcount != 1:
+                raise VersionConflict(stored.id)
+        parameters = _current_parameters(stored) | {
+            "method": write.method,
+            "claim_system": [token.system for token in write.claims],
+            "claim_value": [token.code for token in write.claims],
+        }
+        for kind, rows in (write.index_rows or {}).items():
+            for position, column in enumerate(("param", *INDEX_VALUE_COLUMNS[kind])):
+                parameters[f"{kind}_{column}"] = [row[position] for row in rows]
+        patients = write.compartment_patients
+        if patients is not None:
+            parameters["compartment_patients"] = patients
+        placed = write.placement
+        if placed is not None:
+            parameters |= {
+                "placement_organization": placed.managing_organization_id,
+                "placement_village": placed.village,
+                "placement_rw": placed.rw,
+            }
+        statement = _postgresql_store_sql(
+            new=write.expected_version is None,
+            indexed=write.index_rows is not None,
+            in_compartment=patients is not None,
+            placed=placed is not None,
+        )
+        with _claims_contended(stored.resource_type):
+            refused = connection.exec_driver_sql(statement, parameters).first()
+        return Token(refused.system, refused.value) if refused else None
+
+    def _store_table_by_table(self, write: _Write) -> Token | None:
+        """SQLite, which has no INSERT inside WITH: a statement per table (round trips cost nothing in-process)."""
+        stored = write.stored
+        owner = {"resource_type": stored.resource_type, "resource_id": stored.id}
+        values = _current_parameters(stored)
+        new = write.expected_version is None
+        if new:
+            # Claims first: a taken identifier is found before anything is written.
+            refused = self._replace_claims(stored.resource_type, stored.id, write.claims, new=True)
+            if refused is not None:
+                return refused
+            self.session.execute(insert(resource).values(values))
+        else:
+            # The version-checked row update first, for the reason given in _store_in_one_statement.
+            moved = self.session.execute(
+                update(resource)
+                .where(
+                    resource.c.resource_type == stored.resource_type,
+                    resource.c.id == stored.id,
+                    resource.c.version_id == write.expected_version,
+                )
+                .values(values)
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                raise VersionConflict(stored.id)
+            refused = self._replace_claims(stored.resource_type, stored.id, write.claims, new=False)
+            if refused is not None:
+                return refused
+        self.session.execute(insert(version).values(**values, method=write.method))
+        if write.index_rows is not None:
+            for kind, rows in write.index_rows.items():
+                table = INDEX_TABLES[kind]
+                if not new:
+                    self.session.execute(
+                        delete(table).where(
+                            table.c.resource_type == stored.resource_type, table.c.resource_id == stored.id
+                        )
+                    )
+                if rows:
+                    columns = ("param", *INDEX_VALUE_COLUMNS[kind])
+                    self.session.execute(insert(table), [owner | dict(zip(columns, row, strict=True)) for row in rows])
+        self._replace_compartment(write, new=new)
+        return None
+
+    def _replace_compartment(self, write: _Write, *, new: bool) -> None:
+        stored, patients, placed = write.stored, write.compartment_patients, write.placement
+        if patients is not None:
+            if not new:
+                self.session.execute(
+                    delete(compartment).where(
+                        compartment.c.resource_type == stored.resource_type, compartment.c.resource_id == stored.id
+                    )
+                )
+            if patients:
+                owner = {"resource_type": stored.resource_type, "resource_id": stored.id}
+                self.session.execute(insert(compartment), [owner | {"patient_id": patient} for patient in patients])
+        if placed is not None:
+            self.session.execute(delete(placement).where(placement.c.patient_id == stored.id))
+            self.session.execute(
+                insert(placement).values(
+                    patient_id=stored.id,
+                    managing_organization_id=placed.managing_organization_id,
+                    village=placed.village,
+                    rw=placed.rw,
+                )
+            )
+
+    def _replace_claims(
+        self, resource_type: str, resource_id: str, identifiers: Sequence[Token], *, new: bool
+    ) -> Token | None:
+        """Hold exactly ``identifiers``; returns the first one another resource holds (then some may be held)."""
         if not new:
             self.session.execute(
                 delete(claim).where(claim.c.resource_type == resource_type, claim.c.resource_id == resource_id)
             )
         for identifier in identifiers:
             # ON CONFLICT DO NOTHING instead of a savepoint: a taken identifier inserts no row and the
-            # transaction stays usable. On PostgreSQL a concurrent, uncommitted claim makes this wait for it.
+            # transaction stays usable.
             claimed = self.session.execute(
-                self._insert_unless_present(claim)
+                sqlite.insert(claim)
+                .on_conflict_do_nothing()
                 .values(
                     resource_type=resource_type,
                     system=identifier.system,
@@ -293,14 +418,8 @@ class ResourceRepository:
                 .returning(claim.c.resource_id)
             ).first()
             if claimed is None:
-                holder = self.claim_holder(resource_type, identifier)
-                if holder is None:  # released between the insert and this look (read committed)
-                    raise ConcurrentClaim(resource_type)
-                raise IdentifierTaken(identifier.system, identifier.code, holder)
-
-    def _insert_unless_present(self, table: Any) -> Any:
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        return dialect.insert(table).on_conflict_do_nothing()
+                return identifier
+        return None
 
     def claim_holder(self, resource_type: str, identifier: Token) -> str | None:
         return self.session.execute(
@@ -310,42 +429,6 @@ class ResourceRepository:
                 claim.c.value == identifier.code,
             )
         ).scalar_one_or_none()
-
-    def replace_compartment(
-        self, resource_type: str, resource_id: str, membership: Membership | None, *, new: bool = False
-    ) -> None:
-        """Record the patients whose compartments the resource belongs to, and a Patient's placement; None for a
-        type outside every compartment, which has nothing to record.
-
-        Nothing removes them when the resource is deleted: scoping still finds it, to answer 410 and its history.
-        """
-        if membership is None:
-            return
-        if not new:
-            self.session.execute(
-                delete(compartment).where(
-                    compartment.c.resource_type == resource_type, compartment.c.resource_id == resource_id
-                )
-            )
-            if membership.placement is not None:
-                self.session.execute(delete(placement).where(placement.c.patient_id == resource_id))
-        if membership.patients:
-            self.session.execute(
-                insert(compartment),
-                [
-                    {"resource_type": resource_type, "resource_id": resource_id, "patient_id": patient_id}
-                    for patient_id in sorted(membership.patients)
-                ],
-            )
-        if membership.placement is not None:
-            self.session.execute(
-                insert(placement).values(
-                    patient_id=resource_id,
-                    managing_organization_id=membership.placement.managing_organization_id,
-                    village=membership.placement.village,
-                    rw=membership.placement.rw,
-                )
-            )
 
     # ---- search ----
 
@@ -506,16 +589,6 @@ class ResourceRepository:
         return self._subtree
 
 
-def _index_columns(value: IndexValue) -> dict[str, Any]:
-    if isinstance(value, Token):
-        return {"system": value.system, "code": value.code}
-    if isinstance(value, DateRange):
-        return {"low": value.low, "high": value.high}
-    if isinstance(value, Ref):
-        return {"target_type": value.type, "target_id": value.id}
-    return {"value": value.folded, "exact": value.exact}
-
-
 def _in_compartment_of(patient_id: str) -> ColumnElement[bool]:
     """The ``resource`` row belongs to the compartment of Patient ``patient_id``."""
     return exists().where(
@@ -523,6 +596,105 @@ def _in_compartment_of(patient_id: str) -> ColumnElement[bool]:
         compartment.c.resource_type == resource.c.resource_type,
         compartment.c.resource_id == resource.c.id,
     )
+
+
+def index_rows(values: Iterable[tuple[SearchParameter, IndexValue]]) -> dict[SearchType, list[IndexRow]]:
+    rows: dict[SearchType, list[IndexRow]] = {kind: [] for kind in INDEX_TABLES}
+    for parameter, value in values:
+        rows[parameter.type].append((parameter.name, value) if isinstance(value, str) else (parameter.name, *value))
+    return rows
+
+
+def _current_parameters(stored: Stored) -> dict[str, Any]:
+    return {
+        "resource_type": stored.resource_type,
+        "id": stored.id,
+        "version_id": stored.version_id,
+        "last_updated": stored.last_updated,
+        "deleted": stored.deleted,
+        "content": stored.content,
+    }
+
+
+# ---- the PostgreSQL write: one statement of data-modifying CTEs, the same text each time (so psycopg prepares it)
+
+_MOVE_CURRENT_SQL = """\
+UPDATE resource SET version_id = %(version_id)s::integer, last_updated = %(last_updated)s, deleted = %(deleted)s,
+    content = %(content)s
+WHERE resource_type = %(resource_type)s AND id = %(id)s AND version_id = %(expected_version)s::integer"""
+
+
+_ARRAY_TYPE = {"low": "timestamptz", "high": "timestamptz"}  # every other index column is text
+
+
+@cache
+def _postgresql_store_sql(*, new: bool, indexed: bool, in_compartment: bool, placed: bool) -> str:
+    """Claims, current row (on a create), history row, index rows, compartment rows and a Patient's placement of
+    one write, in one statement; each combination of parts is one text, so that psycopg prepares it.
+
+    ``indexed`` False (a deletion) and ``in_compartment`` False leave those rows as they are. The statement
+    returns the wanted identifiers that another resource holds; when there is one, nothing else is written
+    (every INSERT waits on ``refused``). The sub-statements of a WITH all see the snapshot taken before it, so
+    an update does not delete and re-insert a row it keeps (the insert would not see the delete): it releases
+    only the claims and compartment rows it gives up, and inserts only those it does not hold yet.
+    """
+    unless_refused = "WHERE NOT EXISTS (SELECT FROM refused)"
+    owner = "resource_type = %(resource_type)s AND resource_id = %(id)s"
+    parts = [
+        "wanted (system, value) AS (SELECT * FROM unnest(%(claim_system)s::text[], %(claim_value)s::text[]))",
+        f"held AS (SELECT system, value FROM identifier_claim WHERE {owner})",
+        """claimed AS (
+    INSERT INTO identifier_claim (resource_type, system, value, resource_id)
+    SELECT %(resource_type)s, system, value, %(id)s FROM wanted
+    WHERE (system, value) NOT IN (SELECT system, value FROM held)
+    ON CONFLICT DO NOTHING RETURNING system, value)""",
+        """refused AS (
+    SELECT system, value FROM wanted
+    WHERE (system, value) NOT IN (SELECT system, value FROM held)
+        AND (system, value) NOT IN (SELECT system, value FROM claimed))""",
+        "stored_version AS (INSERT INTO resource_version (resource_type, id, version_id, last_updated, deleted, "
+        "method, content) SELECT %(resource_type)s, %(id)s, %(version_id)s::integer, %(last_updated)s, "
+        f"%(deleted)s, %(method)s, %(content)s {unless_refused})",
+    ]
+    if new:
+        parts.append(
+            "stored_current AS (INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content) "
+            "SELECT %(resource_type)s, %(id)s, %(version_id)s::integer, %(last_updated)s, %(deleted)s, %(content)s "
+            f"{unless_refused})"
+        )
+    else:
+        parts.append(
+            "released AS (DELETE FROM identifier_claim "
+            f"WHERE {owner} AND (system, value) NOT IN (SELECT system, value FROM wanted))"
+        )
+    for kind, table in INDEX_TABLES.items() if indexed else ():
+        if not new:
+            parts.append(f"dropped_{kind} AS (DELETE FROM {table.name} WHERE {owner})")
+        columns = ("param", *INDEX_VALUE_COLUMNS[kind])
+        arrays = ", ".join(f"%({kind}_{column})s::{_ARRAY_TYPE.get(column, 'text')}[]" for column in columns)
+        parts.append(
+            f"indexed_{kind} AS (INSERT INTO {table.name} (resource_type, resource_id, {', '.join(columns)}) "
+            f"SELECT %(resource_type)s, %(id)s, * FROM unnest({arrays}) {unless_refused})"
+        )
+    if in_compartment:
+        if not new:
+            parts.append(
+                f"left_compartment AS (DELETE FROM {compartment.name} "
+                f"WHERE {owner} AND patient_id <> ALL(%(compartment_patients)s::text[]))"
+            )
+        parts.append(
+            f"joined_compartment AS (INSERT INTO {compartment.name} (resource_type, resource_id, patient_id) "
+            f"SELECT %(resource_type)s, %(id)s, patient FROM unnest(%(compartment_patients)s::text[]) AS patient "
+            f"{unless_refused} ON CONFLICT DO NOTHING)"
+        )
+    if placed:
+        parts.append(
+            f"placed AS (INSERT INTO {placement.name} (patient_id, managing_organization_id, village, rw) "
+            "SELECT %(id)s, %(placement_organization)s::text, %(placement_village)s::text, %(placement_rw)s::text "
+            f"{unless_refused} ON CONFLICT (patient_id) DO UPDATE SET managing_organization_id = "
+            "excluded.managing_organization_id, village = excluded.village, rw = excluded.rw)"
+        )
+    return "WITH " + ",\n".join(parts) + "\nSELECT system, value FROM refused ORDER BY system, value"
 
 
 def _owned_by(table: Any, resource_type: str, parameter: str, id_column: Any) -> list[ColumnElement[bool]]:

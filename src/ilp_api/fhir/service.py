@@ -317,12 +317,11 @@ class ResourceService:
             definition.check_delete(unit.rules, before)
         stored = replace(current, version_id=current.version_id + 1, last_updated=utc_now(), deleted=True)
         try:
-            repository.update(stored, current.version_id, method="DELETE")
+            # Index and compartment rows stay (searches skip deleted resources): the clients that could see the
+            # resource still find it, and are told it is gone (410) and shown its history. Its identifiers are freed.
+            repository.store(stored, "DELETE", expected_version=current.version_id, index_values=None, claims=())
         except VersionConflict:
             raise Conflict(f"{definition.type}/{resource_id} changed while deleting it; try again") from None
-        # Index and compartment rows stay (searches skip deleted resources): the clients that could see the
-        # resource still find it, and are told it is gone (410) and shown its history. Its identifiers are freed.
-        repository.replace_claims(definition.type, resource_id, ())
         unit.record(Change(definition.type, resource_id, "delete", before, None))
 
     # ---- internals ----
@@ -404,26 +403,21 @@ class ResourceService:
         claims = _unique_identifiers(definition, data)
         if claims and unit.identifier_refusals is not None:
             unit.identifier_refusals.check()
-        new = expected_version is None
         try:
-            if expected_version is None:
-                # Claims first: a taken identifier is found before anything is written.
-                repository.replace_claims(definition.type, stored.id, claims, new=True)
-                repository.insert(stored, method="POST")
-            else:
-                # The version-checked row update first: it locks the row, so of two concurrent updates of one
-                # resource the second waits and then fails the version check (VersionConflict), instead of
-                # finding the first one's claims and taking its own resource for the holder.
-                repository.update(stored, expected_version, method="PUT")
-                repository.replace_claims(definition.type, stored.id, claims)
+            repository.store(
+                stored,
+                "POST" if expected_version is None else "PUT",
+                expected_version=expected_version,
+                index_values=definition.index_values(data),
+                claims=claims,
+                membership=membership(definition, stored.id, data),
+            )
         except ConcurrentClaim:
             raise Conflict(
                 f"Another request was registering or releasing the same identifier of a {definition.type} at the "
                 "same moment; send this request again",
                 expression=f"{definition.type}.identifier",
             ) from None
-        repository.replace_index(definition.type, stored.id, definition.index_values(data), new=new)
-        repository.replace_compartment(definition.type, stored.id, membership(definition, stored.id, data), new=new)
         if not repository.is_visible(definition.type, stored.id):
             raise Forbidden(
                 f"This {definition.type} would lie outside your organization's area (its subtree, wilayah and "

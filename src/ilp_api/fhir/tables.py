@@ -14,6 +14,8 @@ from ilp_api.db.base import UtcDateTime, surrogate_key
 
 # Longest token system or code, and longest (normalised) string, that the index tables hold.
 INDEXED_TEXT_LENGTH = 255
+# Bytewise ordering for the columns searched by prefix (LIKE 'x%'), whatever the database's collation.
+PREFIX_OPS = {column: {column: "varchar_pattern_ops"} for column in ("code", "value")}
 
 
 class ResourceRow(SQLModel, table=True):
@@ -54,8 +56,11 @@ class TokenIndexRow(SQLModel, table=True):
     code: str = Field(max_length=INDEXED_TEXT_LENGTH)
 
     __table_args__ = (
-        Index("ix_search_token_lookup", "resource_type", "param", "code", "system"),
-        Index("ix_search_token_owner", "resource_type", "resource_id"),
+        # Pattern operators: a code prefix (a wilayah level) can use it (migration 0006).
+        Index("ix_search_token_lookup", "resource_type", "param", "code", "system", postgresql_ops=PREFIX_OPS["code"]),
+        # Owner first, then what a scope rule asks of a resource's own rows (its village, its RWs): answered from
+        # the index alone, without reading each of the resource's token rows (migration 0006).
+        Index("ix_search_token_owner", "resource_type", "resource_id", "param", "code", "system"),
     )
 
 
@@ -73,7 +78,7 @@ class StringIndexRow(SQLModel, table=True):
     exact: str = Field(max_length=INDEXED_TEXT_LENGTH)
 
     __table_args__ = (
-        Index("ix_search_string_lookup", "resource_type", "param", "value"),
+        Index("ix_search_string_lookup", "resource_type", "param", "value", postgresql_ops=PREFIX_OPS["value"]),
         Index("ix_search_string_owner", "resource_type", "resource_id"),
     )
 
@@ -108,7 +113,8 @@ class ReferenceIndexRow(SQLModel, table=True):
 
     __table_args__ = (
         Index("ix_search_reference_lookup", "resource_type", "param", "target_type", "target_id"),
-        Index("ix_search_reference_owner", "resource_type", "resource_id"),
+        # As for tokens: the organization a resource refers to, from the index alone (migration 0006).
+        Index("ix_search_reference_owner", "resource_type", "resource_id", "param", "target_type", "target_id"),
     )
 
 

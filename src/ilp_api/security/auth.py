@@ -22,6 +22,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2
+from starlette.concurrency import run_in_threadpool
 
 from ilp_api.db.engine import Database
 from ilp_api.fhir.outcome import Forbidden, TooManyRequests, Unauthorized
@@ -29,7 +30,7 @@ from ilp_api.metrics import RATE_LIMITED
 from ilp_api.security.clients import client_is_active
 from ilp_api.security.ratelimit import AuthenticationFailureLimiter, RateLimiter, retry_after_header
 from ilp_api.security.smart_scopes import ADMIN_SCOPE, grants
-from ilp_api.security.tokens import InvalidToken, KeyRing
+from ilp_api.security.tokens import InvalidToken, KeyRing, TokenClaims
 from ilp_api.settings import Settings
 
 REALM = "ilp-api"
@@ -67,12 +68,17 @@ class ClientStatusCache:
         self._seen: dict[str, tuple[float, bool]] = {}
         self._lock = threading.Lock()
 
-    def is_active(self, client_id: str, database: Database) -> bool:
-        now = self._clock()
+    def known(self, client_id: str) -> bool | None:
+        """The status read less than ``ttl_seconds`` ago, or None: then ``is_active`` reads the database."""
         with self._lock:
             seen = self._seen.get(client_id)
-        if seen is not None and now - seen[0] < self._ttl:
-            return seen[1]
+        return seen[1] if seen is not None and self._clock() - seen[0] < self._ttl else None
+
+    def is_active(self, client_id: str, database: Database) -> bool:
+        known = self.known(client_id)
+        if known is not None:
+            return known
+        now = self._clock()
         with database.session(write=False) as session:
             active = client_is_active(session, client_id)
         with self._lock:
@@ -111,12 +117,22 @@ def _invalid_token(description: str) -> Unauthorized:
     return Unauthorized(description, headers={"WWW-Authenticate": challenge})
 
 
-def authenticate(request: Request) -> Principal:
+async def authenticate(request: Request) -> Principal:
     """The Principal of the request's Bearer token; 401 without a valid one, 429 over the client's rate.
 
-    Reads the database when the client's cached status is older than ``client_status_cache_seconds``:
-    call it from a sync endpoint or dependency (the thread pool), not from the event loop.
-    """
+    Runs on the event loop: the database is read in the thread pool, and only when the client's cached status
+    is older than ``client_status_cache_seconds`` (a thread pool hop per request would cost more than the rest
+    of authentication)."""
+    claims = _verified_claims(request)
+    client_status = security_state(request).client_status
+    active = client_status.known(claims.client_id)
+    if active is None:
+        active = await run_in_threadpool(client_status.is_active, claims.client_id, request.app.state.database)
+    return _principal(claims, active)
+
+
+def _verified_claims(request: Request) -> TokenClaims:
+    """The claims of the request's Bearer token, verified and within the client's rate (no database access)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if not scheme:
         # RFC 6750 §3.1: a request without credentials gets the challenge but no error code.
@@ -138,7 +154,11 @@ def authenticate(request: Request) -> Principal:
             "Too many requests from this client; retry after the number of seconds in Retry-After",
             headers={"Retry-After": retry_after_header(wait)},
         )
-    if not state.client_status.is_active(claims.client_id, request.app.state.database):
+    return claims
+
+
+def _principal(claims: TokenClaims, active: bool) -> Principal:
+    if not active:
         raise _invalid_token("The client of this token has been revoked")
     return Principal(claims.client_id, claims.organization_id, frozenset(claims.scopes))
 
@@ -183,13 +203,13 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def _current_principal(
+async def _current_principal(
     request: Request,
     _oauth2: Annotated[str | None, Security(oauth2_scheme)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
 ) -> Principal:
     # The two scheme parameters only declare in OpenAPI how a token is obtained; authenticate reads it.
-    return authenticate(request)
+    return await authenticate(request)
 
 
 def _admin_principal(principal: Annotated[Principal, Depends(_current_principal)]) -> Principal:

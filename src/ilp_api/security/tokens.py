@@ -6,6 +6,7 @@ one listed until the last token it signed has expired (``token_lifetime_seconds`
 
 import logging
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 ALGORITHM = "HS256"
 # Tolerated clock difference between the API servers that issue and verify tokens.
 CLOCK_SKEW_SECONDS = 10
+# Verified tokens remembered until they expire (a client sends one token many times); only tokens whose
+# signature verified get in, so the bound is on tokens issued, and it empties when full.
+VERIFIED_TOKENS_KEPT = 4096
 
 
 class InvalidToken(Exception):
@@ -43,6 +47,7 @@ class KeyRing:
         self.issuer = issuer
         self.audience = audience
         self.lifetime_seconds = lifetime_seconds
+        self._verified: dict[str, tuple[float, TokenClaims]] = {}  # token → (when it stops being valid, claims)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KeyRing":
@@ -73,7 +78,21 @@ class KeyRing:
         return jwt.encode(payload, self._keys[kid], algorithm=ALGORITHM, headers={"kid": kid})
 
     def verify(self, token: str) -> TokenClaims:
-        """The claims of a valid token; InvalidToken for a bad signature, unknown kid, wrong iss or aud, expiry."""
+        """The claims of a valid token; InvalidToken for a bad signature, unknown kid, wrong iss or aud, expiry.
+
+        A token verified before is not decoded again until it expires: its signature, issuer and audience cannot
+        have changed, and its expiry is the one thing time changes.
+        """
+        verified = self._verified.get(token)
+        if verified is not None and time.time() < verified[0]:
+            return verified[1]
+        claims, expires = self._decode(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.clear()
+        self._verified[token] = (expires + CLOCK_SKEW_SECONDS, claims)
+        return claims
+
+    def _decode(self, token: str) -> tuple[TokenClaims, float]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(kid) if isinstance(kid, str) else None
@@ -97,4 +116,4 @@ class KeyRing:
             raise InvalidToken("The access token is invalid (claims)")
         if organization is not None and not isinstance(organization, str):
             raise InvalidToken("The access token is invalid (claims)")
-        return TokenClaims(payload["sub"], organization, tuple(payload["scope"].split()))
+        return TokenClaims(payload["sub"], organization, tuple(payload["scope"].split())), float(payload["exp"])
