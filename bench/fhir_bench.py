@@ -129,8 +129,9 @@ CREATE_ROWS = (
     "INSERT INTO search_token (resource_type, resource_id, param, system, code) "
     "SELECT 'Patient', %(id)s, * FROM unnest(%(token_param)s::text[], %(token_system)s::text[], "
     "%(token_code)s::text[])",
-    "INSERT INTO search_string (resource_type, resource_id, param, value) "
-    "SELECT 'Patient', %(id)s, * FROM unnest(%(string_param)s::text[], %(string_value)s::text[])",
+    "INSERT INTO search_string (resource_type, resource_id, param, value, exact) "
+    "SELECT 'Patient', %(id)s, * FROM unnest(%(string_param)s::text[], %(string_value)s::text[], "
+    "%(string_exact)s::text[])",
     "INSERT INTO search_date (resource_type, resource_id, param, low, high) "
     "SELECT 'Patient', %(id)s, * FROM unnest(%(date_param)s::text[], %(date_low)s::timestamptz[], "
     "%(date_high)s::timestamptz[])",
@@ -140,6 +141,9 @@ CREATE_ROWS = (
     f"INSERT INTO audit_event ({AUDIT_EVENT_COLUMNS}) "
     "VALUES (%(audit_id)s, %(now)s, 'create', 'C', '0', 201, 'bench', '/fhir/Patient', NULL)",
     "INSERT INTO audit_entity (audit_id, entity_type, entity_id) VALUES (%(audit_id)s, 'Patient', %(id)s)",
+    "INSERT INTO patient_compartment (resource_type, resource_id, patient_id) VALUES ('Patient', %(id)s, %(id)s)",
+    "INSERT INTO patient_placement (patient_id, managing_organization_id, village, rw) "
+    "VALUES (%(id)s, %(placement_organization)s, %(placement_village)s, %(placement_rw)s)",
 )
 CREATE_SQL = "WITH " + ",\n".join(f"row_{n} AS ({row})" for n, row in enumerate(CREATE_ROWS)) + "\nSELECT 1"
 # The product's search: the NIK's index row, its undeleted Patient, and the audit event naming what it returned.
@@ -156,7 +160,7 @@ named AS (INSERT INTO audit_entity (audit_id, entity_type, entity_id) SELECT %(a
 SELECT content FROM found"""
 INDEX_COLUMNS = {
     "token": ("system", "code"),
-    "string": ("value",),
+    "string": ("value", "exact"),
     "date": ("low", "high"),
     "reference": ("target_type", "target_id"),
 }
@@ -169,10 +173,21 @@ def index_arrays(data: dict[str, Any]) -> dict[str, list[Any]]:
     }
     for parameter, value in PATIENT.index_values(data):
         kind = str(parameter.type)
-        values = (value,) if isinstance(value, str) else tuple(value)
+        values = tuple(value)
         for column, item in zip(("param", *INDEX_COLUMNS[kind]), (parameter.name, *values), strict=True):
             arrays[f"{kind}_{column}"].append(item)
     return arrays
+
+
+def placement_of(data: dict[str, Any]) -> dict[str, str | None]:
+    """The Patient's placement row as the product's own code gives it."""
+    placement = PATIENT.placement(data) if PATIENT.placement else None
+    assert placement is not None
+    return {
+        "placement_organization": placement.managing_organization_id,
+        "placement_village": placement.village,
+        "placement_rw": placement.rw,
+    }
 
 
 def bare_equivalent_app(engine: Engine) -> FastAPI:
@@ -197,7 +212,7 @@ def bare_equivalent_app(engine: Engine) -> FastAPI:
             nik = next(i["value"] for i in data["identifier"] if i["system"] == NIK)
             content = orjson.dumps(data)
             parameters = {"id": data["id"], "now": now, "content": content.decode(), "nik_system": NIK, "nik": nik}
-            parameters |= {"audit_id": str(uuid.uuid4())} | index_arrays(data)
+            parameters |= {"audit_id": str(uuid.uuid4())} | index_arrays(data) | placement_of(data)
             with autocommit.connect() as connection:
                 connection.exec_driver_sql(CREATE_SQL, parameters)
             return content
@@ -389,6 +404,8 @@ WRITTEN_TABLES = (
     "search_reference",
     "audit_event",
     "audit_entity",
+    "patient_compartment",
+    "patient_placement",
 )
 
 

@@ -41,15 +41,17 @@ from fhir_bench import (
 )
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.demo.generate import encode_nik
+from ilp_api.fhir.compartment import membership
 from ilp_api.fhir.registry import normalise, registry
 from ilp_api.fhir.repository import INDEX_TABLES, INDEX_VALUE_COLUMNS, index_rows
-from ilp_api.fhir.service import _unique_identifiers, resource_service, write_context
+from ilp_api.fhir.service import unique_identifiers
 from ilp_api.resources import load_resources
 from ilp_api.resources.indonesia import ADMINISTRATIVE_CODE, NIK
 from ilp_api.resources.organization import facility_type_system
 from ilp_api.resources.patient import PATIENT
 from ilp_api.security.clients import register_client
 from ilp_api.settings import Settings
+from ilp_api.wiring import build_pipeline
 from servers import serve, start_server
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
@@ -192,7 +194,9 @@ INDEXES = {
     kind: (table.name, ("resource_type", "resource_id", "param", *INDEX_VALUE_COLUMNS[kind]))
     for kind, table in INDEX_TABLES.items()
 }
-LOADED = (CURRENT, HISTORY, CLAIMS, *INDEXES.values())
+COMPARTMENT = ("patient_compartment", ("resource_type", "resource_id", "patient_id"))
+PLACEMENT = ("patient_placement", ("patient_id", "managing_organization_id", "village", "rw"))
+LOADED = (CURRENT, HISTORY, CLAIMS, *INDEXES.values(), COMPARTMENT, PLACEMENT)
 
 
 def rows_of(data: dict[str, Any], moment: datetime) -> Iterator[tuple[str, tuple[Any, ...]]]:
@@ -201,11 +205,18 @@ def rows_of(data: dict[str, Any], moment: datetime) -> Iterator[tuple[str, tuple
     patient_id = data["id"]
     yield CURRENT[0], ("Patient", patient_id, 1, moment, False, content)
     yield HISTORY[0], ("Patient", patient_id, 1, moment, False, "POST", content)
-    for token in _unique_identifiers(PATIENT, data):
+    for token in unique_identifiers(PATIENT, data):
         yield CLAIMS[0], ("Patient", token.system, token.code, patient_id)
     for kind, rows in index_rows(PATIENT.index_values(data)).items():
         for row in rows:
             yield INDEXES[kind][0], ("Patient", patient_id, *row)
+    member = membership(PATIENT, patient_id, data)
+    assert member is not None
+    assert member.placement is not None
+    for member_of in sorted(member.patients):
+        yield COMPARTMENT[0], ("Patient", patient_id, member_of)
+    placed = member.placement
+    yield PLACEMENT[0], (patient_id, placed.managing_organization_id, placed.village, placed.rw)
 
 
 # ---- loading ----
@@ -272,12 +283,11 @@ def organizations_and_client(database_url: str) -> tuple[str, str, str]:
     the puskesmas: its client id and secret, and the puskesmas's id."""
     load_resources()
     settings = Settings(database_url=database_url)
-    service = resource_service(registry, settings)
     database = Database(create_database_engine(database_url))
+    pipeline = build_pipeline(database, registry, settings)
     kind_system = facility_type_system(settings.canonical_base)
     ids: list[str] = []
-    with database.session(write=True) as session:
-        context = write_context(session, settings)
+    with pipeline.unit_of_work(None, write=True) as unit:
         for kind, wilayah in (("dinkes", KOTA), ("puskesmas", SCOPED_KECAMATAN)):
             codes = {"province": KOTA[:2], "city": KOTA} | ({"district": wilayah} if len(wilayah) == 6 else {})
             organization = {
@@ -301,8 +311,8 @@ def organizations_and_client(database_url: str) -> tuple[str, str, str]:
                 organization["partOf"] = {"reference": f"Organization/{ids[-1]}"}
             definition = registry.get("Organization")
             assert definition is not None
-            ids.append(service.create(context, definition, orjson.dumps(organization)).stored.id)
-        client = register_client(session, "register bench", ids[-1], "system/Patient.rs")
+            ids.append(pipeline.service.create(unit, definition, orjson.dumps(organization)).stored.id)
+        client = register_client(unit.repository.session, "register bench", ids[-1], "system/Patient.rs")
     database.engine.dispose()
     return client.info.client_id, client.client_secret, ids[-1]
 
@@ -313,11 +323,8 @@ SCOPED_SEARCH_SQL = """\
 WITH found AS (
     SELECT r.id, r.content FROM resource r
     WHERE r.resource_type = 'Patient' AND NOT r.deleted AND {condition}
-        AND (EXISTS (SELECT FROM search_token v WHERE v.resource_type = 'Patient' AND v.resource_id = r.id
-                        AND v.param = 'address-village' AND v.code LIKE %(wilayah)s || '%%')
-             OR EXISTS (SELECT FROM search_reference o WHERE o.resource_type = 'Patient' AND o.resource_id = r.id
-                        AND o.param = 'organization' AND o.target_type = 'Organization'
-                        AND o.target_id = ANY(%(subtree)s)))
+        AND EXISTS (SELECT FROM patient_placement p WHERE p.patient_id = r.id
+                    AND (p.village LIKE %(wilayah)s || '%%' OR p.managing_organization_id = ANY(%(subtree)s)))
     ORDER BY r.last_updated, r.id LIMIT {page}),
 audited AS (
     INSERT INTO audit_event

@@ -540,6 +540,8 @@ class ResourceRepository:
                 reference_index.c.target_id.in_(select(self._subtree_ids().c.id)),
             )
         if isinstance(rule, InPatientCompartment):
+            if resource_type == COMPARTMENT_TYPE:  # a Patient is in its own compartment only: one row to look at
+                return exists().where(placement.c.patient_id == id_column, self._placed_within_reach())
             members = compartment.alias()
             return exists().where(
                 members.c.resource_type == resource_type,

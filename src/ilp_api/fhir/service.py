@@ -400,7 +400,7 @@ class ResourceService:
             **meta,
         }
         stored = replace(stored, content=fhir_json.dumps(data).decode())
-        claims = _unique_identifiers(definition, data)
+        claims = unique_identifiers(definition, data)
         if claims and unit.identifier_refusals is not None:
             unit.identifier_refusals.check()
         try:
@@ -441,7 +441,7 @@ def _check_if_match(definition: ResourceDefinition, current: Stored, if_match: s
         )
 
 
-def _unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:
+def unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:
     if not definition.unique_identifier_systems or data.get("active") is False:
         return []
     found = {
