@@ -17,7 +17,7 @@ from ilp_api.app import create_app
 from ilp_api.db.engine import Database
 from ilp_api.fhir.datatypes import CodeableConcept, Reference, Resource
 from ilp_api.fhir.registry import ResourceDefinition, SearchParameter, SearchType, codes, references, registry
-from ilp_api.fhir.scope import InPatientCompartment, ReferencesSubtree
+from ilp_api.fhir.visibility_rules import InPatientCompartment, ReferencesSubtree
 from ilp_api.settings import Settings
 
 LOINC = "http://loinc.org"

@@ -17,9 +17,9 @@ from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.pipeline import Pipeline, RulesContext
 from ilp_api.fhir.registry import Json, Ref, Registry, WriteContext
 from ilp_api.fhir.repository import ResourceRepository
-from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.service import ResourceService
 from ilp_api.fhir.unit_of_work import Caller
+from ilp_api.fhir.visibility_rules import Scope
 from ilp_api.resources import load_resources
 from ilp_api.security.refusals import refusals_per_client
 from ilp_api.security.visibility import scope_for

@@ -3,13 +3,13 @@
 FHIR R4's Patient CompartmentDefinition, extended by the project where R4 leaves a type out (Task through
 ``Task.for``), is declared per resource type in the registry (``ResourceDefinition.compartment``: the reference
 search parameters whose Patient targets are the compartment's patients). A Patient belongs to its own compartment
-and carries its placement, through which every member of the compartment is scoped (fhir/scope.py).
+and carries its placement, through which every member of the compartment is scoped (fhir/visibility_rules.py).
 """
 
 from dataclasses import dataclass
 
 from ilp_api.fhir.registry import Json, Ref, Registry, ResourceDefinition
-from ilp_api.fhir.scope import Placement
+from ilp_api.fhir.visibility_rules import Placement
 
 COMPARTMENT_TYPE = "Patient"
 # The CompartmentDefinition the CapabilityStatement declares, under the project's canonical base: R4's Patient

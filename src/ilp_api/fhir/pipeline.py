@@ -26,9 +26,9 @@ from ilp_api.fhir.hooks import WriteHooks
 from ilp_api.fhir.outcome import status_of
 from ilp_api.fhir.registry import Ref, Registry, WriteContext
 from ilp_api.fhir.repository import ResourceRepository
-from ilp_api.fhir.scope import Scope
 from ilp_api.fhir.service import IdentifierHeldElsewhere, ResourceService, WriteResult
 from ilp_api.fhir.unit_of_work import Access, Caller, Origin, RefusalLimit, UnitOfWork
+from ilp_api.fhir.visibility_rules import Scope
 
 T = TypeVar("T")
 

@@ -14,8 +14,8 @@ from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 from ilp_api.fhir.datatypes import Resource
-from ilp_api.fhir.scope import Placement, ScopeRule
 from ilp_api.fhir.tables import INDEXED_TEXT_LENGTH
+from ilp_api.fhir.visibility_rules import Placement, ScopeRule
 
 Json = dict[str, Any]
 
@@ -138,7 +138,7 @@ class ResourceDefinition:
     # What to do when a unique identifier a client sends is held outside its area (it is not told where).
     held_elsewhere_advice: str = "ask the dinkes to move that record to you"
     default_sort: tuple[str, ...] = ("_lastUpdated",)
-    # Which resources a client bound to an organization may see (see fhir/scope.py).
+    # Which resources a client bound to an organization may see (see fhir/visibility_rules.py).
     scope_rules: tuple[ScopeRule, ...] = ()
     # Reads, searches and writes of patient data leave an AuditEvent.
     patient_data: bool = False

@@ -45,14 +45,6 @@ from ilp_api.fhir.registry import (
     Text,
     Token,
 )
-from ilp_api.fhir.scope import (
-    InPatientCompartment,
-    InSubtree,
-    Placement,
-    ReferencesSubtree,
-    Scope,
-    ScopeRule,
-)
 from ilp_api.fhir.search import DateValue, Filter, Include, SearchRequest, SortKey, TokenValue
 from ilp_api.fhir.tables import (
     DateIndexRow,
@@ -64,6 +56,14 @@ from ilp_api.fhir.tables import (
     ResourceVersionRow,
     StringIndexRow,
     TokenIndexRow,
+)
+from ilp_api.fhir.visibility_rules import (
+    InPatientCompartment,
+    InSubtree,
+    Placement,
+    ReferencesSubtree,
+    Scope,
+    ScopeRule,
 )
 
 resource = ResourceRow.__table__  # type: ignore[attr-defined]
@@ -521,7 +521,7 @@ class ResourceRepository:
         ).all()
         return [_stored(row) for row in rows]
 
-    # ---- organization scoping: compiled from the rules in fhir/scope.py ----
+    # ---- organization scoping: compiled from the rules in fhir/visibility_rules.py ----
 
     def _visible(self, resource_type: str, id_column: Any) -> ColumnElement[bool]:
         if self.scope is None:

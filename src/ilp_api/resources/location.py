@@ -25,7 +25,7 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
-from ilp_api.fhir.scope import ReferencesSubtree
+from ilp_api.fhir.visibility_rules import ReferencesSubtree
 from ilp_api.ilp.wilayah import wilayah_problem
 from ilp_api.resources.indonesia import address_villages, address_wilayah, check_addresses
 

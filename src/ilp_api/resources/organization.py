@@ -39,7 +39,7 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
-from ilp_api.fhir.scope import Area, InSubtree
+from ilp_api.fhir.visibility_rules import Area, InSubtree
 from ilp_api.ilp.wilayah import is_within, wilayah_problem
 from ilp_api.resources.indonesia import (
     address_villages,

@@ -35,7 +35,7 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
-from ilp_api.fhir.scope import InPatientCompartment, Placement
+from ilp_api.fhir.visibility_rules import InPatientCompartment, Placement
 from ilp_api.ilp.nik import InvalidNik, data_quality_warnings, decode_nik
 from ilp_api.resources.indonesia import (
     NIK,
@@ -236,7 +236,7 @@ PATIENT = registry.register(
             ),
         ),
         default_sort=("_lastUpdated",),
-        # Seen through its placement, as every member of its compartment is (fhir/scope.py).
+        # Seen through its placement, as every member of its compartment is (fhir/visibility_rules.py).
         scope_rules=(InPatientCompartment(),),
         placement=patient_placement,
         patient_data=True,

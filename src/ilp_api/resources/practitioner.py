@@ -39,7 +39,7 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
-from ilp_api.fhir.scope import ReferencedByVisible, ReferencesSubtree
+from ilp_api.fhir.visibility_rules import ReferencedByVisible, ReferencesSubtree
 from ilp_api.resources.indonesia import check_addresses, check_identifier_formats
 
 # Roles in the ILP network; `kader` are community volunteers, the rest are nakes (health workers).

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from ilp_api.fhir.registry import registry
 from ilp_api.fhir.repository import ResourceRepository
-from ilp_api.fhir.scope import Scope
+from ilp_api.fhir.visibility_rules import Scope
 from ilp_api.resources.organization import service_area
 
 
