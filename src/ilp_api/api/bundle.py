@@ -92,10 +92,10 @@ def _response_bundle(base: str, canonical_base: str, kind: str, targets: list[Ta
             response["lastModified"] = outcome.stored.last_updated.isoformat().replace("+00:00", "Z")
             if target.interaction is CREATE:
                 response["location"] = f"{entry['fullUrl']}/_history/{outcome.stored.version_id}"
-        elif outcome.found is not None:
-            found = outcome.found
+        elif outcome.page is not None:
+            page = outcome.page
             entry["resource"] = searchset(
-                base, target.definition.type, target.query, found.page, found.count, found.offset
+                base, target.definition.type, target.query, page.found, page.count, page.offset
             )
         elif outcome.error is not None:
             response["outcome"] = operation_outcome(outcome.error.outcome_issues(), canonical_base)

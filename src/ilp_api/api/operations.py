@@ -13,8 +13,8 @@ from fastapi.responses import Response
 from ilp_api.api.http import fhir_base, json_response, resource_response, searchset
 from ilp_api.api.resources import ERROR_RESPONSES, perform, pipeline, stated_purpose
 from ilp_api.fhir.pipeline import Subject
-from ilp_api.fhir.providers import Answer, Operation, OperationCall, OperationLevel, Page
-from ilp_api.fhir.repository import Stored
+from ilp_api.fhir.providers import Answer, Operation, OperationCall, OperationLevel
+from ilp_api.fhir.repository import Page, Stored
 from ilp_api.security.auth import CurrentPrincipal, Principal
 
 

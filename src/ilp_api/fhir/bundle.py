@@ -31,7 +31,7 @@ from ilp_api.fhir.outcome import (
 )
 from ilp_api.fhir.pipeline import CREATE, DELETE, READ, SEARCH, UPDATE, Interaction, Pipeline
 from ilp_api.fhir.registry import Ref, Registry, ResourceDefinition
-from ilp_api.fhir.repository import SearchPage, Stored
+from ilp_api.fhir.repository import Page, Stored
 from ilp_api.fhir.service import new_id, parse_json
 from ilp_api.fhir.unit_of_work import Access, Origin, UnitOfWork
 
@@ -78,21 +78,12 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Found:
-    """A search entry's page of results, as asked for."""
-
-    page: SearchPage
-    count: int
-    offset: int
-
-
-@dataclass(frozen=True)
 class Outcome:
     """One entry's answer: its status, and the stored resource, a search's results or the entry's error."""
 
     status: int
     stored: Stored | None = None
-    found: Found | None = None
+    page: Page | None = None
     error: FhirError | None = None
     touched: tuple[Ref, ...] = ()
 
@@ -220,7 +211,7 @@ class BundleProcessor:
             return Outcome(200, stored, touched=_ref(stored))
         page, count, offset = self.service.search(unit.repository, definition, target.query)
         found = tuple(Ref(s.resource_type, s.id) for s in (*page.matches, *page.included))
-        return Outcome(200, found=Found(page, count, offset), touched=found)
+        return Outcome(200, page=Page(page, count, offset), touched=found)
 
     def _audit(self, unit: UnitOfWork, outcome: Outcome, target: Target) -> None:
         touched = tuple(ref for ref in outcome.touched if self.pipeline.is_patient_data(ref))

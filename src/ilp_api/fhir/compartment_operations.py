@@ -9,9 +9,9 @@ from datetime import datetime
 
 from ilp_api.fhir.compartment import COMPARTMENT_TYPE, compartment_types, in_compartment
 from ilp_api.fhir.outcome import BadRequest, Forbidden, NotFound, shown
-from ilp_api.fhir.providers import Answer, OperationCall, Page
+from ilp_api.fhir.providers import Answer, OperationCall
 from ilp_api.fhir.registry import Ref, ResourceDefinition, date_range
-from ilp_api.fhir.repository import ResourceRepository, SearchPage
+from ilp_api.fhir.repository import Page, ResourceRepository, SearchPage
 from ilp_api.fhir.search import MAX_OFFSET, paging_number
 from ilp_api.fhir.service import ResourceService
 from ilp_api.fhir.unit_of_work import UnitOfWork

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from ilp_api.fhir.pipeline import READ, SEARCH, Interaction
 from ilp_api.fhir.registry import Json, Ref, SearchParameter
-from ilp_api.fhir.repository import SearchPage, Stored
+from ilp_api.fhir.repository import Page, Stored
 from ilp_api.fhir.search import SearchRequest
 from ilp_api.fhir.service import ResourceService
 from ilp_api.fhir.unit_of_work import Caller, UnitOfWork
@@ -96,18 +96,10 @@ class OperationCall:
 
 
 @dataclass(frozen=True)
-class Page:
-    """One page of stored resources, answered as a searchset Bundle with paging links (``$everything``)."""
-
-    found: SearchPage
-    count: int
-    offset: int
-
-
-@dataclass(frozen=True)
 class Answer:
     """What an operation returns: a stored resource (answered with its ETag), one built for the answer or a page of
-    stored ones, and the resources it touched, for the audit trail."""
+    stored ones (a searchset Bundle with paging links, as ``$everything``'s), and the resources it touched, for the
+    audit trail."""
 
     resource: Stored | Json | Page
     entities: tuple[Ref, ...] = ()

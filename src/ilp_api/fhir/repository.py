@@ -133,6 +133,15 @@ class SearchPage:
     total: int | None
 
 
+@dataclass(frozen=True)
+class Page:
+    """A page of a search as it was asked for: what was found, the page size and the offset (for paging links)."""
+
+    found: SearchPage
+    count: int
+    offset: int
+
+
 class IdentifierTaken(Exception):
     """Another active resource already holds a unique identifier."""
 
