@@ -409,6 +409,15 @@ WRITTEN_TABLES = (
 )
 
 
+def analyze(database_url: str) -> None:
+    """Table statistics, as autovacuum keeps them on a database in use: a table never analyzed is planned as if
+    nearly empty, and a search by NIK then walks every Patient (28 ms instead of 0.1 ms at 200 Patients)."""
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
 def row_counts(database_url: str) -> dict[str, int]:
     engine = create_engine(database_url)
     with engine.connect() as connection:
@@ -448,6 +457,7 @@ def measure(
             results = {}
             for scenario in scenarios:
                 run_load(target, scenario.warm_up, concurrency)
+                analyze(database_url)
                 results[scenario.name] = run_load(target, scenario.measured, concurrency)
         finally:
             process.terminate()

@@ -1,4 +1,4 @@
-"""The /fhir router: the CapabilityStatement, and the routes of every stored type, read-only type and operation
+"""The /fhir routers: the CapabilityStatement, and the routes of every stored type, read-only type and operation
 of the registry."""
 
 from datetime import UTC, datetime
@@ -19,7 +19,8 @@ from ilp_api.security.auth import TOKEN_PATH
 STARTED = datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def fhir_router(registry: Registry, providers: Providers, canonical_base: str) -> APIRouter:
+def fhir_routers(registry: Registry, providers: Providers, canonical_base: str) -> list[APIRouter]:
+    """The routers under /fhir, each with its full path, in the order they are matched."""
     router = APIRouter(prefix="/fhir")
 
     @router.get("/metadata", tags=["FHIR"], summary="CapabilityStatement (FHIR 4.0.1)")
@@ -29,14 +30,13 @@ def fhir_router(registry: Registry, providers: Providers, canonical_base: str) -
         token_url = base.removesuffix("/fhir") + TOKEN_PATH
         return json_response(capability_statement(registry, providers, base, STARTED, token_url, canonical_base))
 
-    # Operations first, so that a GET of /fhir/Patient/$name is not taken for a read of a Patient of that id.
-    for operation in providers.operations():
-        router.include_router(operation_router(operation, _subject(operation, registry, providers)))
-    for read_only in providers.types():
-        router.include_router(read_only_router(read_only))
-    for definition in registry:
-        router.include_router(resource_router(definition))
-    return router
+    return [
+        router,
+        # Operations first, so that a GET of /fhir/Patient/$name is not taken for a read of a Patient of that id.
+        *(operation_router(op, _subject(op, registry, providers)) for op in providers.operations()),
+        *(read_only_router(read_only) for read_only in providers.types()),
+        *(resource_router(definition) for definition in registry),
+    ]
 
 
 def _subject(operation: Operation, registry: Registry, providers: Providers) -> Subject:

@@ -20,7 +20,7 @@ from ilp_api.security.auth import CurrentPrincipal, Principal
 
 def operation_router(operation: Operation, subject: Subject) -> APIRouter:
     """``subject``: the operation's type, whose scopes guard it and under which it is audited."""
-    router = APIRouter(tags=[operation.resource_type], responses=ERROR_RESPONSES)
+    router = APIRouter(prefix="/fhir", tags=[operation.resource_type], responses=ERROR_RESPONSES)
     path = {
         OperationLevel.SYSTEM: f"/{operation.code}",
         OperationLevel.TYPE: f"/{operation.resource_type}/{operation.code}",

@@ -20,7 +20,7 @@ from ilp_api.security.auth import CurrentPrincipal
 
 def read_only_router(definition: ReadOnlyType) -> APIRouter:
     kind = definition.type
-    router = APIRouter(prefix=f"/{kind}", tags=[kind], responses=ERROR_RESPONSES)
+    router = APIRouter(prefix=f"/fhir/{kind}", tags=[kind], responses=ERROR_RESPONSES)
     read = definition.read
 
     if definition.search is not None:

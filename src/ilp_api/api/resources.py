@@ -195,7 +195,7 @@ PATCH_BODY: dict[str, Any] = {
 
 def resource_router(definition: ResourceDefinition) -> APIRouter:
     kind = definition.type
-    router = APIRouter(prefix=f"/{kind}", tags=[kind], responses=ERROR_RESPONSES)
+    router = APIRouter(prefix=f"/fhir/{kind}", tags=[kind], responses=ERROR_RESPONSES)
 
     def service(request: Request) -> ResourceService:
         return pipeline(request).service

@@ -307,7 +307,6 @@ def revoke(request: Request, client_id: str, _: AdminPrincipal) -> Any:
 
 
 def install_security(app: FastAPI, settings: Settings) -> None:
-    """Keys, revocation cache and rate limiter on ``app.state.security``; the token, discovery and client routes."""
+    """Keys, revocation cache and rate limiter on ``app.state.security`` (its routes are ``oauth_router`` and
+    ``clients_router``)."""
     app.state.security = SecurityState.from_settings(settings)
-    app.include_router(oauth_router)
-    app.include_router(clients_router)
