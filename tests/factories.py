@@ -29,6 +29,11 @@ OTHER_KOTA = "3371"  # Kota Magelang: same province, outside KOTA
 
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
+LOINC = "http://loinc.org"
+BODY_WEIGHT = "29463-7"
+BODY_HEIGHT = "8302-2"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
 
 def nik(birth_date: str = TEST_NIK_BIRTH_DATE, sex: str = "male", serial: int = 1, kecamatan: str = "927106") -> str:
     """A structurally valid NIK encoding ``birth_date`` and ``sex`` (women: day + 40), profile §1."""
@@ -138,6 +143,29 @@ def practitioner_role_json(practitioner: str, organization: str, role: str = "bi
         "practitioner": {"reference": f"Practitioner/{practitioner}"},
         "organization": {"reference": f"Organization/{organization}"},
         "code": [{"coding": [{"system": PERAN_SYSTEM, "code": role}]}],
+    }
+
+
+def encounter_json(patient: str, provider: str | None = None, **elements: Any) -> dict[str, Any]:
+    """A finished visit on 2026-11-03 at ``provider`` (an Organization id)."""
+    return {
+        "resourceType": "Encounter",
+        "status": "finished",
+        "class": {"system": ACT_CODE, "code": "AMB"},
+        "subject": {"reference": f"Patient/{patient}"},
+        "period": {"start": "2026-11-03T08:00:00+07:00", "end": "2026-11-03T08:20:00+07:00"},
+        **({"serviceProvider": {"reference": f"Organization/{provider}"}} if provider else {}),
+        **elements,
+    }
+
+
+def observation_json(patient: str, code: str = BODY_WEIGHT, **elements: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        **elements,
     }
 
 

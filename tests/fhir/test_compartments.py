@@ -13,8 +13,20 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from clinical_types import BODY_HEIGHT, BODY_WEIGHT, LOINC, clinical_app, observation_json, task_json
-from factories import CANONICAL, create, link, nik, organization_json, outcome, patient_json
+from clinical_types import clinical_app, task_json
+from factories import (
+    BODY_HEIGHT,
+    BODY_WEIGHT,
+    CANONICAL,
+    LOINC,
+    create,
+    link,
+    nik,
+    observation_json,
+    organization_json,
+    outcome,
+    patient_json,
+)
 from ilp_api.db.engine import Database
 from ilp_api.settings import Settings
 

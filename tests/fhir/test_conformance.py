@@ -11,13 +11,20 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from factories import (
     FHIR_JSON,
+    LOINC,
     build_network,
     create,
+    encounter_json,
     location_json,
+    observation_json,
     patient_json,
     practitioner_json,
     practitioner_role_json,
 )
+from ilp_api.fhir.registry import registry
+
+UCUM = "http://unitsofmeasure.org"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 
 def conforms(resource: dict[str, Any]) -> None:
@@ -33,18 +40,49 @@ def everything(client: TestClient) -> dict[str, dict[str, Any]]:
     network = build_network(client)
     organization = client.get(f"/fhir/Organization/{network['posyandu']}").json()
     practitioner = create(client, practitioner_json())
+    patient = create(
+        client, patient_json(birth_date="2001-12-03", wilayah="3374011001", rw="002", organization=network["pustu"])
+    )
+    location = create(client, location_json(organization=network["puskesmas"]))
+    kader = create(client, practitioner_role_json(practitioner["id"], network["posyandu"], "kader"))
+    visit = create(
+        client,
+        encounter_json(
+            patient["id"],
+            network["posyandu"],
+            identifier=[{"system": "https://posyandu-app.example/kunjungan", "value": "V-1"}],
+            participant=[{"individual": {"reference": f"PractitionerRole/{kader['id']}"}}],
+            location=[{"location": {"reference": f"Location/{location['id']}"}, "status": "completed"}],
+        ),
+    )
+    blood_pressure = observation_json(
+        patient["id"],
+        "85354-9",
+        encounter={"reference": f"Encounter/{visit['id']}"},
+        effectiveDateTime="2026-11-03T08:10:00+07:00",
+        performer=[{"reference": f"PractitionerRole/{kader['id']}"}],
+        component=[
+            {
+                "code": {"coding": [{"system": LOINC, "code": code}]},
+                "valueQuantity": {"value": value, "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"},
+                "referenceRange": [{"high": {"value": high, "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"}}],
+            }
+            for code, value, high in (("8480-6", 150, 140), ("8462-4", 95, 90))
+        ],
+        interpretation=[{"coding": [{"system": INTERPRETATION, "code": "H"}]}],
+    )
     return {
         "Organization": organization,
-        "Patient": create(
-            client, patient_json(birth_date="2001-12-03", wilayah="3374011001", rw="002", organization=network["pustu"])
-        ),
-        "Location": create(client, location_json(organization=network["puskesmas"])),
+        "Patient": patient,
+        "Location": location,
         "Practitioner": practitioner,
-        "PractitionerRole": create(client, practitioner_role_json(practitioner["id"], network["posyandu"], "kader")),
+        "PractitionerRole": kader,
+        "Encounter": visit,
+        "Observation": create(client, blood_pressure),
     }
 
 
-@pytest.mark.parametrize("resource_type", ["Patient", "Organization", "Location", "Practitioner", "PractitionerRole"])
+@pytest.mark.parametrize("resource_type", sorted(definition.type for definition in registry))
 def test_stored_resources_conform(
     client: TestClient, everything: dict[str, dict[str, Any]], resource_type: str
 ) -> None:
@@ -64,6 +102,7 @@ def test_stored_resources_conform(
         "PractitionerRole?_include=PractitionerRole:practitioner",
         "Practitioner",
         "CodeSystem",
+        "Encounter?_include=Encounter:service-provider&_revinclude=Observation:encounter",
     ],
 )
 def test_searchset_bundles_conform(client: TestClient, everything: dict[str, dict[str, Any]], query: str) -> None:

@@ -18,7 +18,9 @@ from factories import (
     KELURAHAN,
     build_network,
     create,
+    encounter_json,
     location_json,
+    observation_json,
     patient_json,
     practitioner_json,
     practitioner_role_json,
@@ -90,6 +92,10 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
     location = create(client, location_json(organization=network["puskesmas"]))
     practitioner = create(client, practitioner_json())
     role = create(client, practitioner_role_json(practitioner["id"], network["puskesmas"]))
+    encounter = create(client, encounter_json(patient["id"], network["posyandu"]))
+    observation = create(
+        client, observation_json(patient["id"], encounter={"reference": f"Encounter/{encounter['id']}"})
+    )
     del client.headers["Authorization"]
     with database.session(write=True) as session:
         token_client = register_client(session, "corpus token client", network["posyandu"], "system/*.rs")
@@ -101,6 +107,8 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "Location": location["id"],
         "Practitioner": practitioner["id"],
         "PractitionerRole": role["id"],
+        "Encounter": encounter["id"],
+        "Observation": observation["id"],
         "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
         "client_id": token_client.info.client_id,
         "client_secret": token_client.client_secret,

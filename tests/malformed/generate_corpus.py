@@ -70,6 +70,7 @@ OVER_INDEX = 300  # index columns (identifier system/value, telecom, tag codes) 
 UNKNOWN_ID = "malformed-corpus-unknown-id"
 OVERSIZED_BODY = 32 * 1024 * 1024  # over any sensible request body limit
 PURPOSE_OVER_COLUMN = "TREAT" * 13  # 65 characters: the audit trail's purpose column holds 64
+NOT_STORED_TYPE = "Bundle"  # a valid resource type that no stored resource has: a body or patch of the wrong type
 
 # Path parameter values that are no id: percent-encoded as sent.
 BAD_IDS = {
@@ -504,7 +505,7 @@ class CorpusBuilder:
     def wrong_resource_type(self, operation: Operation, valid: Callable[[], dict[str, Any]]) -> None:
         for detail, resource in {
             "no-resource-type": {k: v for k, v in valid().items() if k != "resourceType"},
-            "other-resource-type": {**valid(), "resourceType": "Observation"},
+            "other-resource-type": {**valid(), "resourceType": NOT_STORED_TYPE},
         }.items():
             self.add(operation, "bad-resource", detail, headers=FHIR_JSON, body={"json": resource})
 
@@ -582,12 +583,12 @@ class CorpusBuilder:
         }.items():
             add(operation, "bad-patch", detail, headers=patch, body={"json": document})
         for detail, document in {
-            "test-fails": [{"op": "test", "path": "/resourceType", "value": "Observation"}],
+            "test-fails": [{"op": "test", "path": "/resourceType", "value": NOT_STORED_TYPE}],
             "remove-missing-element": [{"op": "remove", "path": "/no-such-element"}],
             "index-beyond-end": [{"op": "remove", "path": "/identifier/999"}],
             "index-int64-overflow": [{"op": "remove", "path": "/identifier/" + "9" * 20}],
             "change-id": replace("/id", "another-id")["json"],
-            "change-resource-type": replace("/resourceType", "Observation")["json"],
+            "change-resource-type": replace("/resourceType", NOT_STORED_TYPE)["json"],
             "remove-resource": [{"op": "remove", "path": ""}],
             "copies-doubling": [{"op": "copy", "from": "/identifier", "path": "/identifier/-"}] * 40,
         }.items():

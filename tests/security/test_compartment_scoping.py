@@ -1,7 +1,7 @@
 """Scoping through patient compartments (issue 8, items 3 and 6): a member of a Patient's compartment is seen
 exactly where the Patient is, moves with the Patient at once, and a deleted resource is 410 for whoever saw it.
 
-The network is scoped_network.py's; Observation and Task are the test-only types of clinical_types.py.
+The network is scoped_network.py's; Task is the test-only type of clinical_types.py.
 """
 
 from collections.abc import Iterator
@@ -12,12 +12,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from scoped_network import KELURAHAN_1, KELURAHAN_2, MEMBERS, Network
 
-from clinical_types import clinical_app, observation_json, task_json
+from clinical_types import clinical_app, task_json
 from factories import (
     FHIR_JSON,
     address,
     create,
+    encounter_json,
     nik,
+    observation_json,
     outcome,
     patient_json,
     practitioner_json,
@@ -49,7 +51,7 @@ def reach(client: TestClient, network: Network, member: str, patient_id: str) ->
     everything = client.get(f"/fhir/Patient/{patient_id}/$everything", headers=headers)
     return {
         "read": client.get(f"/fhir/Patient/{patient_id}", headers=headers).status_code,
-        "observations": client.get("/fhir/Observation", params={"subject": patient_id}, headers=headers).json()[
+        "observations": client.get("/fhir/Observation", params={"patient": patient_id}, headers=headers).json()[
             "total"
         ],
         "tasks": client.get("/fhir/Task", params={"patient": patient_id}, headers=headers).json()["total"],
@@ -227,3 +229,23 @@ def test_a_deleted_role_is_gone_and_no_longer_shows_its_practitioner(client: Tes
     assert client.delete(f"/fhir/PractitionerRole/{role['id']}", headers=headers).status_code == 204
     outcome(client.get(f"/fhir/PractitionerRole/{role['id']}", headers=headers), 410)
     outcome(client.get(f"/fhir/Practitioner/{bidan['id']}", headers=headers), 404)
+
+
+def test_a_visit_is_seen_with_its_patient_and_by_the_facility_that_held_it(
+    anonymous_client: TestClient, network: Network
+) -> None:
+    """``tetangga`` lives in posyandu-2's area; the dinkes records her visit at posyandu (another puskesmas')."""
+    held_at = network.organizations["posyandu"]
+    visit = post(anonymous_client, network, "dinkes", encounter_json(network.patients["tetangga"]["id"], held_at))
+
+    def sees(member: str) -> bool:
+        response = anonymous_client.get(f"/fhir/Encounter/{visit['id']}", headers=network.headers(member))
+        return response.status_code == 200
+
+    assert {member: sees(member) for member in ("posyandu", "pustu", "posyandu-2", "pustu-2", "dinkes-lain")} == {
+        "posyandu": True,  # it held the visit
+        "pustu": True,  # posyandu is in its subtree
+        "posyandu-2": True,  # it sees the patient
+        "pustu-2": True,
+        "dinkes-lain": False,
+    }

@@ -247,11 +247,20 @@ def tokens_of(value: Any, default_system: str = "") -> Iterator[Token]:
             yield Token(value.get("system", ""), value["code"])
 
 
-def dates(path: str) -> Callable[[Json], Iterator[DateRange]]:
+def dates(*paths: str) -> Callable[[Json], Iterator[DateRange]]:
+    """Dates, dateTimes and instants at ``paths``, and Periods: from their start to their end, an open end
+    unbounded (a visit still in progress matches every date from its start on)."""
+
     def extract(resource: Json) -> Iterator[DateRange]:
-        for value in walk(resource, path):
-            if isinstance(value, str):
-                yield date_range(value)
+        for path in paths:
+            for value in walk(resource, path):
+                if isinstance(value, str):
+                    yield date_range(value)
+                elif isinstance(value, dict) and ("start" in value or "end" in value):
+                    start, end = value.get("start"), value.get("end")
+                    yield DateRange(
+                        date_range(start).low if start else EARLIEST, date_range(end).high if end else LATEST
+                    )
 
     return extract
 

@@ -3,4 +3,12 @@
 
 def load_resources() -> None:
     """Import every resource module so each registers its definition, and its operations (idempotent)."""
-    from ilp_api.resources import location, organization, patient, pindah_masuk, practitioner  # noqa: F401
+    from ilp_api.resources import (  # noqa: F401
+        encounter,
+        location,
+        observation,
+        organization,
+        patient,
+        pindah_masuk,
+        practitioner,
+    )

@@ -1,0 +1,109 @@
+"""Encounter: one visit of a resident (a posyandu open day, a home visit, a pustu or puskesmas consultation).
+
+Every reference an Encounter may hold is a search parameter, so each is checked on write: the subject is a
+stored Patient, the participants are stored practitioners or roles, the locations and the service provider are
+stored facilities. The visit belongs to its patient's compartment (FHIR R4's Patient CompartmentDefinition);
+a client sees it when it sees the patient, or when the visit took place at one of its own facilities.
+"""
+
+from typing import Literal
+
+from pydantic import Field
+
+from ilp_api.fhir.datatypes import CodeableConcept, Coding, HasExtensions, Identifier, Period, Reference, Resource
+from ilp_api.fhir.registry import ResourceDefinition, SearchParameter, SearchType, codes, dates, references, registry
+from ilp_api.fhir.visibility_rules import InPatientCompartment, ReferencesSubtree
+
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+
+
+class EncounterParticipant(HasExtensions):
+    type: list[CodeableConcept] | None = None
+    period: Period | None = None
+    individual: Reference | None = None
+
+
+class EncounterLocation(HasExtensions):
+    location: Reference
+    status: Literal["planned", "active", "reserved", "completed"] | None = None
+    period: Period | None = None
+
+
+class Encounter(Resource):
+    identifier: list[Identifier] | None = None
+    status: Literal[
+        "planned",
+        "arrived",
+        "triaged",
+        "in-progress",
+        "onleave",
+        "finished",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    ]
+    class_: Coding = Field(alias="class")
+    type: list[CodeableConcept] | None = None
+    service_type: CodeableConcept | None = Field(None, alias="serviceType")
+    priority: CodeableConcept | None = None
+    # Required here, unlike in R4: a visit is always a resident's.
+    subject: Reference
+    participant: list[EncounterParticipant] | None = None
+    period: Period | None = None
+    reason_code: list[CodeableConcept] | None = Field(None, alias="reasonCode")
+    location: list[EncounterLocation] | None = None
+    service_provider: Reference | None = Field(None, alias="serviceProvider")
+
+
+registry.register(
+    ResourceDefinition(
+        type="Encounter",
+        model=Encounter,
+        description=(
+            f"A visit of a resident: class `AMB` for a visit at a posyandu, pustu or puskesmas, `HH` for a home "
+            f"visit ({ACT_CODE}); `serviceProvider` is the facility, `participant` the kader and nakes."
+        ),
+        search_parameters=(
+            SearchParameter(
+                "identifier",
+                SearchType.TOKEN,
+                "The client application's business identifier of the visit",
+                codes("identifier"),
+                example="https://posyandu.example/visit|V-2026-0001",
+            ),
+            SearchParameter(
+                "status", SearchType.TOKEN, "planned | in-progress | finished | …", codes("status"), example="finished"
+            ),
+            SearchParameter("class", SearchType.TOKEN, "AMB or HH (home visit)", codes("class"), example="HH"),
+            SearchParameter("type", SearchType.TOKEN, "Kind of visit", codes("type"), example="posyandu"),
+            SearchParameter(
+                "patient", SearchType.REFERENCE, "The resident visited", references("subject"), targets=("Patient",)
+            ),
+            SearchParameter("date", SearchType.DATE, "When the visit took place (Encounter.period)", dates("period")),
+            SearchParameter(
+                "participant",
+                SearchType.REFERENCE,
+                "A kader or nakes who took part",
+                references("participant.individual"),
+                targets=("Practitioner", "PractitionerRole"),
+            ),
+            SearchParameter(
+                "location",
+                SearchType.REFERENCE,
+                "Where the visit took place",
+                references("location.location"),
+                targets=("Location",),
+            ),
+            SearchParameter(
+                "service-provider",
+                SearchType.REFERENCE,
+                "The posyandu, pustu or puskesmas responsible for the visit",
+                references("serviceProvider"),
+                targets=("Organization",),
+            ),
+        ),
+        compartment=("patient",),
+        scope_rules=(InPatientCompartment(), ReferencesSubtree("service-provider")),
+        patient_data=True,
+    )
+)

@@ -1,0 +1,188 @@
+"""Observation: a measurement or finding about a resident (weight, height, blood pressure, pregnancy status, …).
+
+As for Encounter, every reference is a search parameter and so checked on write. An Observation made during a
+visit is about the visit's patient: one for another patient is refused. It belongs to the compartment of its
+subject and of a performing Patient (FHIR R4's Patient CompartmentDefinition) and is seen with them.
+"""
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from ilp_api.fhir.datatypes import (
+    Annotation,
+    CodeableConcept,
+    HasExtensions,
+    Identifier,
+    Instant,
+    Integer,
+    Period,
+    Quantity,
+    Range,
+    Ratio,
+    Reference,
+    Resource,
+    SimpleQuantity,
+    choice,
+)
+from ilp_api.fhir.datatypes import FhirDateTime as DateTime
+from ilp_api.fhir.outcome import Unprocessable
+from ilp_api.fhir.registry import (
+    Json,
+    ResourceDefinition,
+    SearchParameter,
+    SearchType,
+    WriteContext,
+    codes,
+    dates,
+    parse_reference,
+    references,
+    registry,
+)
+from ilp_api.fhir.visibility_rules import InPatientCompartment
+
+Value = choice(
+    "value",
+    Quantity=Quantity,
+    CodeableConcept=CodeableConcept,
+    String=str,
+    Boolean=bool,
+    Integer=Integer,
+    Range=Range,
+    Ratio=Ratio,
+    DateTime=DateTime,
+    Period=Period,
+)
+
+
+class ObservationReferenceRange(HasExtensions):
+    low: SimpleQuantity | None = None
+    high: SimpleQuantity | None = None
+    type: CodeableConcept | None = None
+    applies_to: list[CodeableConcept] | None = Field(None, alias="appliesTo")
+    age: Range | None = None
+    text: str | None = None
+
+
+class ObservationComponent(HasExtensions, Value):  # type: ignore[misc, valid-type]
+    code: CodeableConcept
+    data_absent_reason: CodeableConcept | None = Field(None, alias="dataAbsentReason")
+    interpretation: list[CodeableConcept] | None = None
+    reference_range: list[ObservationReferenceRange] | None = Field(None, alias="referenceRange")
+
+
+class Observation(Resource, Value, choice("effective", DateTime=DateTime, Period=Period)):  # type: ignore[misc, valid-type]
+    identifier: list[Identifier] | None = None
+    status: Literal[
+        "registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"
+    ]
+    category: list[CodeableConcept] | None = None
+    code: CodeableConcept
+    # Required here, unlike in R4: every ILP observation is about a resident.
+    subject: Reference
+    encounter: Reference | None = None
+    issued: Instant | None = None
+    performer: list[Reference] | None = None
+    data_absent_reason: CodeableConcept | None = Field(None, alias="dataAbsentReason")
+    interpretation: list[CodeableConcept] | None = None
+    note: list[Annotation] | None = None
+    body_site: CodeableConcept | None = Field(None, alias="bodySite")
+    method: CodeableConcept | None = None
+    reference_range: list[ObservationReferenceRange] | None = Field(None, alias="referenceRange")
+    has_member: list[Reference] | None = Field(None, alias="hasMember")
+    derived_from: list[Reference] | None = Field(None, alias="derivedFrom")
+    component: list[ObservationComponent] | None = None
+
+
+def check_visit_patient(context: WriteContext, _model: Any, data: Json) -> Json:
+    """An Observation of a visit is about the visit's patient (an unknown visit is refused by the reference check)."""
+    encounter = parse_reference(data.get("encounter", {}).get("reference", ""))
+    encounter_json = context.read(encounter) if encounter and encounter.type == "Encounter" else None
+    if encounter_json is not None:
+        visited = parse_reference(encounter_json.get("subject", {}).get("reference", ""))
+        observed = parse_reference(data["subject"].get("reference", ""))
+        if visited != observed:
+            raise Unprocessable(
+                f"Observation.subject must be the patient of its encounter ({visited.type}/{visited.id})"
+                if visited
+                else "Observation.subject must be the patient of its encounter",
+                expression="Observation.subject",
+            )
+    return data
+
+
+registry.register(
+    ResourceDefinition(
+        type="Observation",
+        model=Observation,
+        description="A measurement or finding about a resident: LOINC codes, UCUM units.",
+        apply_rules=check_visit_patient,
+        search_parameters=(
+            SearchParameter(
+                "identifier",
+                SearchType.TOKEN,
+                "A business identifier",
+                codes("identifier"),
+                example="https://posyandu-app.example/pengukuran|P-0001",
+            ),
+            SearchParameter("status", SearchType.TOKEN, "final | amended | …", codes("status"), example="final"),
+            SearchParameter(
+                "category",
+                SearchType.TOKEN,
+                "vital-signs, survey, laboratory, …",
+                codes("category"),
+                example="vital-signs",
+            ),
+            SearchParameter(
+                "code", SearchType.TOKEN, "What was observed", codes("code"), example="http://loinc.org|29463-7"
+            ),
+            SearchParameter(
+                "value-concept",
+                SearchType.TOKEN,
+                "A coded result",
+                codes("valueCodeableConcept"),
+                example="http://loinc.org|LA15173-0",
+            ),
+            SearchParameter(
+                "date",
+                SearchType.DATE,
+                "When it was observed (effective[x])",
+                dates("effectiveDateTime", "effectivePeriod"),
+            ),
+            SearchParameter(
+                "patient", SearchType.REFERENCE, "Who it is about", references("subject"), targets=("Patient",)
+            ),
+            SearchParameter(
+                "encounter",
+                SearchType.REFERENCE,
+                "The visit it was made in",
+                references("encounter"),
+                targets=("Encounter",),
+            ),
+            SearchParameter(
+                "performer",
+                SearchType.REFERENCE,
+                "Who observed it (a resident answering about themselves is a Patient)",
+                references("performer"),
+                targets=("Practitioner", "PractitionerRole", "Organization", "Patient"),
+            ),
+            SearchParameter(
+                "has-member",
+                SearchType.REFERENCE,
+                "The observations this one groups",
+                references("hasMember"),
+                targets=("Observation",),
+            ),
+            SearchParameter(
+                "derived-from",
+                SearchType.REFERENCE,
+                "The observations this one was computed from",
+                references("derivedFrom"),
+                targets=("Observation",),
+            ),
+        ),
+        compartment=("patient", "performer"),
+        scope_rules=(InPatientCompartment(),),
+        patient_data=True,
+    )
+)

@@ -1,0 +1,106 @@
+"""Encounter: a resident's visit, its checked references and its search parameters."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from factories import (
+    ACT_CODE,
+    FHIR_JSON,
+    build_network,
+    create,
+    encounter_json,
+    expressions,
+    location_json,
+    match_ids,
+    outcome,
+    patient_json,
+    practitioner_json,
+    practitioner_role_json,
+    search,
+    stored_rows,
+)
+from ilp_api.db.engine import Database
+
+VISIT_SYSTEM = "https://posyandu-app.example/kunjungan"
+
+
+@pytest.fixture
+def network(client: TestClient) -> dict[str, str]:
+    return build_network(client)
+
+
+@pytest.fixture
+def patient(client: TestClient) -> dict[str, Any]:
+    return create(client, patient_json())
+
+
+def test_a_visit_is_found_by_patient_date_facility_class_and_identifier(
+    client: TestClient, network: dict[str, str], patient: dict[str, Any]
+) -> None:
+    kader = create(
+        client, practitioner_role_json(create(client, practitioner_json())["id"], network["posyandu"], "kader")
+    )
+    balai = create(client, location_json("Balai RW 002", organization=network["posyandu"]))
+    visit = create(
+        client,
+        encounter_json(
+            patient["id"],
+            network["posyandu"],
+            identifier=[{"system": VISIT_SYSTEM, "value": "V-0001"}],
+            participant=[{"individual": {"reference": f"PractitionerRole/{kader['id']}"}}],
+            location=[{"location": {"reference": f"Location/{balai['id']}"}}],
+        ),
+    )
+    home_visit = create(
+        client,
+        encounter_json(
+            patient["id"],
+            network["pustu"],
+            **{"class": {"system": ACT_CODE, "code": "HH"}, "period": {"start": "2026-12-01T09:00:00+07:00"}},
+        ),
+    )
+
+    def found(query: str) -> list[str]:
+        return sorted(match_ids(search(client, "Encounter", query)))
+
+    assert found(f"patient={patient['id']}") == sorted([visit["id"], home_visit["id"]])
+    assert found(f"service-provider={network['posyandu']}") == [visit["id"]]
+    assert found(f"participant=PractitionerRole/{kader['id']}") == [visit["id"]]
+    assert found(f"location={balai['id']}") == [visit["id"]]
+    assert found(f"identifier={VISIT_SYSTEM}|V-0001") == [visit["id"]]
+    assert found(f"class={ACT_CODE}|HH") == [home_visit["id"]]
+    assert found("date=2026-11-03") == [visit["id"]]
+    assert found("date=lt2026-11-01") == []
+    # The home visit has no end yet: its period reaches past any later date (and so does not lie within one).
+    assert found("date=ge2027-01-15") == [home_visit["id"]]
+    assert found("date=2027-01-15") == []
+
+
+@pytest.mark.parametrize(
+    ("change", "expression"),
+    [
+        ({"subject": {"reference": "Patient/nobody"}}, "Encounter (patient)"),
+        ({"serviceProvider": {"reference": "Location/x"}}, "Encounter (service-provider)"),
+        ({"participant": [{"individual": {"reference": "Patient/x"}}]}, "Encounter (participant)"),
+        ({"status": "done"}, "Encounter.status"),
+        ({"class": None}, "Encounter.class"),
+        ({"period": {"start": "2026-11-03T09:00:00+07:00", "end": "2026-11-03T08:00:00+07:00"}}, "Encounter.period"),
+    ],
+    ids=["unknown-patient", "provider-not-organization", "participant-a-patient", "status", "no-class", "period"],
+)
+def test_an_invalid_visit_is_refused_and_nothing_stored(
+    client: TestClient,
+    db: Database,
+    network: dict[str, str],
+    patient: dict[str, Any],
+    change: dict[str, Any],
+    expression: str,
+) -> None:
+    body = {k: v for k, v in (encounter_json(patient["id"], network["posyandu"]) | change).items() if v is not None}
+
+    problem = outcome(client.post("/fhir/Encounter", json=body, headers=FHIR_JSON), 422)
+
+    assert expression in expressions(problem)
+    assert stored_rows(db, "Encounter") == 0
