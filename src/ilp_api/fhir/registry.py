@@ -249,7 +249,7 @@ def tokens_of(value: Any, default_system: str = "") -> Iterator[Token]:
 
 def dates(*paths: str) -> Callable[[Json], Iterator[DateRange]]:
     """Dates, dateTimes and instants at ``paths``, and Periods: from their start to their end, an open end
-    unbounded (a visit still in progress matches every date from its start on)."""
+    unbounded (a visit still in progress reaches past any later date)."""
 
     def extract(resource: Json) -> Iterator[DateRange]:
         for path in paths:

@@ -71,7 +71,10 @@ class ObservationComponent(HasExtensions, Value):  # type: ignore[misc, valid-ty
     reference_range: list[ObservationReferenceRange] | None = Field(None, alias="referenceRange")
 
 
-class Observation(Resource, Value, choice("effective", DateTime=DateTime, Period=Period)):  # type: ignore[misc, valid-type]
+Effective = choice("effective", DateTime=DateTime, Period=Period)
+
+
+class Observation(Resource, Value, Effective):  # type: ignore[misc, valid-type]
     identifier: list[Identifier] | None = None
     status: Literal[
         "registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"
@@ -98,16 +101,12 @@ def check_visit_patient(context: WriteContext, _model: Any, data: Json) -> Json:
     """An Observation of a visit is about the visit's patient (an unknown visit is refused by the reference check)."""
     encounter = parse_reference(data.get("encounter", {}).get("reference", ""))
     encounter_json = context.read(encounter) if encounter and encounter.type == "Encounter" else None
-    if encounter_json is not None:
-        visited = parse_reference(encounter_json.get("subject", {}).get("reference", ""))
-        observed = parse_reference(data["subject"].get("reference", ""))
-        if visited != observed:
-            raise Unprocessable(
-                f"Observation.subject must be the patient of its encounter ({visited.type}/{visited.id})"
-                if visited
-                else "Observation.subject must be the patient of its encounter",
-                expression="Observation.subject",
-            )
+    visited = parse_reference(encounter_json.get("subject", {}).get("reference", "")) if encounter_json else None
+    if visited is not None and visited != parse_reference(data["subject"].get("reference", "")):
+        raise Unprocessable(
+            f"Observation.subject must be the patient of its encounter, {visited.type}/{visited.id}",
+            expression="Observation.subject",
+        )
     return data
 
 
