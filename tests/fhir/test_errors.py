@@ -7,7 +7,7 @@ from factories import FHIR_JSON, create, outcome, patient_json
 
 
 def test_unknown_resource_type_is_404(client: TestClient) -> None:
-    body = outcome(client.get("/fhir/Observation/1"), 404)
+    body = outcome(client.get("/fhir/Basic/1"), 404)
 
     assert body["issue"][0]["code"] == "not-found"
 

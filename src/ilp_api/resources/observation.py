@@ -22,7 +22,9 @@ from ilp_api.fhir.datatypes import (
     Ratio,
     Reference,
     Resource,
+    SampledData,
     SimpleQuantity,
+    Time,
     choice,
 )
 from ilp_api.fhir.datatypes import FhirDateTime as DateTime
@@ -41,6 +43,7 @@ from ilp_api.fhir.registry import (
 )
 from ilp_api.fhir.visibility_rules import InPatientCompartment
 
+# R4's value[x], every type of it.
 Value = choice(
     "value",
     Quantity=Quantity,
@@ -50,6 +53,8 @@ Value = choice(
     Integer=Integer,
     Range=Range,
     Ratio=Ratio,
+    SampledData=SampledData,
+    Time=Time,
     DateTime=DateTime,
     Period=Period,
 )
