@@ -50,8 +50,10 @@ from factories import (  # noqa: E402
     KECAMATAN,
     KELURAHAN,
     NIK_SYSTEM,
+    encounter_json,
     location_json,
     nik,
+    observation_json,
     organization_json,
     patient_json,
     practitioner_json,
@@ -240,6 +242,8 @@ class CorpusBuilder:
             "Location": lambda: location_json(f"Gedung Corpus {self.serial}", organization="${puskesmas}"),
             "Practitioner": lambda: practitioner_json(nik(serial=self.serial, sex="female", kecamatan=KECAMATAN)),
             "PractitionerRole": lambda: practitioner_role_json("${Practitioner}", "${puskesmas}"),
+            "Encounter": lambda: encounter_json("${Patient}", "${posyandu}"),
+            "Observation": lambda: observation_json("${Patient}", effectiveDateTime="2026-11-03"),
         }
         resource = builders.get(resource_type, lambda: {"resourceType": resource_type})()
         if with_id:
