@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
+from ilp_api.resources.encounter import ACT_CODE
+
 CANONICAL = "http://ilp-api.example/fhir"  # Settings.canonical_base default, used by the test settings
 NIK_SYSTEM = "https://fhir.kemkes.go.id/id/nik"
 BPJS_SYSTEM = f"{CANONICAL}/sid/bpjs-nokartu"
@@ -32,7 +34,6 @@ FHIR_JSON = {"Content-Type": "application/fhir+json"}
 LOINC = "http://loinc.org"
 BODY_WEIGHT = "29463-7"
 BODY_HEIGHT = "8302-2"
-ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 
 def nik(birth_date: str = TEST_NIK_BIRTH_DATE, sex: str = "male", serial: int = 1, kecamatan: str = "927106") -> str:

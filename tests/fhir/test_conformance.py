@@ -21,9 +21,9 @@ from factories import (
     practitioner_json,
     practitioner_role_json,
 )
+from ilp_api.fhir.datatypes import UCUM
 from ilp_api.fhir.registry import registry
 
-UCUM = "http://unitsofmeasure.org"
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 

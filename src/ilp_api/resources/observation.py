@@ -12,6 +12,7 @@ from pydantic import Field
 from ilp_api.fhir.datatypes import (
     Annotation,
     CodeableConcept,
+    FhirDateTime,
     HasExtensions,
     Identifier,
     Instant,
@@ -27,7 +28,6 @@ from ilp_api.fhir.datatypes import (
     Time,
     choice,
 )
-from ilp_api.fhir.datatypes import FhirDateTime as DateTime
 from ilp_api.fhir.outcome import Unprocessable
 from ilp_api.fhir.registry import (
     Json,
@@ -55,7 +55,7 @@ Value = choice(
     Ratio=Ratio,
     SampledData=SampledData,
     Time=Time,
-    DateTime=DateTime,
+    DateTime=FhirDateTime,
     Period=Period,
 )
 
@@ -76,7 +76,7 @@ class ObservationComponent(HasExtensions, Value):  # type: ignore[misc, valid-ty
     reference_range: list[ObservationReferenceRange] | None = Field(None, alias="referenceRange")
 
 
-Effective = choice("effective", DateTime=DateTime, Period=Period)
+Effective = choice("effective", DateTime=FhirDateTime, Period=Period)
 
 
 class Observation(Resource, Value, Effective):  # type: ignore[misc, valid-type]
