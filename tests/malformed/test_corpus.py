@@ -14,14 +14,13 @@ import httpx
 import pytest
 from corpus_cases import CORPUS, answer_problems, build_request, load_corpus
 from corpus_environment import CorpusEnvironment, table_state
-from generate_corpus import build_corpus, serialise
+from generate_corpus import MIN_CASES_PER_OPERATION, build_corpus, serialise
 
 from audit_expectations import ExchangeLog, recorded_events
 from ilp_api.openapi_document import openapi_document
 
 CASES = load_corpus()
 MIN_CASES = 500
-MIN_CASES_PER_OPERATION = 5
 REGENERATE = "run `python tests/malformed/generate_corpus.py` and commit tests/malformed/corpus.jsonl"
 
 
