@@ -28,6 +28,10 @@ from ilp_api.fhir.datatypes import UCUM
 PREGNANCY_STATUS, PREGNANT = "82810-3", "LA15173-0"
 
 
+def mm_hg(value: float) -> dict[str, Any]:
+    return {"valueQuantity": {"value": value, "unit": "mmHg", "system": UCUM, "code": "mm[Hg]"}}
+
+
 def weight(kilograms: float) -> dict[str, Any]:
     return {"valueQuantity": {"value": kilograms, "unit": "kg", "system": UCUM, "code": "kg"}}
 
@@ -89,8 +93,29 @@ def test_an_observation_of_a_visit_must_be_about_the_visits_patient(
         ({"valueString": "52", **weight(52)}, "Observation"),
         ({"valueQuantity": {"value": 52, "code": "kg"}}, "Observation.valueQuantity"),
         ({"code": None}, "Observation.code"),
+        (weight(900), "Observation.valueQuantity.value"),
+        ({"valueQuantity": {"value": 52400, "system": UCUM, "code": "g"}}, "Observation.valueQuantity.code"),
+        (
+            {
+                "code": {"coding": [{"system": LOINC, "code": "85354-9"}]},
+                "component": [
+                    {"code": {"coding": [{"system": LOINC, "code": "8480-6"}]}, **mm_hg(150)},
+                    {"code": {"coding": [{"system": LOINC, "code": "8462-4"}]}, **mm_hg(95.5)},
+                ],
+            },
+            "Observation.component[1].valueQuantity.value",
+        ),
     ],
-    ids=["unknown-encounter", "subject-not-a-patient", "two-value-types", "unit-without-system", "no-code"],
+    ids=[
+        "unknown-encounter",
+        "subject-not-a-patient",
+        "two-value-types",
+        "unit-without-system",
+        "no-code",
+        "implausible-weight",
+        "weight-in-grams",
+        "diastolic-not-whole",
+    ],
 )
 def test_an_invalid_observation_is_refused_and_nothing_stored(
     client: TestClient, db: Database, visit: dict[str, Any], change: dict[str, Any], expression: str

@@ -1,8 +1,10 @@
 """Observation: a measurement or finding about a resident (weight, height, blood pressure, pregnancy status, …).
 
 As for Encounter, every reference is a search parameter and so checked on write. An Observation made during a
-visit is about the visit's patient: one for another patient is refused. It belongs to the compartment of its
-subject and of a performing Patient (FHIR R4's Patient CompartmentDefinition) and is seen with them.
+visit is about the visit's patient: one for another patient is refused. A measurement of the profile's catalogue
+(§5) is given in its UCUM unit and within its plausible range, so that a mistyped weight is caught at the door.
+It belongs to the compartment of its subject and of a performing Patient (FHIR R4's Patient
+CompartmentDefinition) and is seen with them.
 """
 
 from typing import Any, Literal
@@ -10,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ilp_api.fhir.datatypes import (
+    UCUM,
     Annotation,
     CodeableConcept,
     FhirDateTime,
@@ -42,6 +45,8 @@ from ilp_api.fhir.registry import (
     registry,
 )
 from ilp_api.fhir.visibility_rules import InPatientCompartment
+from ilp_api.ilp.catalogue import BY_CODE, LOINC, Measure
+from ilp_api.ilp.errors import VALUE_OUT_OF_RANGE
 
 # R4's value[x], every type of it.
 Value = choice(
@@ -102,7 +107,18 @@ class Observation(Resource, Value, Effective):  # type: ignore[misc, valid-type]
     component: list[ObservationComponent] | None = None
 
 
-def check_visit_patient(context: WriteContext, _model: Any, data: Json) -> Json:
+PROJECT_OBSERVATION_CODES = "/CodeSystem/ilp-observation"  # after the canonical base
+
+
+def check_observation(context: WriteContext, _model: Any, data: Json) -> Json:
+    _check_visit_patient(context, data)
+    _check_measurement(data, "Observation")
+    for index, component in enumerate(data.get("component", [])):
+        _check_measurement(component, f"Observation.component[{index}]")
+    return data
+
+
+def _check_visit_patient(context: WriteContext, data: Json) -> None:
     """An Observation of a visit is about the visit's patient (an unknown visit is refused by the reference check)."""
     encounter = parse_reference(data.get("encounter", {}).get("reference", ""))
     encounter_json = context.read(encounter) if encounter and encounter.type == "Encounter" else None
@@ -112,7 +128,43 @@ def check_visit_patient(context: WriteContext, _model: Any, data: Json) -> Json:
             f"Observation.subject must be the patient of its encounter, {visited.type}/{visited.id}",
             expression="Observation.subject",
         )
-    return data
+
+
+def catalogued_measure(code: Json) -> Measure | None:
+    """The §5 measurement a CodeableConcept names, if any."""
+    for coding in code.get("coding", []):
+        measure = BY_CODE.get(coding.get("code", ""))
+        system = coding.get("system", "")
+        if measure is not None and (
+            system.endswith(PROJECT_OBSERVATION_CODES) if measure.project_code else system == LOINC
+        ):
+            return measure
+    return None
+
+
+def _check_measurement(element: Json, where: str) -> None:
+    """A catalogued measurement's valueQuantity: its UCUM unit, a whole number where one is counted, in range."""
+    measure = catalogued_measure(element["code"])
+    quantity = element.get("valueQuantity")
+    if measure is None or quantity is None:
+        return
+    if quantity.get("system") != UCUM or quantity.get("code") != measure.unit:
+        raise Unprocessable(
+            f"{where}.valueQuantity must be in {measure.unit} ({UCUM}) for {measure.code}: "
+            f"got {quantity.get('code')!r} ({quantity.get('system')!r})",
+            expression=f"{where}.valueQuantity.code",
+        )
+    value = quantity.get("value")
+    if value is None:
+        return
+    if not measure.low <= value <= measure.high or (measure.integer and value != int(value)):
+        kind = "a whole number " if measure.integer else ""
+        raise Unprocessable(
+            f"{where}.valueQuantity.value {value} {measure.unit} is implausible for {measure.code}: "
+            f"{kind}from {measure.low:g} to {measure.high:g} is expected",
+            expression=f"{where}.valueQuantity.value",
+            ilp_code=VALUE_OUT_OF_RANGE,
+        )
 
 
 registry.register(
@@ -120,7 +172,7 @@ registry.register(
         type="Observation",
         model=Observation,
         description="A measurement or finding about a resident: LOINC codes, UCUM units.",
-        apply_rules=check_visit_patient,
+        apply_rules=check_observation,
         search_parameters=(
             SearchParameter(
                 "identifier",

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from ilp_api.ilp.catalogue import plausible_range
 from ilp_api.ilp.errors import VALUE_OUT_OF_RANGE
 
 Site = Literal["posyandu", "kunjungan-rumah", "sekolah", "pustu", "puskesmas"]
@@ -51,6 +52,11 @@ def one_of(*allowed: float) -> AfterValidator:
     return AfterValidator(check)
 
 
+def catalogued(key: str) -> AfterValidator:
+    """The plausible range of a §5 measurement, from the one catalogue the Observation checks use too."""
+    return plausible(*plausible_range(key))
+
+
 class PregnancyIn(Schema):
     status: Literal["hamil", "bersalin", "nifas"]
     gestational_age_days: Annotated[int | None, plausible(0, 315)] = Field(
@@ -65,22 +71,24 @@ class PregnancyIn(Schema):
 class MeasurementsIn(Schema):
     """Profile §5; every value optional, each within its plausibility range."""
 
-    systolic: Annotated[int | None, plausible(50, 300)] = None
-    diastolic: Annotated[int | None, plausible(20, 200)] = None
-    weight_kg: Annotated[float | None, plausible(0.3, 400)] = None
-    height_cm: Annotated[float | None, plausible(40, 250)] = Field(default=None, description="Standing")
-    length_cm: Annotated[float | None, plausible(25, 130)] = Field(default=None, description="Lying")
-    head_circumference_cm: Annotated[float | None, plausible(20, 70)] = None
-    muac_cm: Annotated[float | None, plausible(5, 60)] = None
-    waist_cm: Annotated[float | None, plausible(30, 250)] = None
-    glucose_random: Annotated[float | None, plausible(10, 1000)] = Field(default=None, description="mg/dL")
-    glucose_fasting: Annotated[float | None, plausible(10, 1000)] = Field(default=None, description="mg/dL")
-    hba1c: Annotated[float | None, plausible(3.0, 20.0)] = Field(default=None, description="%")
-    hemoglobin: Annotated[float | None, plausible(2.0, 25.0)] = Field(default=None, description="g/dL")
-    cholesterol_total: Annotated[float | None, plausible(50, 1000)] = Field(default=None, description="mg/dL")
-    temperature_c: Annotated[float | None, plausible(30.0, 45.0)] = None
-    heart_rate: Annotated[int | None, plausible(20, 300)] = None
-    respiratory_rate: Annotated[int | None, plausible(5, 120)] = None
+    systolic: Annotated[int | None, catalogued("systolic")] = None
+    diastolic: Annotated[int | None, catalogued("diastolic")] = None
+    weight_kg: Annotated[float | None, catalogued("weight_kg")] = None
+    height_cm: Annotated[float | None, catalogued("height_cm")] = Field(default=None, description="Standing")
+    length_cm: Annotated[float | None, catalogued("length_cm")] = Field(default=None, description="Lying")
+    head_circumference_cm: Annotated[float | None, catalogued("head_circumference_cm")] = None
+    muac_cm: Annotated[float | None, catalogued("muac_cm")] = None
+    waist_cm: Annotated[float | None, catalogued("waist_cm")] = None
+    glucose_random: Annotated[float | None, catalogued("glucose_random")] = Field(default=None, description="mg/dL")
+    glucose_fasting: Annotated[float | None, catalogued("glucose_fasting")] = Field(default=None, description="mg/dL")
+    hba1c: Annotated[float | None, catalogued("hba1c")] = Field(default=None, description="%")
+    hemoglobin: Annotated[float | None, catalogued("hemoglobin")] = Field(default=None, description="g/dL")
+    cholesterol_total: Annotated[float | None, catalogued("cholesterol_total")] = Field(
+        default=None, description="mg/dL"
+    )
+    temperature_c: Annotated[float | None, catalogued("temperature_c")] = None
+    heart_rate: Annotated[int | None, catalogued("heart_rate")] = None
+    respiratory_rate: Annotated[int | None, catalogued("respiratory_rate")] = None
     oedema: bool = Field(default=False, description="Bilateral pitting oedema (child: gizi-buruk, §6.9)")
 
 
@@ -150,7 +158,7 @@ class InstrumentsIn(Schema):
 
 class WeighingIn(Schema):
     date: date
-    weight_kg: Annotated[float, plausible(0.3, 400)]
+    weight_kg: Annotated[float, catalogued("weight_kg")]
 
 
 class SettingsIn(Schema):
