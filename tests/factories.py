@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from ilp_api.resources.encounter import ACT_CODE
+from ilp_api.resources.encounter import ACT_CODE, KLASTER_SYSTEM_PATH
 
 CANONICAL = "http://ilp-api.example/fhir"  # Settings.canonical_base default, used by the test settings
 NIK_SYSTEM = "https://fhir.kemkes.go.id/id/nik"
@@ -34,6 +34,12 @@ FHIR_JSON = {"Content-Type": "application/fhir+json"}
 LOINC = "http://loinc.org"
 BODY_WEIGHT = "29463-7"
 BODY_HEIGHT = "8302-2"
+ICD_10 = "http://hl7.org/fhir/sid/icd-10"
+HYPERTENSION = "I10"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+SNOMED = "http://snomed.info/sct"
+PATIENT_REFERRAL = "3457005"
+KLASTER_SYSTEM = f"{CANONICAL}{KLASTER_SYSTEM_PATH}"
 
 
 def nik(birth_date: str = TEST_NIK_BIRTH_DATE, sex: str = "male", serial: int = 1, kecamatan: str = "927106") -> str:
@@ -170,6 +176,94 @@ def observation_json(patient: str, code: str = BODY_WEIGHT, **elements: Any) -> 
     }
 
 
+def episode_of_care_json(
+    patient: str, organization: str | None = None, klaster: str = "klaster-3", **elements: Any
+) -> dict[str, Any]:
+    """An active klaster episode since 2026-11-03, managed by ``organization`` (an Organization id)."""
+    return {
+        "resourceType": "EpisodeOfCare",
+        "status": "active",
+        "type": [{"coding": [{"system": KLASTER_SYSTEM, "code": klaster}]}],
+        "patient": {"reference": f"Patient/{patient}"},
+        "period": {"start": "2026-11-03"},
+        **({"managingOrganization": {"reference": f"Organization/{organization}"}} if organization else {}),
+        **elements,
+    }
+
+
+def condition_json(patient: str, code: str = HYPERTENSION, **elements: Any) -> dict[str, Any]:
+    """An active diagnosis (ICD-10 ``code``), recorded on 2026-11-03."""
+    return {
+        "resourceType": "Condition",
+        "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
+        "code": {"coding": [{"system": ICD_10, "code": code}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "recordedDate": "2026-11-03",
+        **elements,
+    }
+
+
+def service_request_json(
+    patient: str, *, requester: str | None = None, performer: str | None = None, **elements: Any
+) -> dict[str, Any]:
+    """An active routine referral, from ``requester`` to ``performer`` (Organization ids), made on 2026-11-03."""
+    return {
+        "resourceType": "ServiceRequest",
+        "status": "active",
+        "intent": "order",
+        "category": [{"coding": [{"system": SNOMED, "code": PATIENT_REFERRAL}]}],
+        "priority": "routine",
+        "subject": {"reference": f"Patient/{patient}"},
+        "authoredOn": "2026-11-03",
+        **({"requester": {"reference": f"Organization/{requester}"}} if requester else {}),
+        **({"performer": [{"reference": f"Organization/{performer}"}]} if performer else {}),
+        **elements,
+    }
+
+
+def task_json(
+    patient: str, *, requester: str | None = None, owner: str | None = None, **elements: Any
+) -> dict[str, Any]:
+    """A requested Task for the resident, asked by ``requester`` of ``owner`` (Organization ids)."""
+    return {
+        "resourceType": "Task",
+        "status": "requested",
+        "intent": "order",
+        "for": {"reference": f"Patient/{patient}"},
+        **({"requester": {"reference": f"Organization/{requester}"}} if requester else {}),
+        **({"owner": {"reference": f"Organization/{owner}"}} if owner else {}),
+        **elements,
+    }
+
+
+def questionnaire_response_json(
+    patient: str, form: str = "tes-bisik", answers: dict[str, Any] | None = None, **elements: Any
+) -> dict[str, Any]:
+    """A completed response to the form (the Questionnaire's id), authored on 2026-11-03. ``answers`` maps each
+    linkId to its value, sent as valueBoolean, valueInteger, valueDecimal or valueString after the value's type;
+    with none, the response has no items."""
+    given = {"words-heard": 5} if answers is None else answers
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": f"{CANONICAL}/Questionnaire/{form}",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{patient}"},
+        "authored": "2026-11-03T08:30:00+07:00",
+        **(
+            {"item": [{"linkId": link_id, "answer": [answer(value)]} for link_id, value in given.items()]}
+            if given
+            else {}
+        ),
+        **elements,
+    }
+
+
+def answer(value: bool | int | float | str) -> dict[str, Any]:
+    """A QuestionnaireResponse answer holding ``value`` in the value[x] element of its type."""
+    kind = {bool: "Boolean", int: "Integer", float: "Decimal", str: "String"}[type(value)]
+    return {f"value{kind}": value}
+
+
 # ---- reading answers ----
 
 
@@ -262,3 +356,17 @@ def stored_rows(database: Any, resource_type: str) -> int:
     with database.engine.connect() as connection:
         query = text("SELECT count(*) FROM resource WHERE resource_type = :type")
         return int(connection.execute(query, {"type": resource_type}).scalar_one())
+
+
+def changed(resource: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """``resource`` with ``change``'s elements set; an element set to None is left out."""
+    return {key: value for key, value in (resource | change).items() if value is not None}
+
+
+def assert_refused(client: Any, database: Any, resource: dict[str, Any], expression: str) -> dict[str, Any]:
+    """POST a resource that must be refused with 422 naming ``expression``, with nothing of its type stored."""
+    resource_type = resource["resourceType"]
+    problem = outcome(client.post(f"/fhir/{resource_type}", json=resource, headers=FHIR_JSON), 422)
+    assert expression in expressions(problem), expressions(problem)
+    assert stored_rows(database, resource_type) == 0
+    return problem

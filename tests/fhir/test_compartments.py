@@ -3,17 +3,14 @@ search, as an ilp/admin client (scoping through compartments is tested in tests/
 """
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from clinical_types import clinical_app, task_json
 from factories import (
     BODY_HEIGHT,
     BODY_WEIGHT,
@@ -26,15 +23,9 @@ from factories import (
     organization_json,
     outcome,
     patient_json,
+    task_json,
 )
 from ilp_api.db.engine import Database
-from ilp_api.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def app(database: Database, settings: Settings) -> Iterator[FastAPI]:
-    with clinical_app(settings, database) as clinical:
-        yield clinical
 
 
 def everything(client: TestClient, patient_id: str, query: str = "") -> dict[str, Any]:

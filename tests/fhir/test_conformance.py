@@ -10,21 +10,31 @@ from fastapi.testclient import TestClient
 from fhir.resources.R4B import get_fhir_model_class
 
 from factories import (
+    CANONICAL,
     FHIR_JSON,
     LOINC,
     build_network,
+    condition_json,
     create,
     encounter_json,
+    episode_of_care_json,
     location_json,
     observation_json,
     patient_json,
     practitioner_json,
     practitioner_role_json,
+    questionnaire_response_json,
+    service_request_json,
+    task_json,
 )
 from ilp_api.fhir.datatypes import UCUM
 from ilp_api.fhir.registry import registry
+from ilp_api.resources import load_resources
 
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+# Every type, whichever modules the tests collected so far happened to import.
+load_resources()
 
 
 def conforms(resource: dict[str, Any]) -> None:
@@ -71,6 +81,65 @@ def everything(client: TestClient) -> dict[str, dict[str, Any]]:
         ],
         interpretation=[{"coding": [{"system": INTERPRETATION, "code": "H"}]}],
     )
+    measured = create(client, blood_pressure)
+    of_visit = {"encounter": {"reference": f"Encounter/{visit['id']}"}}
+    hypertension = create(
+        client,
+        condition_json(
+            patient["id"],
+            **of_visit,
+            onsetDateTime="2026-11-03",
+            recorder={"reference": f"PractitionerRole/{kader['id']}"},
+            evidence=[{"detail": [{"reference": f"Observation/{measured['id']}"}]}],
+            note=[{"text": "TD tinggi pada dua kunjungan berturut-turut"}],
+        ),
+    )
+    referral = create(
+        client,
+        service_request_json(
+            patient["id"],
+            requester=network["posyandu"],
+            performer=network["puskesmas"],
+            **of_visit,
+            occurrencePeriod={"start": "2026-11-04"},
+            reasonReference=[{"reference": f"Condition/{hypertension['id']}"}],
+            supportingInfo=[{"reference": f"Observation/{measured['id']}"}],
+        ),
+    )
+    episode = episode_of_care_json(
+        patient["id"],
+        network["puskesmas"],
+        extension=[
+            {"url": f"{CANONICAL}/StructureDefinition/klaster-role", "valueCode": "primary"},
+            {"url": f"{CANONICAL}/StructureDefinition/rule", "valueString": "3-R3-siklus-hidup"},
+        ],
+        statusHistory=[{"status": "planned", "period": {"start": "2026-11-01", "end": "2026-11-03"}}],
+        diagnosis=[{"condition": {"reference": f"Condition/{hypertension['id']}"}, "rank": 1}],
+        referralRequest=[{"reference": f"ServiceRequest/{referral['id']}"}],
+        careManager={"reference": f"PractitionerRole/{kader['id']}"},
+    )
+    task = task_json(
+        patient["id"],
+        requester=network["posyandu"],
+        owner=network["puskesmas"],
+        **of_visit,
+        basedOn=[{"reference": f"ServiceRequest/{referral['id']}"}],
+        focus={"reference": f"ServiceRequest/{referral['id']}"},
+        authoredOn="2026-11-03T08:30:00+07:00",
+        restriction={"period": {"end": "2026-11-10"}},
+        input=[{"type": {"text": "Temuan"}, "valueReference": {"reference": f"Observation/{measured['id']}"}}],
+        output=[{"type": {"text": "Diterima"}, "valueBoolean": True}],
+    )
+    puma = questionnaire_response_json(
+        patient["id"],
+        "puma",
+        {"ever-smoked": True, "pack-years": 25.5, "dyspnoea": True, "sputum": False, "cough": True}
+        | {"spirometry-referral": False},
+        **of_visit,
+        basedOn=[{"reference": f"ServiceRequest/{referral['id']}"}],
+        author={"reference": f"PractitionerRole/{kader['id']}"},
+        source={"reference": f"Patient/{patient['id']}"},
+    )
     return {
         "Organization": organization,
         "Patient": patient,
@@ -78,7 +147,12 @@ def everything(client: TestClient) -> dict[str, dict[str, Any]]:
         "Practitioner": practitioner,
         "PractitionerRole": kader,
         "Encounter": visit,
-        "Observation": create(client, blood_pressure),
+        "Observation": measured,
+        "Condition": hypertension,
+        "ServiceRequest": referral,
+        "EpisodeOfCare": create(client, episode),
+        "Task": create(client, task),
+        "QuestionnaireResponse": create(client, puma),
     }
 
 
@@ -102,7 +176,10 @@ def test_stored_resources_conform(
         "PractitionerRole?_include=PractitionerRole:practitioner",
         "Practitioner",
         "CodeSystem",
+        "Questionnaire",
         "Encounter?_include=Encounter:service-provider&_revinclude=Observation:encounter",
+        "ServiceRequest?_include=ServiceRequest:performer&_revinclude=Task:focus",
+        "EpisodeOfCare?_include=EpisodeOfCare:condition",
     ],
 )
 def test_searchset_bundles_conform(client: TestClient, everything: dict[str, dict[str, Any]], query: str) -> None:

@@ -17,13 +17,18 @@ from audit_expectations import recorded_events
 from factories import (
     KELURAHAN,
     build_network,
+    condition_json,
     create,
     encounter_json,
+    episode_of_care_json,
     location_json,
     observation_json,
     patient_json,
     practitioner_json,
     practitioner_role_json,
+    questionnaire_response_json,
+    service_request_json,
+    task_json,
 )
 from harness import empty_database, mint_token
 from ilp_api.app import create_app
@@ -96,6 +101,13 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
     observation = create(
         client, observation_json(patient["id"], encounter={"reference": f"Encounter/{encounter['id']}"})
     )
+    questionnaire_response = create(client, questionnaire_response_json(patient["id"]))
+    episode = create(client, episode_of_care_json(patient["id"], network["puskesmas"]))
+    condition = create(client, condition_json(patient["id"]))
+    referral = create(
+        client, service_request_json(patient["id"], requester=network["posyandu"], performer=network["puskesmas"])
+    )
+    task = create(client, task_json(patient["id"], requester=network["posyandu"], owner=network["puskesmas"]))
     del client.headers["Authorization"]
     with database.session(write=True) as session:
         token_client = register_client(session, "corpus token client", network["posyandu"], "system/*.rs")
@@ -109,7 +121,13 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "PractitionerRole": role["id"],
         "Encounter": encounter["id"],
         "Observation": observation["id"],
+        "QuestionnaireResponse": questionnaire_response["id"],
+        "EpisodeOfCare": episode["id"],
+        "Condition": condition["id"],
+        "ServiceRequest": referral["id"],
+        "Task": task["id"],
         "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
+        "Questionnaire": "tes-bisik",  # read-only too: the screening forms
         "client_id": token_client.info.client_id,
         "client_secret": token_client.client_secret,
         "throwaway_client": throwaway.info.client_id,

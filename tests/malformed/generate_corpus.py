@@ -57,7 +57,9 @@ from factories import (  # noqa: E402
     KECAMATAN,
     KELURAHAN,
     NIK_SYSTEM,
+    condition_json,
     encounter_json,
+    episode_of_care_json,
     location_json,
     nik,
     observation_json,
@@ -65,6 +67,9 @@ from factories import (  # noqa: E402
     patient_json,
     practitioner_json,
     practitioner_role_json,
+    questionnaire_response_json,
+    service_request_json,
+    task_json,
 )
 from ilp_api.fhir.registry import SearchType, registry  # noqa: E402
 from ilp_api.openapi_document import openapi_document  # noqa: E402
@@ -254,6 +259,13 @@ class CorpusBuilder:
             "PractitionerRole": lambda: practitioner_role_json("${Practitioner}", "${puskesmas}"),
             "Encounter": lambda: encounter_json("${Patient}", "${posyandu}"),
             "Observation": lambda: observation_json("${Patient}", effectiveDateTime="2026-11-03"),
+            "EpisodeOfCare": lambda: episode_of_care_json("${Patient}", "${puskesmas}"),
+            "Condition": lambda: condition_json("${Patient}", encounter={"reference": "Encounter/${Encounter}"}),
+            "ServiceRequest": lambda: service_request_json(
+                "${Patient}", requester="${posyandu}", performer="${puskesmas}"
+            ),
+            "Task": lambda: task_json("${Patient}", requester="${posyandu}", owner="${puskesmas}"),
+            "QuestionnaireResponse": lambda: questionnaire_response_json("${Patient}"),
         }
         resource = builders.get(resource_type, lambda: {"resourceType": resource_type})()
         if with_id:

@@ -7,23 +7,25 @@ from fastapi.testclient import TestClient
 
 from factories import (
     ACT_CODE,
-    FHIR_JSON,
+    KLASTER_SYSTEM,
+    assert_refused,
     build_network,
+    changed,
     create,
     encounter_json,
-    expressions,
+    episode_of_care_json,
     location_json,
     match_ids,
-    outcome,
     patient_json,
     practitioner_json,
     practitioner_role_json,
     search,
-    stored_rows,
+    service_request_json,
 )
 from ilp_api.db.engine import Database
 
 VISIT_SYSTEM = "https://posyandu-app.example/kunjungan"
+VISIT_KIND_SYSTEM = "https://posyandu-app.example/jenis-kunjungan"
 
 
 @pytest.fixture
@@ -78,17 +80,73 @@ def test_a_visit_is_found_by_patient_date_facility_class_and_identifier(
     assert found("date=2027-01-15") == []
 
 
+def test_a_visit_is_found_by_its_klaster_as_coded(
+    client: TestClient, network: dict[str, str], patient: dict[str, Any]
+) -> None:
+    """Planned visits: the screening hook names the klaster of a visit that took place, from its findings."""
+
+    def planned(*codings: dict[str, str]) -> dict[str, Any]:
+        visit = encounter_json(patient["id"], network["puskesmas"], status="planned", type=[{"coding": [*codings]}])
+        return create(client, visit)
+
+    adult = planned({"system": KLASTER_SYSTEM, "code": "klaster-3"})
+    lab = planned({"system": KLASTER_SYSTEM, "code": "klaster-5"}, {"system": VISIT_KIND_SYSTEM, "code": "lab"})
+    # The same code in another system names no klaster.
+    planned({"system": VISIT_KIND_SYSTEM, "code": "klaster-3"})
+
+    def found(query: str) -> list[str]:
+        return sorted(match_ids(search(client, "Encounter", query)))
+
+    assert found("klaster=klaster-3") == [adult["id"]]
+    assert found(f"klaster={KLASTER_SYSTEM}|klaster-5") == [lab["id"]]
+    assert found("klaster=klaster-3,klaster-5") == sorted([adult["id"], lab["id"]])
+    assert found("klaster=3") == []
+
+
+def test_a_visit_is_found_by_its_episode_and_the_referral_it_answers(
+    client: TestClient, network: dict[str, str], patient: dict[str, Any]
+) -> None:
+    """The resident referred by the posyandu is seen at the puskesmas: the visit names the referral (profile §7)."""
+    episode = create(client, episode_of_care_json(patient["id"], network["puskesmas"]))
+    referral = create(
+        client, service_request_json(patient["id"], requester=network["posyandu"], performer=network["puskesmas"])
+    )
+    seen_again = create(
+        client,
+        encounter_json(
+            patient["id"],
+            network["puskesmas"],
+            episodeOfCare=[{"reference": f"EpisodeOfCare/{episode['id']}"}],
+            basedOn=[{"reference": f"ServiceRequest/{referral['id']}"}],
+        ),
+    )
+
+    assert match_ids(search(client, "Encounter", f"episode-of-care={episode['id']}")) == [seen_again["id"]]
+    assert match_ids(search(client, "Encounter", f"based-on={referral['id']}")) == [seen_again["id"]]
+
+
 @pytest.mark.parametrize(
     ("change", "expression"),
     [
         ({"subject": {"reference": "Patient/nobody"}}, "Encounter (patient)"),
         ({"serviceProvider": {"reference": "Location/x"}}, "Encounter (service-provider)"),
         ({"participant": [{"individual": {"reference": "Patient/x"}}]}, "Encounter (participant)"),
+        ({"episodeOfCare": [{"reference": "ServiceRequest/x"}]}, "Encounter (episode-of-care)"),
+        ({"basedOn": [{"reference": "ServiceRequest/nothing"}]}, "Encounter (based-on)"),
         ({"status": "done"}, "Encounter.status"),
         ({"class": None}, "Encounter.class"),
         ({"period": {"start": "2026-11-03T09:00:00+07:00", "end": "2026-11-03T08:00:00+07:00"}}, "Encounter.period"),
     ],
-    ids=["unknown-patient", "provider-not-organization", "participant-a-patient", "status", "no-class", "period"],
+    ids=[
+        "unknown-patient",
+        "provider-not-organization",
+        "participant-a-patient",
+        "episode-a-request",
+        "unknown-referral",
+        "status",
+        "no-class",
+        "period",
+    ],
 )
 def test_an_invalid_visit_is_refused_and_nothing_stored(
     client: TestClient,
@@ -98,9 +156,4 @@ def test_an_invalid_visit_is_refused_and_nothing_stored(
     change: dict[str, Any],
     expression: str,
 ) -> None:
-    body = {k: v for k, v in (encounter_json(patient["id"], network["posyandu"]) | change).items() if v is not None}
-
-    problem = outcome(client.post("/fhir/Encounter", json=body, headers=FHIR_JSON), 422)
-
-    assert expression in expressions(problem)
-    assert stored_rows(db, "Encounter") == 0
+    assert_refused(client, db, changed(encounter_json(patient["id"], network["posyandu"]), change), expression)

@@ -10,7 +10,9 @@ from factories import (
     BODY_WEIGHT,
     FHIR_JSON,
     LOINC,
+    assert_refused,
     build_network,
+    changed,
     create,
     encounter_json,
     expressions,
@@ -121,9 +123,4 @@ def test_an_invalid_observation_is_refused_and_nothing_stored(
     client: TestClient, db: Database, visit: dict[str, Any], change: dict[str, Any], expression: str
 ) -> None:
     patient = visit["subject"]["reference"].removeprefix("Patient/")
-    body = {k: v for k, v in (observation_json(patient) | change).items() if v is not None}
-
-    problem = outcome(client.post("/fhir/Observation", json=body, headers=FHIR_JSON), 422)
-
-    assert expression in expressions(problem), expressions(problem)
-    assert stored_rows(db, "Observation") == 0
+    assert_refused(client, db, changed(observation_json(patient), change), expression)

@@ -1,40 +1,57 @@
 """Scoping through patient compartments (issue 8, items 3 and 6): a member of a Patient's compartment is seen
 exactly where the Patient is, moves with the Patient at once, and a deleted resource is 410 for whoever saw it.
 
-The network is scoped_network.py's; Task is the test-only type of clinical_types.py.
+The network is scoped_network.py's.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from scoped_network import KELURAHAN_1, KELURAHAN_2, MEMBERS, Network
 
-from clinical_types import clinical_app, task_json
 from factories import (
     FHIR_JSON,
     address,
+    condition_json,
     create,
     encounter_json,
+    episode_of_care_json,
     nik,
     observation_json,
     outcome,
     patient_json,
     practitioner_json,
     practitioner_role_json,
+    service_request_json,
+    task_json,
 )
-from ilp_api.db.engine import Database
-from ilp_api.settings import Settings
 
 OUTSIDE = {"dinkes": "kota-lain", "puskesmas": "tetangga", "pustu": "tetangga", "posyandu": "tetangga"}
 
 
-@pytest.fixture(scope="module")
-def app(database: Database, settings: Settings) -> Iterator[FastAPI]:
-    with clinical_app(settings, database) as clinical:
-        yield clinical
+def compartment_members(patient_id: str) -> list[dict[str, Any]]:
+    """One resource of each type a Patient's compartment holds besides the Patient, naming no facility: each is
+    seen through the compartment alone."""
+    return [
+        builder(patient_id)
+        for builder in (
+            encounter_json,
+            observation_json,
+            condition_json,
+            episode_of_care_json,
+            service_request_json,
+            task_json,
+        )
+    ]
+
+
+MEMBER_TYPES = [member["resourceType"] for member in compartment_members("anyone")]
+
+
+def post_members(client: TestClient, network: Network, member: str, patient_id: str) -> list[dict[str, Any]]:
+    return [post(client, network, member, resource) for resource in compartment_members(patient_id)]
 
 
 def post(client: TestClient, network: Network, member: str, resource: dict[str, Any]) -> dict[str, Any]:
@@ -49,19 +66,27 @@ def reach(client: TestClient, network: Network, member: str, patient_id: str) ->
     """What ``member`` sees of one resident's compartment, by read, search, compartment search and $everything."""
     headers = network.headers(member)
     everything = client.get(f"/fhir/Patient/{patient_id}/$everything", headers=headers)
+    searched = {
+        resource_type: client.get(f"/fhir/{resource_type}", params={"patient": patient_id}, headers=headers).json()[
+            "total"
+        ]
+        for resource_type in MEMBER_TYPES
+    }
     return {
         "read": client.get(f"/fhir/Patient/{patient_id}", headers=headers).status_code,
-        "observations": client.get("/fhir/Observation", params={"patient": patient_id}, headers=headers).json()[
-            "total"
-        ],
-        "tasks": client.get("/fhir/Task", params={"patient": patient_id}, headers=headers).json()["total"],
+        **searched,
         "in compartment": client.get(f"/fhir/Patient/{patient_id}/Observation", headers=headers).status_code,
         "everything": everything.json().get("total") if everything.status_code == 200 else everything.status_code,
     }
 
 
-SEES_ALL = {"read": 200, "observations": 1, "tasks": 1, "in compartment": 200, "everything": 3}
-SEES_NOTHING = {"read": 404, "observations": 0, "tasks": 0, "in compartment": 404, "everything": 404}
+SEES_ALL = {
+    "read": 200,
+    **dict.fromkeys(MEMBER_TYPES, 1),
+    "in compartment": 200,
+    "everything": 1 + len(MEMBER_TYPES),
+}
+SEES_NOTHING = {"read": 404, **dict.fromkeys(MEMBER_TYPES, 0), "in compartment": 404, "everything": 404}
 
 
 @pytest.mark.parametrize("member", MEMBERS)
@@ -69,11 +94,8 @@ def test_a_member_of_the_compartment_is_seen_where_its_patient_is(
     anonymous_client: TestClient, network: Network, member: str
 ) -> None:
     for where in ("dalam", OUTSIDE[member]):
-        patient_id = network.patients[where]["id"]
-        post(
-            anonymous_client, network, "dinkes-lain" if where == "kota-lain" else "dinkes", observation_json(patient_id)
-        )
-        post(anonymous_client, network, "dinkes-lain" if where == "kota-lain" else "dinkes", task_json(patient_id))
+        recorder = "dinkes-lain" if where == "kota-lain" else "dinkes"
+        post_members(anonymous_client, network, recorder, network.patients[where]["id"])
     assert reach(anonymous_client, network, member, network.patients["dalam"]["id"]) == SEES_ALL
     assert reach(anonymous_client, network, member, network.patients[OUTSIDE[member]]["id"]) == SEES_NOTHING
 
@@ -83,18 +105,18 @@ def test_a_resident_living_in_the_rws_is_seen_with_everything_theirs(
 ) -> None:
     """``pindahan`` lives in the posyandu's RW 002 but is managed by the other puskesmas: the area rule alone."""
     patient_id = network.patients["pindahan"]["id"]
-    observation = post(anonymous_client, network, "posyandu", observation_json(patient_id))
-    post(anonymous_client, network, "posyandu", task_json(patient_id))
+    members = post_members(anonymous_client, network, "posyandu", patient_id)
     assert reach(anonymous_client, network, "posyandu", patient_id) == SEES_ALL
     headers = network.headers("posyandu-2")
-    assert anonymous_client.get(f"/fhir/Observation/{observation['id']}", headers=headers).status_code == 404
+    for resource in members:
+        path = f"/fhir/{resource['resourceType']}/{resource['id']}"
+        assert anonymous_client.get(path, headers=headers).status_code == 404, path
 
 
 def test_moving_a_resident_moves_everything_theirs_at_once(anonymous_client: TestClient, network: Network) -> None:
     """The dinkes moves ``dalam`` to posyandu-2's RW: the old posyandu loses the whole compartment, the new gains it."""
     patient = network.patients["dalam"]
-    observation = post(anonymous_client, network, "posyandu", observation_json(patient["id"]))
-    task = post(anonymous_client, network, "posyandu", task_json(patient["id"]))
+    members = post_members(anonymous_client, network, "posyandu", patient["id"])
     assert reach(anonymous_client, network, "posyandu", patient["id"]) == SEES_ALL
     assert reach(anonymous_client, network, "posyandu-2", patient["id"]) == SEES_NOTHING
 
@@ -110,7 +132,7 @@ def test_moving_a_resident_moves_everything_theirs_at_once(anonymous_client: Tes
     assert reach(anonymous_client, network, "posyandu", patient["id"]) == SEES_NOTHING
     assert reach(anonymous_client, network, "posyandu-2", patient["id"]) == SEES_ALL
     for member, status in (("posyandu", 404), ("pustu", 404), ("posyandu-2", 200), ("pustu-2", 200)):
-        for path in (f"/fhir/Observation/{observation['id']}", f"/fhir/Task/{task['id']}"):
+        for path in (f"/fhir/{resource['resourceType']}/{resource['id']}" for resource in members):
             assert anonymous_client.get(path, headers=network.headers(member)).status_code == status, (member, path)
 
 
@@ -119,8 +141,7 @@ def test_a_resident_moved_within_the_village_to_an_rw_not_covered_leaves_the_pos
 ) -> None:
     """Same kelurahan, RW 003: the pustu (whole kelurahan) still sees everything, the posyandu (RW 001–002) not."""
     patient = network.patients["pindahan"]
-    post(anonymous_client, network, "posyandu", observation_json(patient["id"]))
-    post(anonymous_client, network, "posyandu", task_json(patient["id"]))
+    post_members(anonymous_client, network, "posyandu", patient["id"])
     moved = patient | {"address": [address(KELURAHAN_1, rw="003")]}
     response = anonymous_client.put(
         f"/fhir/Patient/{patient['id']}", json=moved, headers=network.headers("dinkes") | FHIR_JSON
@@ -231,19 +252,36 @@ def test_a_deleted_role_is_gone_and_no_longer_shows_its_practitioner(client: Tes
     outcome(client.get(f"/fhir/Practitioner/{bidan['id']}", headers=headers), 404)
 
 
-def test_a_visit_is_seen_with_its_patient_and_by_the_facility_that_held_it(
-    anonymous_client: TestClient, network: Network
+# Resources that a facility they name sees besides the patient's: (patient id, facility id) → the resource.
+NAMING_A_FACILITY: dict[str, Callable[[str, str], dict[str, Any]]] = {
+    "visit-held-there": lambda patient, facility: encounter_json(patient, facility),
+    "episode-managed-there": lambda patient, facility: episode_of_care_json(patient, facility),
+    "referral-sent-from-there": lambda patient, facility: service_request_json(patient, requester=facility),
+    "referral-sent-there": lambda patient, facility: service_request_json(patient, performer=facility),
+    "task-asked-from-there": lambda patient, facility: task_json(patient, requester=facility),
+    "task-owned-there": lambda patient, facility: task_json(patient, owner=facility),
+}
+
+
+@pytest.mark.parametrize("build", NAMING_A_FACILITY.values(), ids=NAMING_A_FACILITY)
+def test_a_resource_is_seen_with_its_patient_and_by_the_facility_it_names(
+    anonymous_client: TestClient, network: Network, build: Callable[[str, str], dict[str, Any]]
 ) -> None:
-    """``tetangga`` lives in posyandu-2's area; the dinkes records her visit at posyandu (another puskesmas')."""
-    held_at = network.organizations["posyandu"]
-    visit = post(anonymous_client, network, "dinkes", encounter_json(network.patients["tetangga"]["id"], held_at))
+    """``tetangga`` lives in posyandu-2's area; the dinkes records something of hers naming posyandu (another
+    puskesmas'): where she was seen, which facility manages her episode, sends or receives her referral."""
+    resource = post(
+        anonymous_client,
+        network,
+        "dinkes",
+        build(network.patients["tetangga"]["id"], network.organizations["posyandu"]),
+    )
 
     def sees(member: str) -> bool:
-        response = anonymous_client.get(f"/fhir/Encounter/{visit['id']}", headers=network.headers(member))
-        return response.status_code == 200
+        path = f"/fhir/{resource['resourceType']}/{resource['id']}"
+        return anonymous_client.get(path, headers=network.headers(member)).status_code == 200
 
     assert {member: sees(member) for member in ("posyandu", "pustu", "posyandu-2", "pustu-2", "dinkes-lain")} == {
-        "posyandu": True,  # it held the visit
+        "posyandu": True,  # it is named
         "pustu": True,  # posyandu is in its subtree
         "posyandu-2": True,  # it sees the patient
         "pustu-2": True,

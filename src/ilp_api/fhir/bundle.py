@@ -147,15 +147,21 @@ class BundleProcessor:
     def transaction(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
         assigned = _assign_ids(bundle, targets)
         outcomes: dict[int, Outcome] = {}
-        with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
-            for target in _transaction_order(bundle, targets, assigned):
-                entry = bundle.entry[target.index]
-                try:
-                    outcomes[target.index] = self._run(unit, target, entry, assigned)
-                except FhirError as error:
-                    raise _in_entry(error, target, entry) from None
-            for target in targets:
-                self._audit(unit, outcomes[target.index], target)
+        try:
+            with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
+                for target in _transaction_order(bundle, targets, assigned):
+                    entry = bundle.entry[target.index]
+                    try:
+                        outcomes[target.index] = self._run(unit, target, entry, assigned)
+                    except FhirError as error:
+                        raise _in_entry(error, target, entry) from None
+                for target in targets:
+                    self._audit(unit, outcomes[target.index], target)
+        except FhirError as error:
+            writer = next((t for t in targets if error.about and _wrote(outcomes.get(t.index), error.about)), None)
+            if writer is None:
+                raise
+            raise _in_entry(error, writer, bundle.entry[writer.index]) from None
         return [outcomes[target.index] for target in targets]
 
     def batch(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
@@ -220,6 +226,11 @@ class BundleProcessor:
 
     def _access(self, target: Target, status: int, refs: tuple[Ref, ...]) -> Access:
         return Access(self.origin.at(target.path), target.interaction.code, status, refs)
+
+
+def _wrote(outcome: Outcome | None, reference: str) -> bool:
+    stored = outcome.stored if outcome else None
+    return stored is not None and f"{stored.resource_type}/{stored.id}" == reference
 
 
 def _ref(stored: Stored) -> tuple[Ref, ...]:

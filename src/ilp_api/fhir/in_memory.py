@@ -2,12 +2,42 @@
 the same filters, modifiers, sort and paging that storage compiles to SQL, evaluated on the resources' JSON with
 their search parameters' extractors."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ilp_api.fhir.providers import Found
+from ilp_api.fhir.outcome import NotFound
+from ilp_api.fhir.providers import Found, ReadOnlyType
 from ilp_api.fhir.registry import DateRange, IndexValue, Json, Ref, SearchParameter, Text, Token
 from ilp_api.fhir.search import DateValue, Filter, SearchRequest, SortKey, TokenValue
+from ilp_api.fhir.unit_of_work import UnitOfWork
+
+
+def fixed_resources_type(
+    resource_type: str,
+    description: str,
+    search_parameters: tuple[SearchParameter, ...],
+    resources: Callable[[str], Sequence[Json]],
+) -> ReadOnlyType:
+    """A read-only type of a few fixed resources (the project's CodeSystems, its Questionnaires), built from the
+    canonical base by ``resources``: read by id, searched in memory, sorted by id."""
+
+    def read(unit: UnitOfWork, resource_id: str) -> Json:
+        by_id = {resource["id"]: resource for resource in resources(unit.rules.canonical_base)}
+        if resource_id not in by_id:
+            raise NotFound(f"{resource_type}/{resource_id} is not known. Known: {', '.join(by_id)}")
+        return by_id[resource_id]
+
+    def search(unit: UnitOfWork, request: SearchRequest) -> Found:
+        return search_in_memory(resources(unit.rules.canonical_base), request)
+
+    return ReadOnlyType(
+        type=resource_type,
+        description=description,
+        search_parameters=search_parameters,
+        search=search,
+        read=read,
+        default_sort=("_id",),
+    )
 
 
 def search_in_memory(resources: Sequence[Json], request: SearchRequest) -> Found:

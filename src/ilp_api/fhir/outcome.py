@@ -56,6 +56,9 @@ class FhirError(Exception):
     ilp_code: str | None = None
     issues: Sequence[Issue] = ()
     headers: dict[str, str] = field(default_factory=dict)
+    # The resource ("Encounter/123") an error found after the writes (a write hook's) is about: a transaction
+    # Bundle names the entry that wrote it.
+    about: str | None = None
 
     status_code = 400
     issue_code = "invalid"

@@ -111,7 +111,7 @@ class Pipeline:
             scope = self.visibility(session, caller) if caller is not None else None
             repository = ResourceRepository(session, scope)
             refusals = self.identifier_refusals(caller.client_id) if caller is not None else None
-            unit = UnitOfWork(repository, self.rules_context(repository), refusals)
+            unit = UnitOfWork(repository, self.rules_context(repository), self.service, refusals)
             yield unit
             self.hooks.run(unit)
             for access in unit.accesses:

@@ -5,11 +5,12 @@ what the caller may see, the domain rules' context, and the list of every resour
 so far, which the write hooks receive before the transaction commits.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
-from ilp_api.fhir.registry import Json, Ref, WriteContext
-from ilp_api.fhir.repository import ResourceRepository
+from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, WriteContext
+from ilp_api.fhir.repository import ResourceRepository, SearchPage
 
 WriteInteraction = Literal["create", "update", "delete"]
 PURPOSE_HEADER = "X-Purpose-Of-Use"  # where a client states its purpose of use (an HL7 v3 ActReason code)
@@ -82,13 +83,36 @@ class Change:
     after: Json | None
 
 
+class Resources(Protocol):
+    """Searches and stores resources through the domain rules, as a client's interactions would
+    (fhir.service.ResourceService): for a write hook that derives resources from what was written."""
+
+    def search(
+        self, repository: ResourceRepository, definition: ResourceDefinition, query: Sequence[tuple[str, str]]
+    ) -> tuple[SearchPage, int, int]: ...
+
+    def create(
+        self,
+        unit: "UnitOfWork",
+        definition: ResourceDefinition,
+        body: bytes,
+        if_none_exist: str | None = None,
+        resource_id: str | None = None,
+    ) -> object: ...
+
+    def update(
+        self, unit: "UnitOfWork", definition: ResourceDefinition, resource_id: str, body: bytes, if_match: str | None
+    ) -> object: ...
+
+
 @dataclass(frozen=True)
 class UnitOfWork:
     """The repository, the rules' context and the refusal limit of one transaction, what it has written, and
-    the accesses to audit once the write hooks have run."""
+    the accesses to audit once the write hooks have run; ``resources`` serves the write hooks."""
 
     repository: ResourceRepository
     rules: WriteContext
+    resources: Resources
     identifier_refusals: RefusalLimit | None = None
     changes: list[Change] = field(default_factory=list)
     accesses: list[Access] = field(default_factory=list)

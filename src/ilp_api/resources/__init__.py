@@ -4,11 +4,17 @@
 def load_resources() -> None:
     """Import every resource module so each registers its definition, and its operations (idempotent)."""
     from ilp_api.resources import (  # noqa: F401
+        condition,
         encounter,
+        episode_of_care,
         location,
         observation,
         organization,
         patient,
         pindah_masuk,
         practitioner,
+        questionnaire_response,
+        questionnaires,
+        service_request,
+        task,
     )

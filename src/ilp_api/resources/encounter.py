@@ -2,19 +2,37 @@
 
 Every reference an Encounter may hold is a search parameter, so each is checked on write: the subject is a
 stored Patient, the participants are stored practitioners or roles, the locations and the service provider are
-stored facilities. The visit belongs to its patient's compartment (FHIR R4's Patient CompartmentDefinition);
-a client sees it when it sees the patient, or when the visit took place at one of its own facilities.
+stored facilities, the episodes stored EpisodeOfCare and ``basedOn`` stored ServiceRequests (the visit in which a
+referred resident is seen names the referral, profile §7). The klaster that served the visit is a ``type`` coding
+of the project's klaster CodeSystem, searched by ``klaster``. The visit belongs to its patient's compartment (FHIR
+R4's Patient CompartmentDefinition); a client sees it when it sees the patient, or when the visit took place at one
+of its own facilities.
 """
 
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import Field
 
 from ilp_api.fhir.datatypes import CodeableConcept, Coding, HasExtensions, Identifier, Period, Reference, Resource
-from ilp_api.fhir.registry import ResourceDefinition, SearchParameter, SearchType, codes, dates, references, registry
+from ilp_api.fhir.registry import (
+    Json,
+    ResourceDefinition,
+    SearchParameter,
+    SearchType,
+    Token,
+    codes,
+    dates,
+    references,
+    registry,
+    tokens_of,
+    walk,
+)
 from ilp_api.fhir.visibility_rules import InPatientCompartment, ReferencesSubtree
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+# The project's klaster CodeSystem lies under the canonical base, a setting: its url is known by how it ends.
+KLASTER_SYSTEM_PATH = "/CodeSystem/klaster"
 
 
 class EncounterParticipant(HasExtensions):
@@ -48,11 +66,21 @@ class Encounter(Resource):
     priority: CodeableConcept | None = None
     # Required here, unlike in R4: a visit is always a resident's.
     subject: Reference
+    episode_of_care: list[Reference] | None = Field(None, alias="episodeOfCare")
+    based_on: list[Reference] | None = Field(None, alias="basedOn")
     participant: list[EncounterParticipant] | None = None
     period: Period | None = None
     reason_code: list[CodeableConcept] | None = Field(None, alias="reasonCode")
     location: list[EncounterLocation] | None = None
     service_provider: Reference | None = Field(None, alias="serviceProvider")
+
+
+def klaster_codes(encounter: Json) -> Iterator[Token]:
+    """The visit's type codings from the project's klaster CodeSystem: ``klaster-2`` to ``klaster-5`` (klaster 1,
+    Manajemen, serves no visit). Indexed as written, so that a search names a klaster as a client stores it."""
+    for coding in walk(encounter, "type.coding"):
+        if coding.get("system", "").endswith(KLASTER_SYSTEM_PATH):
+            yield from tokens_of(coding)
 
 
 registry.register(
@@ -77,9 +105,32 @@ registry.register(
             SearchParameter("class", SearchType.TOKEN, "AMB or HH (home visit)", codes("class"), example="HH"),
             SearchParameter("type", SearchType.TOKEN, "Kind of visit", codes("type"), example="posyandu"),
             SearchParameter(
+                "klaster",
+                SearchType.TOKEN,
+                "The klaster that served the visit: the code of a type coding from the project's klaster "
+                "CodeSystem (its url ends in /CodeSystem/klaster) as written, `klaster-2` to `klaster-5`, or as "
+                "system|code",
+                klaster_codes,
+                example="klaster-3",
+            ),
+            SearchParameter(
                 "patient", SearchType.REFERENCE, "The resident visited", references("subject"), targets=("Patient",)
             ),
             SearchParameter("date", SearchType.DATE, "When the visit took place (Encounter.period)", dates("period")),
+            SearchParameter(
+                "episode-of-care",
+                SearchType.REFERENCE,
+                "An episode the visit belongs to, such as a klaster assignment or a pregnancy",
+                references("episodeOfCare"),
+                targets=("EpisodeOfCare",),
+            ),
+            SearchParameter(
+                "based-on",
+                SearchType.REFERENCE,
+                "The referral or other request the visit answers",
+                references("basedOn"),
+                targets=("ServiceRequest",),
+            ),
             SearchParameter(
                 "participant",
                 SearchType.REFERENCE,

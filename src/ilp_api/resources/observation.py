@@ -111,22 +111,23 @@ PROJECT_OBSERVATION_CODES = "/CodeSystem/ilp-observation"  # after the canonical
 
 
 def check_observation(context: WriteContext, _model: Any, data: Json) -> Json:
-    _check_visit_patient(context, data)
+    check_visit_patient(context, data)
     _check_measurement(data, "Observation")
     for index, component in enumerate(data.get("component", [])):
         _check_measurement(component, f"Observation.component[{index}]")
     return data
 
 
-def _check_visit_patient(context: WriteContext, data: Json) -> None:
-    """An Observation of a visit is about the visit's patient (an unknown visit is refused by the reference check)."""
+def check_visit_patient(context: WriteContext, data: Json) -> None:
+    """A record of a visit (an Observation, a QuestionnaireResponse) is about the visit's patient (an unknown visit
+    is refused by the reference check)."""
     encounter = parse_reference(data.get("encounter", {}).get("reference", ""))
     encounter_json = context.read(encounter) if encounter and encounter.type == "Encounter" else None
     visited = parse_reference(encounter_json.get("subject", {}).get("reference", "")) if encounter_json else None
     if visited is not None and visited != parse_reference(data["subject"].get("reference", "")):
+        subject = f"{data['resourceType']}.subject"
         raise Unprocessable(
-            f"Observation.subject must be the patient of its encounter, {visited.type}/{visited.id}",
-            expression="Observation.subject",
+            f"{subject} must be the patient of its encounter, {visited.type}/{visited.id}", expression=subject
         )
 
 

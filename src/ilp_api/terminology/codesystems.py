@@ -5,12 +5,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ilp_api import __version__
-from ilp_api.fhir.in_memory import search_in_memory
-from ilp_api.fhir.outcome import NotFound
-from ilp_api.fhir.providers import Found, ReadOnlyType, providers
-from ilp_api.fhir.registry import Json, SearchParameter, SearchType, codes, strings
-from ilp_api.fhir.search import SearchRequest
-from ilp_api.fhir.unit_of_work import UnitOfWork
+from ilp_api.fhir.in_memory import fixed_resources_type
+from ilp_api.fhir.providers import providers
+from ilp_api.fhir.registry import SearchParameter, SearchType, codes, strings
 from ilp_api.resources.patient import DATA_QUALITY_DISPLAY
 from ilp_api.resources.practitioner import PERAN_CODES
 
@@ -89,31 +86,15 @@ CODE_SYSTEMS = (
     ),
 )
 
-CODE_SYSTEMS_BY_ID = {system.id: system for system in CODE_SYSTEMS}
-
-
-def _read(unit: UnitOfWork, code_system_id: str) -> Json:
-    system = CODE_SYSTEMS_BY_ID.get(code_system_id)
-    if system is None:
-        raise NotFound(f"CodeSystem/{code_system_id} is not known. Known: {', '.join(CODE_SYSTEMS_BY_ID)}")
-    return system.to_fhir(unit.rules.canonical_base)
-
-
-def _search(unit: UnitOfWork, request: SearchRequest) -> Found:
-    return search_in_memory([system.to_fhir(unit.rules.canonical_base) for system in CODE_SYSTEMS], request)
-
-
 CODE_SYSTEM = providers.register_type(
-    ReadOnlyType(
-        type="CodeSystem",
-        description="The project's own CodeSystems (read-only)",
-        search_parameters=(
+    fixed_resources_type(
+        "CodeSystem",
+        "The project's own CodeSystems (read-only)",
+        (
             SearchParameter("url", SearchType.URI, "The canonical URL, matched exactly", lambda r: [r["url"]]),
             SearchParameter("name", SearchType.STRING, "Computer-friendly name (JenisFasilitas …)", strings("name")),
             SearchParameter("_id", SearchType.TOKEN, "Logical id (jenis-fasilitas …)", codes("id")),
         ),
-        search=_search,
-        read=_read,
-        default_sort=("_id",),
+        lambda canonical_base: [system.to_fhir(canonical_base) for system in CODE_SYSTEMS],
     )
 )

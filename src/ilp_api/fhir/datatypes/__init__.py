@@ -17,6 +17,7 @@ FHIR and that what they refuse is refused there too (tests/fhir/test_datatypes.p
 
 from ilp_api.fhir.datatypes.elements import (
     IDENTIFIER_SYSTEM_NAMES,
+    OPEN_TYPES,
     UCUM,
     Address,
     Age,
@@ -77,6 +78,7 @@ __all__ = [
     "IDENTIFIER_SYSTEM_NAMES",
     "ID_PATTERN",
     "MAX_ELEMENT_NAME",
+    "OPEN_TYPES",
     "UCUM",
     "AbsoluteUri",
     "Address",

@@ -314,23 +314,25 @@ class Narrative(HasExtensions):
     div: str
 
 
-ExtensionValue = choice(
-    "value",
-    String=str,
-    Code=Code,
-    Boolean=bool,
-    Integer=Integer,
-    Decimal=Decimal,
-    Date=FhirDate,
-    DateTime=FhirDateTime,
-    Uri=Uri,
-    Coding=Coding,
-    CodeableConcept=CodeableConcept,
-    Reference=Reference,
-    Identifier=Identifier,
-    Period=Period,
-    Quantity=Quantity,
-)
+# The types ILP API takes for an element of FHIR's open type ``*`` (Extension.value[x], Task.input.value[x]), by
+# their suffix: ``choice("value", **OPEN_TYPES)``.
+OPEN_TYPES: dict[str, Any] = {
+    "String": str,
+    "Code": Code,
+    "Boolean": bool,
+    "Integer": Integer,
+    "Decimal": Decimal,
+    "Date": FhirDate,
+    "DateTime": FhirDateTime,
+    "Uri": Uri,
+    "Coding": Coding,
+    "CodeableConcept": CodeableConcept,
+    "Reference": Reference,
+    "Identifier": Identifier,
+    "Period": Period,
+    "Quantity": Quantity,
+}
+ExtensionValue = choice("value", **OPEN_TYPES)
 
 
 class Extension(ExtensionValue):  # type: ignore[misc, valid-type]

@@ -1,0 +1,220 @@
+"""Screening visits end to end over HTTP: a visit sent as one transaction Bundle is evaluated on write, and what
+follows is stored with it: classifications, referrals addressed through the facility network, follow-ups, klaster
+episodes. Corrections re-evaluate the visit. Both databases.
+"""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from factories import (
+    BODY_WEIGHT,
+    FHIR_JSON,
+    LOINC,
+    build_network,
+    create,
+    encounter_json,
+    expressions,
+    nik,
+    observation_json,
+    outcome,
+    patient_json,
+    questionnaire_response_json,
+    search,
+    stored_rows,
+)
+from ilp_api.db.engine import Database
+from ilp_api.fhir.datatypes import UCUM
+
+BASE = "http://ilp-api.example/fhir"  # the default canonical base
+KLASTER = f"{BASE}/CodeSystem/klaster"
+KLASIFIKASI = f"{BASE}/CodeSystem/ilp-klasifikasi"
+VISIT_DAY = "2026-11-03"
+
+
+@pytest.fixture
+def network(client: TestClient) -> dict[str, str]:
+    return build_network(client)
+
+
+def quantity(code: str, value: float, unit: str) -> dict[str, Any]:
+    return {"code": {"coding": [{"system": LOINC, "code": code}]}, "valueQuantity": quantity_value(value, unit)}
+
+
+def quantity_value(value: float, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
+def blood_pressure(systolic: int, diastolic: int) -> dict[str, Any]:
+    return {
+        "code": {"coding": [{"system": LOINC, "code": "85354-9"}]},
+        "component": [quantity("8480-6", systolic, "mm[Hg]"), quantity("8462-4", diastolic, "mm[Hg]")],
+    }
+
+
+PREGNANT = {
+    "code": {"coding": [{"system": LOINC, "code": "82810-3"}]},
+    "valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA15173-0"}]},
+}
+
+
+def visit_bundle(patient: str, provider: str, *measurements: dict[str, Any], day: str = VISIT_DAY) -> dict[str, Any]:
+    """An Encounter and its Observations, linked by urn:uuid, as a kader app sends them."""
+    encounter = encounter_json(patient, provider, period={"start": f"{day}T08:00:00+07:00"})
+    entries = [{"fullUrl": "urn:uuid:visit", "resource": encounter, "request": {"method": "POST", "url": "Encounter"}}]
+    for index, measurement in enumerate(measurements):
+        observation = observation_json(
+            patient, encounter={"reference": "urn:uuid:visit"}, effectiveDateTime=f"{day}T08:05:00+07:00"
+        )
+        entries.append(
+            {
+                "fullUrl": f"urn:uuid:measurement-{index}",
+                "resource": {**observation, **measurement},
+                "request": {"method": "POST", "url": "Observation"},
+            }
+        )
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def record_visit(client: TestClient, bundle: dict[str, Any]) -> str:
+    """Posts the visit; returns the Encounter's id."""
+    response = client.post("/fhir", json=bundle, headers=FHIR_JSON)
+    assert response.status_code == 200, response.text
+    location = response.json()["entry"][0]["response"]["location"]  # …/Encounter/{id}/_history/1
+    return str(location.split("Encounter/")[1].split("/")[0])
+
+
+def resident(client: TestClient, born: str, gender: str, serial: int = 1) -> str:
+    sex = "female" if gender == "female" else "male"
+    return str(create(client, patient_json(nik(born, sex, serial), gender=gender, birth_date=born))["id"])
+
+
+def derived(client: TestClient, resource_type: str, encounter: str) -> list[dict[str, Any]]:
+    bundle = search(client, resource_type, f"encounter=Encounter/{encounter}")
+    return [entry["resource"] for entry in bundle.get("entry", [])]
+
+
+def classification(observations: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    found = [o for o in observations if o["code"]["coding"][0]["code"] == key]
+    assert len(found) == 1, [o["code"] for o in observations]
+    return found[0]
+
+
+def category(observation: dict[str, Any]) -> str:
+    codes = [c["code"] for c in observation["interpretation"][0]["coding"] if c["system"] == KLASIFIKASI]
+    return str(codes[0])
+
+
+def test_the_pregnant_22_year_old_with_raised_bp_gets_her_klaster_her_pregnancy_and_a_referral(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    mother = resident(client, "2004-05-10", "female")
+
+    visit = record_visit(client, visit_bundle(mother, network["posyandu"], blood_pressure(150, 95), PREGNANT))
+
+    observations = derived(client, "Observation", visit)
+    assert category(classification(observations, "tekanan-darah")) == "hipertensi-1"
+    assert category(classification(observations, "tekanan-darah-kehamilan")) == "td-hamil-tinggi"
+    [request] = derived(client, "ServiceRequest", visit)
+    assert request["performer"] == [{"reference": f"Organization/{network['puskesmas']}"}]
+    assert request["priority"] == "urgent"  # td-hamil-tinggi: segera, the higher of the two (§7)
+    assert {c["coding"][0]["code"] for c in request["reasonCode"]} >= {"td-hamil-tinggi", "hipertensi-1"}
+    [task] = [t for t in derived(client, "Task", visit) if t.get("focus")]
+    assert task["focus"]["reference"] == f"ServiceRequest/{request['id']}"
+    assert task["owner"]["reference"] == f"Organization/{network['puskesmas']}"
+    assert (task["status"], task["businessStatus"]["coding"][0]["code"]) == ("requested", "dikirim")
+    episodes = search(client, "EpisodeOfCare", f"patient=Patient/{mother}&status=active")["entry"]
+    by_type = {e["resource"]["type"][0]["coding"][0]["code"]: e["resource"] for e in episodes}
+    assert set(by_type) == {"klaster-2", "klaster-3", "kehamilan"}
+    assert by_type["klaster-2"]["managingOrganization"]["reference"] == f"Organization/{network['puskesmas']}"
+    encounter = client.get(f"/fhir/Encounter/{visit}").json()
+    episode_refs = {f"EpisodeOfCare/{episode['id']}" for episode in by_type.values()}
+    assert {e["reference"] for e in encounter["episodeOfCare"]} == episode_refs
+    anc = search(client, "Encounter", f"episode-of-care=EpisodeOfCare/{by_type['kehamilan']['id']}")
+    assert [e["resource"]["id"] for e in anc["entry"]] == [visit]  # her first ANC contact counts on the pregnancy
+    assert [e["resource"]["id"] for e in search(client, "Encounter", "klaster=klaster-3")["entry"]] == [visit]
+
+
+def test_a_stunted_three_year_old_is_referred_to_the_puskesmas(client: TestClient, network: dict[str, str]) -> None:
+    child = resident(client, "2023-09-20", "male")
+
+    # WHO 2006 length/height-for-age, boys 37 months: median 96.9 cm; 88.0 cm is about −2.4 SD.
+    visit = record_visit(client, visit_bundle(child, network["posyandu"], quantity("8302-2", 88.0, "cm")))
+
+    stunting = classification(derived(client, "Observation", visit), "tb-u")
+    assert category(stunting) == "pendek"
+    assert -3 <= stunting["valueQuantity"]["value"] < -2
+    [request] = derived(client, "ServiceRequest", visit)
+    assert request["performer"] == [{"reference": f"Organization/{network['puskesmas']}"}]
+    assert request["priority"] == "routine"
+    klaster = {t["coding"][0]["code"] for t in client.get(f"/fhir/Encounter/{visit}").json()["type"]}
+    assert klaster == {"klaster-2"}
+
+
+def test_two_consecutive_months_without_gain_make_a_2t_referral(client: TestClient, network: dict[str, str]) -> None:
+    child = resident(client, "2025-01-15", "female")
+    weight = {"code": {"coding": [{"system": LOINC, "code": BODY_WEIGHT}]}}
+
+    for day in ("2026-09-03", "2026-10-05"):
+        record_visit(client, visit_bundle(child, network["posyandu"], {**weight, **quantity_value_of(9.0)}, day=day))
+    visit = record_visit(client, visit_bundle(child, network["posyandu"], {**weight, **quantity_value_of(9.0)}))
+
+    assert category(classification(derived(client, "Observation", visit), "tren-berat")) == "2T"
+    [request] = derived(client, "ServiceRequest", visit)
+    assert "2T" in {c["coding"][0]["code"] for c in request["reasonCode"]}
+
+
+def quantity_value_of(kilograms: float) -> dict[str, Any]:
+    return {"valueQuantity": quantity_value(kilograms, "kg")}
+
+
+def test_a_45_year_old_answering_srq_20_item_17_yes_is_referred_at_once(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    adult = resident(client, "1981-06-01", "female")
+    answers = {f"srq-{item}": item == 17 for item in range(1, 21)}
+    bundle = visit_bundle(adult, network["posyandu"])
+    response = questionnaire_response_json(adult, "srq-20", answers, encounter={"reference": "urn:uuid:visit"})
+    bundle["entry"].append({"resource": response, "request": {"method": "POST", "url": "QuestionnaireResponse"}})
+
+    visit = record_visit(client, bundle)
+
+    srq = classification(derived(client, "Observation", visit), "srq-20")
+    assert category(srq) == "normal"  # one yes of twenty …
+    assert [c["valueCodeableConcept"]["coding"][0]["code"] for c in srq["component"]] == ["risiko-bunuh-diri"]
+    [request] = derived(client, "ServiceRequest", visit)  # … but item 17: →P segera, escorted (§7)
+    assert (request["priority"], request["performer"]) == (
+        "urgent",
+        [{"reference": f"Organization/{network['puskesmas']}"}],
+    )
+    assert "risiko-bunuh-diri" in {c["coding"][0]["code"] for c in request["reasonCode"]}
+
+
+def test_a_corrected_height_that_removes_a_finding_cancels_its_referral(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    child = resident(client, "2023-09-20", "male")
+    visit = record_visit(client, visit_bundle(child, network["posyandu"], quantity("8302-2", 88.0, "cm")))
+    [height] = [o for o in derived(client, "Observation", visit) if o["code"]["coding"][0]["code"] == "8302-2"]
+
+    corrected = {**height, "valueQuantity": quantity_value(97.0, "cm")}  # the kader had typed 88 for 98
+    assert client.put(f"/fhir/Observation/{height['id']}", json=corrected, headers=FHIR_JSON).status_code == 200
+
+    assert category(classification(derived(client, "Observation", visit), "tb-u")) == "normal"
+    [request] = derived(client, "ServiceRequest", visit)
+    assert request["status"] == "revoked"
+    [task] = [t for t in derived(client, "Task", visit) if t.get("focus")]
+    assert task["status"] == "cancelled"
+    assert task["statusReason"]["text"]
+
+
+def test_a_visit_held_by_the_dinkes_is_refused_and_nothing_is_stored(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    child = resident(client, "2023-09-20", "male")
+
+    response = client.post("/fhir", json=visit_bundle(child, network["dinkes"]), headers=FHIR_JSON)
+
+    assert "Bundle.entry[0].resource.serviceProvider" in expressions(outcome(response, 422))
+    assert (stored_rows(db, "Encounter"), stored_rows(db, "Observation")) == (0, 0)
