@@ -60,6 +60,7 @@ from ilp_api.fhir.tables import (
 from ilp_api.fhir.visibility_rules import (
     InPatientCompartment,
     InSubtree,
+    Listed,
     Placement,
     ReferencesSubtree,
     Scope,
@@ -547,6 +548,12 @@ class ResourceRepository:
                 *_owned_by(reference_index, resource_type, rule.parameter, id_column),
                 reference_index.c.target_type == "Organization",
                 reference_index.c.target_id.in_(select(self._subtree_ids().c.id)),
+            )
+        if isinstance(rule, Listed):
+            return exists().where(
+                *_owned_by(token_index, resource_type, rule.parameter, id_column),
+                token_index.c.code == rule.code,
+                token_index.c.system.endswith(rule.system_path, autoescape=True),
             )
         if isinstance(rule, InPatientCompartment):
             if resource_type == COMPARTMENT_TYPE:  # a Patient is in its own compartment only: one row to look at

@@ -40,7 +40,19 @@ class ReferencedByVisible:
     parameter: str
 
 
-ScopeRule = InSubtree | ReferencesSubtree | InPatientCompartment | ReferencedByVisible
+@dataclass(frozen=True)
+class Listed:
+    """Every client sees the resource when a token parameter of it holds ``code`` of a system whose url ends with
+    ``system_path`` (the project's CodeSystems lie under the canonical base, a setting): an entry of a directory
+    every organization consults, such as a referral hospital. Seeing it lets a client refer to it, nothing more:
+    the type's rules refuse writes from outside (resources/organization.py)."""
+
+    parameter: str
+    system_path: str
+    code: str
+
+
+ScopeRule = InSubtree | ReferencesSubtree | InPatientCompartment | ReferencedByVisible | Listed
 
 
 @dataclass(frozen=True)

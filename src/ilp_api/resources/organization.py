@@ -7,6 +7,10 @@ serves (extension ``cakupan-rw``).
 That structure decides what a client bound to the organization sees (security/visibility.py), so a client may
 not change it on its own organization, nor delete that organization: only an organization above it in the
 hierarchy, or an ``ilp/admin`` operator, may. (Whatever lies above a client is invisible to it already.)
+
+Referral hospitals (``fkrtl``) are listed for every client, since any puskesmas may refer to one and record its
+answer (resources/task_workflow.py); listed is not owned: a client writes only the organizations of its own
+subtree, and a hospital's belongs to its dinkes.
 """
 
 from collections.abc import Iterator
@@ -39,7 +43,7 @@ from ilp_api.fhir.registry import (
     registry,
     strings,
 )
-from ilp_api.fhir.visibility_rules import Area, InSubtree
+from ilp_api.fhir.visibility_rules import Area, InSubtree, Listed
 from ilp_api.ilp.wilayah import is_within, wilayah_problem
 from ilp_api.resources.indonesia import (
     address_villages,
@@ -58,10 +62,13 @@ ALLOWED_PARENTS: dict[str, tuple[str | None, ...]] = {
     "posyandu": ("pustu", "puskesmas"),
     "fkrtl": (None, "dinkes"),
 }
+REFERRAL_HOSPITAL = "fkrtl"
+FACILITY_TYPE_SYSTEM_PATH = "/CodeSystem/jenis-fasilitas"
+MAX_NETWORK_DEPTH = 6  # posyandu → pustu → puskesmas → dinkes, with room to spare
 
 
 def facility_type_system(canonical_base: str) -> str:
-    return f"{canonical_base}/CodeSystem/jenis-fasilitas"
+    return canonical_base + FACILITY_TYPE_SYSTEM_PATH
 
 
 def rw_coverage_url(canonical_base: str) -> str:
@@ -97,6 +104,20 @@ def organization_wilayah(data: Json) -> str | None:
     return next((most_specific_wilayah(administrative_codes(a)) for a in data.get("address", [])), None)
 
 
+def in_subtree(context: WriteContext, organization: Json | None, root_id: str) -> bool:
+    """Whether ``organization`` is ``root_id`` or lies below it, up its partOf chain as the context sees it
+    (what lies above a client is out of its sight, so the walk ends there)."""
+    current: Json | None = organization
+    for _ in range(MAX_NETWORK_DEPTH):
+        if current is None:
+            return False
+        if current.get("id") == root_id:
+            return True
+        parent = parse_reference(current.get("partOf", {}).get("reference", ""))
+        current = context.read(parent) if parent is not None and parent.type == "Organization" else None
+    return False
+
+
 def apply_organization_rules(context: WriteContext, organization: Organization, data: Json) -> Json:
     stored = context.replacing
     if stored is not None and data.get("id") == context.caller_organization_id:
@@ -105,6 +126,8 @@ def apply_organization_rules(context: WriteContext, organization: Organization, 
         _refuse_structural_changes(stored, data, context.canonical_base)
         check_addresses(context, data, "Organization")
         return data
+    if stored is not None:
+        _refuse_outside_subtree(context, stored)
     system = facility_type_system(context.canonical_base)
     kind = facility_type(data, context.canonical_base)
     if kind is None or kind not in ALLOWED_PARENTS:
@@ -116,6 +139,7 @@ def apply_organization_rules(context: WriteContext, organization: Organization, 
     check_addresses(context, data, "Organization")
     _check_rw_coverage(context, data, kind)
     parent = _parent(context, data)
+    _refuse_outside_subtree(context, parent)  # where it goes: under an organization of the caller's subtree
     parent_kind = facility_type(parent, context.canonical_base) if parent else None
     if parent_kind not in ALLOWED_PARENTS[kind]:
         allowed = " or ".join("nothing" if p is None else p for p in ALLOWED_PARENTS[kind])
@@ -167,6 +191,19 @@ def check_organization_delete(context: WriteContext, organization: Json) -> None
         raise Forbidden(
             "A client cannot delete its own organization: ask the organization above yours, or an operator "
             "with ilp/admin",
+            expression="Organization",
+        )
+    _refuse_outside_subtree(context, organization)
+
+
+def _refuse_outside_subtree(context: WriteContext, organization: Json | None) -> None:
+    """A client sees the listed referral hospitals beside its subtree, but writes only its subtree."""
+    caller = context.caller_organization_id
+    if caller is not None and not in_subtree(context, organization, caller):
+        raise Forbidden(
+            "This Organization lies outside your organization's subtree: referral hospitals (fkrtl) are listed "
+            "for every client to refer to, but only the organization above one, or an operator with ilp/admin, "
+            "may change it",
             expression="Organization",
         )
 
@@ -279,7 +316,7 @@ ORGANIZATION = registry.register(
             ),
         ),
         default_sort=("name",),
-        scope_rules=(InSubtree(),),
+        scope_rules=(InSubtree(), Listed("type", FACILITY_TYPE_SYSTEM_PATH, REFERRAL_HOSPITAL)),
     )
 )
 
