@@ -236,6 +236,21 @@ def task_json(
     }
 
 
+def provenance_json(target: str, who: str, on_behalf_of: str | None = None, **elements: Any) -> dict[str, Any]:
+    """``who`` (an Organization id) recorded ``target`` (a reference such as ``Task/123``) on 2026-11-05, for
+    ``on_behalf_of`` (an Organization id) if given."""
+    agent: dict[str, Any] = {"who": {"reference": f"Organization/{who}"}}
+    if on_behalf_of:
+        agent["onBehalfOf"] = {"reference": f"Organization/{on_behalf_of}"}
+    return {
+        "resourceType": "Provenance",
+        "target": [{"reference": target}],
+        "recorded": "2026-11-05T10:00:00+07:00",
+        "agent": [agent],
+        **elements,
+    }
+
+
 def questionnaire_response_json(
     patient: str, form: str = "tes-bisik", answers: dict[str, Any] | None = None, **elements: Any
 ) -> dict[str, Any]:

@@ -13,6 +13,7 @@ def load_resources() -> None:
         patient,
         pindah_masuk,
         practitioner,
+        provenance,
         questionnaire_response,
         questionnaires,
         service_request,
