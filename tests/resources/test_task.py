@@ -55,7 +55,7 @@ def test_a_task_is_found_by_each_of_its_parameters(
             identifier=[{"system": "https://puskesmas-app.example/task", "value": "T-1"}],
             basedOn=[{"reference": f"ServiceRequest/{referral['id']}"}],
             focus={"reference": f"ServiceRequest/{referral['id']}"},
-            businessStatus={"coding": [{"system": REFERRAL_STATUS, "code": "diterima"}]},
+            status="accepted",  # a referral's businessStatus follows: diterima
             priority="urgent",
             code={"coding": [{"system": TASK_CODE, "code": "fulfill"}]},
             encounter={"reference": f"Encounter/{visit['id']}"},
@@ -90,7 +90,7 @@ def test_a_task_is_found_by_each_of_its_parameters(
         return sorted(set(match_ids(search(client, "Task", query))) & set(both))
 
     assert found(f"patient={patient['id']}") == both
-    assert found(f"subject=Patient/{patient['id']}&status=requested") == [acting_on_referral["id"]]
+    assert found(f"subject=Patient/{patient['id']}&status=accepted") == [acting_on_referral["id"]]
     assert found("identifier=https://puskesmas-app.example/task|T-1") == [acting_on_referral["id"]]
     assert found(f"group-identifier={GROUP_SYSTEM}|G-1") == both
     assert found(f"business-status={REFERRAL_STATUS}|diterima") == [acting_on_referral["id"]]

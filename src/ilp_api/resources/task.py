@@ -3,7 +3,8 @@
 A referral travels as a ServiceRequest (``focus`` and ``basedOn``) with a Task that tracks it: ``requester`` the
 facility that refers, ``owner`` the facility that is to act, ``businessStatus`` the referral's own states
 (``dibuat``, ``dikirim``, ``diterima``, ``selesai``, ``rujuk-balik``). ``for`` is the resident: a Task for anything
-else is refused, and ``patient`` and ``subject`` both search it.
+else is refused, and ``patient`` and ``subject`` both search it. How a Task moves, who may move it and how its
+businessStatus follows: resources/task_workflow.py.
 
 As for Encounter, every reference is a search parameter and so checked on write; those R4 does not search
 (``reasonReference``, ``restriction.recipient``, and references given as input or output) get parameters of the
@@ -32,6 +33,7 @@ from ilp_api.fhir.datatypes import (
 )
 from ilp_api.fhir.registry import ResourceDefinition, SearchParameter, SearchType, codes, dates, references, registry
 from ilp_api.fhir.visibility_rules import InPatientCompartment, ReferencesSubtree
+from ilp_api.resources.task_workflow import apply_task_rules
 
 # What a Task's input and output may hold: R4 types their value[x] as anything, like an extension's.
 Value = choice("value", required=True, **OPEN_TYPES)
@@ -107,7 +109,7 @@ PARTIES = ("Organization", "Practitioner", "PractitionerRole", "Patient")
 # What a Task may be about or carry, among the types the API stores.
 CLINICAL_TYPES = ("ServiceRequest", "Task", "Encounter", "EpisodeOfCare", "Condition", "Observation")
 
-registry.register(
+TASK = registry.register(
     ResourceDefinition(
         type="Task",
         model=Task,
@@ -115,6 +117,7 @@ registry.register(
             "Work to be done for a resident, such as acting on a referral (`focus` its ServiceRequest, `owner` the "
             "facility referred to, `businessStatus` the referral's state) or a follow-up."
         ),
+        apply_rules=apply_task_rules,
         search_parameters=(
             SearchParameter(
                 "identifier",

@@ -10,6 +10,7 @@ from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import SearchParameter, SearchType, codes, strings
 from ilp_api.resources.patient import DATA_QUALITY_DISPLAY
 from ilp_api.resources.practitioner import PERAN_CODES
+from ilp_api.resources.task_workflow import REFERRAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,18 @@ CODE_SYSTEMS = (
             ("batas-penolakan-identitas", "Too many identifiers registered outside the client's area, this hour"),
             ("nilai-di-luar-rentang", "Measurement outside its plausibility range (profile §5)"),
             ("diastolik-harus-kurang-dari-sistolik", "Diastolic pressure not below systolic"),
+            ("transisi-status-tidak-valid", "Task status move outside FHIR's Task state machine"),
+            ("bukan-pihak-task", "Task changed by neither its owner's nor its requester's side"),
+            ("elemen-task-tetap", "Task element other than its workflow elements changed once requested"),
+            ("provenance-diperlukan", "Task moved on a referral hospital's behalf without a Provenance saying so"),
         ),
+    ),
+    CodeSystemDefinition(
+        "status-rujukan",
+        "Status rujukan",
+        "A referral's statuses (profile §7), in Task.businessStatus: set by the server from Task.status, "
+        "rujuk-balik when the facility referred to sends the resident back with instructions.",
+        tuple(REFERRAL_STATUSES.items()),
     ),
 )
 

@@ -1,0 +1,190 @@
+"""The referral pathway end to end over HTTP (issue, item 5): a referral from a visit is found on the worklist of
+the facility it is addressed to, which accepts and completes it, as FHIR's Task state machine and the parties of
+the Task allow. Both databases.
+
+The network (factories.build_network): dinkes → puskesmas → pustu → posyandu, and a referral hospital (fkrtl)
+under the dinkes, each with a client of its own (``system/*.cruds``).
+"""
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from test_visit_bundles import blood_pressure, record_visit, visit_bundle
+
+from factories import (
+    CANONICAL,
+    FHIR_JSON,
+    KOTA,
+    build_network,
+    create,
+    included,
+    match_ids,
+    nik,
+    organization_json,
+    outcome,
+    patient_json,
+    search,
+    stored_rows,
+)
+from ilp_api.db.engine import Database
+
+REFERRAL_STATUS = f"{CANONICAL}/CodeSystem/status-rujukan"
+ILP_ERROR = f"{CANONICAL}/CodeSystem/ilp-error"
+FULFIL = "code=http://hl7.org/fhir/CodeSystem/task-code|fulfill"  # a referral's Task, not a follow-up's
+
+Headers = Callable[[str], dict[str, str]]
+
+
+@pytest.fixture
+def network(client: TestClient) -> dict[str, str]:
+    organizations = build_network(client)
+    hospital = organization_json("fkrtl", name="RSUD Kota Semarang", wilayah=KOTA, part_of=organizations["dinkes"])
+    return organizations | {"fkrtl": create(client, hospital)["id"]}
+
+
+@pytest.fixture
+def acting_as(network: dict[str, str], issue_token: Callable[[str | None, str], str]) -> Headers:
+    """``acting_as("puskesmas")``: the headers of that organization's client."""
+    tokens = {key: issue_token(organization, "system/*.cruds") for key, organization in network.items()}
+    return lambda key: {"Authorization": f"Bearer {tokens[key]}"} | FHIR_JSON
+
+
+def resident(client: TestClient, network: dict[str, str], born: str, gender: str = "female") -> str:
+    """A resident managed by the posyandu, so every client of the branch sees them."""
+    sex = "female" if gender == "female" else "male"
+    patient = patient_json(nik(born, sex), gender=gender, birth_date=born, organization=network["posyandu"])
+    return str(create(client, patient)["id"])
+
+
+def referral_task(client: TestClient, visit: str) -> dict[str, Any]:
+    """The Task of the one referral the visit made."""
+    [task] = [t for t in matches(search(client, "Task", f"encounter=Encounter/{visit}")) if "focus" in t]
+    return task
+
+
+def matches(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle.get("entry", []) if e["search"]["mode"] == "match"]
+
+
+def stored(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def moved(client: TestClient, task: dict[str, Any], headers: dict[str, str], **changes: Any) -> Any:
+    """PUT the Task with ``changes`` (as stored otherwise)."""
+    body = {key: value for key, value in task.items() if key != "meta"} | changes
+    return client.put(f"/fhir/Task/{task['id']}", json=body, headers=headers)
+
+
+def read(client: TestClient, resource: dict[str, Any]) -> dict[str, Any]:
+    return stored(client.get(f"/fhir/{resource['resourceType']}/{resource['id']}"))
+
+
+def referral_status(task: dict[str, Any]) -> str | None:
+    codings = task.get("businessStatus", {}).get("coding", [])
+    return next((c["code"] for c in codings if c["system"] == REFERRAL_STATUS), None)
+
+
+def test_a_referral_is_found_on_the_worklist_accepted_and_completed(
+    client: TestClient, network: dict[str, str], acting_as: Headers
+) -> None:
+    adult = resident(client, network, "1980-02-14")
+    record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(150, 95)))  # hipertensi-1: →P
+    puskesmas = acting_as("puskesmas")
+
+    worklist = stored(
+        client.get(
+            f"/fhir/Task?owner=Organization/{network['puskesmas']}&status=requested"
+            "&_include=Task:focus&_include=Task:patient",
+            headers=puskesmas,
+        )
+    )
+
+    [task] = matches(worklist)
+    assert (task["status"], referral_status(task)) == ("requested", "dikirim")
+    assert included(worklist) == sorted([("Patient", adult), ("ServiceRequest", task["focus"]["reference"][15:])])
+    for query in (
+        f"requester=Organization/{network['posyandu']}&{FULFIL}",
+        f"patient=Patient/{adult}&{FULFIL}",
+        f"business-status={REFERRAL_STATUS}|dikirim",
+    ):
+        assert match_ids(stored(client.get(f"/fhir/Task?{query}", headers=puskesmas))) == [task["id"]], query
+    accepted = stored(moved(client, task, puskesmas, status="accepted"))
+    assert referral_status(accepted) == "diterima"
+    completed = stored(moved(client, accepted, puskesmas, status="completed"))
+    assert referral_status(completed) == "selesai"
+    assert match_ids(search(client, "Task", f"business-status={REFERRAL_STATUS}|selesai")) == [task["id"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "refused", "allowed"),
+    [
+        (("accepted",), "requested", "cancelled, completed, entered-in-error, in-progress, ready"),
+        (("accepted", "completed"), "in-progress", "entered-in-error"),
+        ((), "on-hold", "accepted, cancelled, completed, entered-in-error, in-progress, ready, received, rejected"),
+    ],
+    ids=["accepted-back-to-requested", "completed-reopened", "requested-to-on-hold"],
+)
+def test_a_move_outside_the_state_machine_is_refused_naming_the_moves_allowed_and_nothing_changes(
+    client: TestClient,
+    db: Database,
+    network: dict[str, str],
+    acting_as: Headers,
+    path: tuple[str, ...],
+    refused: str,
+    allowed: str,
+) -> None:
+    adult = resident(client, network, "1980-02-14")
+    task = referral_task(
+        client, record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(150, 95)))
+    )
+    puskesmas = acting_as("puskesmas")  # the owner, and above the posyandu that refers: both sides
+    for status in path:
+        task = stored(moved(client, task, puskesmas, status=status))
+    rows = stored_rows(db, "Task")
+
+    problem = outcome(moved(client, task, puskesmas, status=refused), 409)
+
+    [issue] = problem["issue"]
+    assert f"cannot go from {task['status']} to {refused}" in issue["diagnostics"]
+    assert sorted(issue["diagnostics"].split("you may move it to ")[1].split(", ")) == allowed.split(", ")
+    assert issue["expression"] == ["Task.status"]
+    assert issue["details"]["coding"] == [{"system": ILP_ERROR, "code": "transisi-status-tidak-valid"}]
+    assert read(client, task)["meta"]["versionId"] == task["meta"]["versionId"]
+    assert stored_rows(db, "Task") == rows
+
+
+def test_the_owner_s_side_accepts_the_requester_s_side_cancels_and_an_operator_does_either(
+    client: TestClient, network: dict[str, str], acting_as: Headers
+) -> None:
+    adult = resident(client, network, "1980-02-14")
+    task = referral_task(
+        client, record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(150, 95)))
+    )
+
+    for requester_side in ("posyandu", "pustu"):  # the posyandu refers; its pustu lies above it, not above the owner
+        refused = outcome(moved(client, task, acting_as(requester_side), status="accepted"), 403)
+        assert "Only the owner of Task/" in refused["issue"][0]["diagnostics"]
+    outcome(moved(client, task, acting_as("fkrtl"), status="accepted"), 404)  # no party, nor the resident's: unseen
+    assert read(client, task)["status"] == "requested"
+    accepted = stored(moved(client, task, {}, status="accepted"))  # the root client: an operator (ilp/admin)
+    cancelled = stored(moved(client, accepted, acting_as("pustu"), status="cancelled"))
+
+    assert (cancelled["status"], "businessStatus" in cancelled) == ("cancelled", False)
+
+
+def test_what_a_requested_task_asks_for_cannot_change(
+    client: TestClient, network: dict[str, str], acting_as: Headers
+) -> None:
+    adult = resident(client, network, "1980-02-14")
+    task = referral_task(
+        client, record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(150, 95)))
+    )
+    elsewhere = {"owner": {"reference": f"Organization/{network['pustu']}"}, "priority": "stat"}
+
+    problem = outcome(moved(client, task, acting_as("puskesmas"), **elsewhere), 409)
+
+    assert [issue["expression"] for issue in problem["issue"]] == [["Task.owner"], ["Task.priority"]]
+    assert {c["code"] for issue in problem["issue"] for c in issue["details"]["coding"]} == {"elemen-task-tetap"}
