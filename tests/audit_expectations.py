@@ -21,6 +21,8 @@ from ilp_api.security.refusals import LIMIT_CODE
 INSTANCE_PATH = re.compile(r"^/fhir/(?P<type>[A-Za-z]+)(?:/(?P<id>[^/]+)(?P<history>/_history(?:/(?P<vid>[^/]+))?)?)?$")
 # Patient/{id}/$everything, and a search of one type in a Patient's compartment: Patient/{id}/Observation.
 COMPARTMENT_PATH = re.compile(r"^/fhir/Patient/[^/]+/(?P<member>\$everything|[A-Za-z]+)$")
+# An operation on one resource, such as Task/{id}/$rujuk-balik.
+INSTANCE_OPERATION_PATH = re.compile(r"^/fhir/(?P<type>[A-Za-z]+)/[^/$]+/\$[a-z-]+$")
 # Refused before any resource code runs: no client to attribute, no such interaction, a body too large to
 # read, over the request rate.
 NOT_AUDITED_STATUSES = (401, 405, 413, 429)
@@ -80,6 +82,9 @@ def _interaction(exchange: Exchange) -> str | None:
     # $everything is an operation, by GET or POST; a compartment search is a GET.
     if compartment and (exchange.method == "GET" or compartment["member"] == "$everything"):
         return None if _not_audited(exchange) else _compartment_interaction(exchange, compartment["member"])
+    operation = INSTANCE_OPERATION_PATH.match(exchange.path)
+    if operation and exchange.method == "POST":
+        return None if _not_audited(exchange) or not _is_patient_data(operation["type"]) else "operation"
     match = INSTANCE_PATH.match(exchange.path)
     if match is None or _not_audited(exchange):
         return None

@@ -1,16 +1,18 @@
 """The referral pathway end to end over HTTP (issue, item 5): a referral from a visit is found on the worklist of
-the facility it is addressed to, which accepts and completes it, as FHIR's Task state machine and the parties of
-the Task allow. Both databases.
+the facility it is addressed to, which accepts and completes it; a referral hospital's answers are recorded on its
+behalf by the referring puskesmas, with a Provenance; rujuk balik sends the resident back with a linked
+back-referral. Both databases.
 
 The network (factories.build_network): dinkes → puskesmas → pustu → posyandu, and a referral hospital (fkrtl)
 under the dinkes, each with a client of its own (``system/*.cruds``).
 """
+
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_visit_bundles import blood_pressure, record_visit, visit_bundle
+from test_visit_bundles import blood_pressure, quantity, record_visit, visit_bundle
 
 from factories import (
     CANONICAL,
@@ -32,6 +34,9 @@ from ilp_api.db.engine import Database
 REFERRAL_STATUS = f"{CANONICAL}/CodeSystem/status-rujukan"
 ILP_ERROR = f"{CANONICAL}/CodeSystem/ilp-error"
 FULFIL = "code=http://hl7.org/fhir/CodeSystem/task-code|fulfill"  # a referral's Task, not a follow-up's
+ENTERER = {
+    "coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "enterer"}]
+}
 
 Headers = Callable[[str], dict[str, str]]
 
@@ -85,6 +90,31 @@ def read(client: TestClient, resource: dict[str, Any]) -> dict[str, Any]:
 def referral_status(task: dict[str, Any]) -> str | None:
     codings = task.get("businessStatus", {}).get("coding", [])
     return next((c["code"] for c in codings if c["system"] == REFERRAL_STATUS), None)
+
+
+def on_behalf(network: dict[str, str], task: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A transaction: the Task moved, and the Provenance saying the puskesmas recorded the hospital's answer."""
+    body = {key: value for key, value in task.items() if key != "meta"} | changes
+    provenance = {
+        "resourceType": "Provenance",
+        "target": [{"reference": f"Task/{task['id']}/_history/{int(task['meta']['versionId']) + 1}"}],
+        "recorded": "2026-11-05T10:00:00+07:00",
+        "agent": [
+            {
+                "type": ENTERER,
+                "who": {"reference": f"Organization/{network['puskesmas']}"},
+                "onBehalfOf": {"reference": f"Organization/{network['fkrtl']}"},
+            }
+        ],
+    }
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"resource": body, "request": {"method": "PUT", "url": f"Task/{task['id']}"}},
+            {"resource": provenance, "request": {"method": "POST", "url": "Provenance"}},
+        ],
+    }
 
 
 def test_a_referral_is_found_on_the_worklist_accepted_and_completed(
@@ -188,3 +218,55 @@ def test_what_a_requested_task_asks_for_cannot_change(
 
     assert [issue["expression"] for issue in problem["issue"]] == [["Task.owner"], ["Task.priority"]]
     assert {c["code"] for issue in problem["issue"] for c in issue["details"]["coding"]} == {"elemen-task-tetap"}
+
+
+def test_the_puskesmas_records_a_hospital_s_answers_on_its_behalf_up_to_rujuk_balik(
+    client: TestClient, db: Database, network: dict[str, str], acting_as: Headers
+) -> None:
+    child = resident(client, network, "2023-09-20", "male")
+    # Stunted (pendek) at the puskesmas: →F rutin, to "an fkrtl" the puskesmas then picks.
+    task = referral_task(
+        client, record_visit(client, visit_bundle(child, network["puskesmas"], quantity("8302-2", 88.0, "cm")))
+    )
+    assert "owner" not in task
+    puskesmas = acting_as("puskesmas")
+    hospital = {"reference": f"Organization/{network['fkrtl']}"}
+    task = stored(moved(client, task, puskesmas, owner=hospital))
+
+    alone = outcome(moved(client, task, puskesmas, status="accepted"), 422)
+    assert alone["issue"][0]["details"]["coding"] == [{"system": ILP_ERROR, "code": "provenance-diperlukan"}]
+    assert (read(client, task)["status"], stored_rows(db, "Provenance")) == ("requested", 0)
+
+    stored(client.post("/fhir", json=on_behalf(network, task, status="accepted"), headers=puskesmas))
+    task = read(client, task)
+    assert (task["status"], referral_status(task)) == ("accepted", "diterima")
+    shown = stored(client.get(f"/fhir/Task?_id={task['id']}&_revinclude=Provenance:target", headers=puskesmas))
+    [(kind, provenance_id)] = included(shown)
+    provenance = read(client, {"resourceType": kind, "id": provenance_id})
+    assert provenance["agent"][0]["onBehalfOf"] == hospital
+    assert match_ids(search(client, "Provenance", f"patient=Patient/{child}")) == [provenance_id]
+    stored(client.post("/fhir", json=on_behalf(network, task, status="completed"), headers=puskesmas))
+    task = read(client, task)
+    assert referral_status(task) == "selesai"
+
+    instructions = "Kontrol pertumbuhan di puskesmas tiap bulan; rujuk lagi bila tidak naik"
+    parameters = {"resourceType": "Parameters", "parameter": [{"name": "instructions", "valueString": instructions}]}
+    back = stored(client.post(f"/fhir/Task/{task['id']}/$rujuk-balik", json=parameters, headers=puskesmas))
+
+    referral = read(client, task)
+    assert (referral["status"], referral_status(referral)) == ("completed", "rujuk-balik")  # not closed by it
+    assert back["partOf"] == [{"reference": f"Task/{task['id']}"}]
+    assert (back["requester"], back["owner"]) == (hospital, {"reference": f"Organization/{network['puskesmas']}"})
+    assert (back["status"], referral_status(back)) == ("requested", "dikirim")
+    request = read(client, {"resourceType": "ServiceRequest", "id": back["focus"]["reference"][15:]})
+    assert request["basedOn"] == [task["focus"]]
+    assert request["note"] == [{"text": instructions}]
+    provenances = match_ids(search(client, "Provenance", f"target=Task/{task['id']}"))
+    assert len(provenances) == 3  # of the acceptance, the completion and the answer
+    worklist = f"/fhir/Task?owner=Organization/{network['puskesmas']}&status=requested&{FULFIL}"
+    assert match_ids(stored(client.get(worklist, headers=puskesmas))) == [back["id"]]
+    again = outcome(client.post(f"/fhir/Task/{task['id']}/$rujuk-balik", json=parameters, headers=puskesmas), 409)
+    assert f"part-of=Task/{task['id']}" in again["issue"][0]["diagnostics"]
+    # The back-referral is the puskesmas's to take up, the hospital's to cancel.
+    outcome(moved(client, back, puskesmas, status="cancelled"), 403)
+    assert stored(moved(client, back, puskesmas, status="accepted"))["status"] == "accepted"

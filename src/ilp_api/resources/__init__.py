@@ -16,6 +16,7 @@ def load_resources() -> None:
         provenance,
         questionnaire_response,
         questionnaires,
+        rujuk_balik,
         service_request,
         task,
     )

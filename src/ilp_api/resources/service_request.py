@@ -64,7 +64,7 @@ class ServiceRequest(Resource, Occurrence):  # type: ignore[misc, valid-type]
     patient_instruction: str | None = Field(None, alias="patientInstruction")
 
 
-registry.register(
+SERVICE_REQUEST = registry.register(
     ResourceDefinition(
         type="ServiceRequest",
         model=ServiceRequest,
