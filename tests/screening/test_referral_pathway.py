@@ -1,7 +1,7 @@
 """The referral pathway end to end over HTTP (issue, item 5): a referral from a visit is found on the worklist of
 the facility it is addressed to, which accepts and completes it; a referral hospital's answers are recorded on its
 behalf by the referring puskesmas, with a Provenance; rujuk balik sends the resident back with a linked
-back-referral. Both databases.
+back-referral; a follow-up is completed by the visit that does it. Both databases.
 
 The network (factories.build_network): dinkes → puskesmas → pustu → posyandu, and a referral hospital (fkrtl)
 under the dinkes, each with a client of its own (``system/*.cruds``).
@@ -32,6 +32,7 @@ from factories import (
 from ilp_api.db.engine import Database
 
 REFERRAL_STATUS = f"{CANONICAL}/CodeSystem/status-rujukan"
+TINDAK_LANJUT = f"{CANONICAL}/CodeSystem/tindak-lanjut"
 ILP_ERROR = f"{CANONICAL}/CodeSystem/ilp-error"
 FULFIL = "code=http://hl7.org/fhir/CodeSystem/task-code|fulfill"  # a referral's Task, not a follow-up's
 ENTERER = {
@@ -270,3 +271,21 @@ def test_the_puskesmas_records_a_hospital_s_answers_on_its_behalf_up_to_rujuk_ba
     # The back-referral is the puskesmas's to take up, the hospital's to cancel.
     outcome(moved(client, back, puskesmas, status="cancelled"), 403)
     assert stored(moved(client, back, puskesmas, status="accepted"))["status"] == "accepted"
+
+
+def test_a_follow_up_is_completed_by_the_later_visit_that_does_it(client: TestClient, network: dict[str, str]) -> None:
+    adult = resident(client, network, "1980-02-14")
+    first = record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(135, 85)))  # normal-tinggi
+    [follow_up] = [
+        task
+        for task in matches(search(client, "Task", f"encounter=Encounter/{first}"))
+        if task["code"]["coding"][0] == {"system": TINDAK_LANJUT, "code": "pantau-td-bulanan"}
+    ]
+
+    record_visit(client, visit_bundle(adult, network["posyandu"], quantity("29463-7", 61.0, "kg"), day="2026-11-20"))
+    assert read(client, follow_up)["status"] == "requested"  # weighed, but the blood pressure is not re-checked
+    later = record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(128, 80), day="2026-12-03"))
+
+    done = read(client, follow_up)
+    assert done["status"] == "completed"
+    assert [output["valueReference"] for output in done["output"]] == [{"reference": f"Encounter/{later}"}]

@@ -25,7 +25,7 @@ from ilp_api.fhir.unit_of_work import Change, UnitOfWork
 from ilp_api.ilp.engine_settings import DEFAULT_SETTINGS
 from ilp_api.ilp.errors import InvalidInput
 from ilp_api.ilp.evaluate import Evaluation, evaluate
-from ilp_api.ilp.inputs import Site
+from ilp_api.ilp.inputs import Site, VisitInput
 from ilp_api.resources.organization import facility_type
 from ilp_api.resources.questionnaire_response import instruments_from
 from ilp_api.screening.derivation import (
@@ -36,6 +36,7 @@ from ilp_api.screening.derivation import (
     derived_identifier_system,
     rule_extension_url,
 )
+from ilp_api.screening.follow_ups_done import WAITING, carried_out, completed, follow_ups_done
 from ilp_api.screening.visit_record import VisitRecord, visit_date, visit_input, weight_history
 
 SITES: dict[str, Site] = {"posyandu": "posyandu", "pustu": "pustu", "puskesmas": "puskesmas"}
@@ -137,7 +138,7 @@ class VisitEvaluation:
             )
         patient = self.read(encounter["subject"])
         assert patient is not None  # the reference was checked when the Encounter was stored
-        evaluation = self.evaluation(encounter, patient, site)
+        engine_input, evaluation = self.evaluation(encounter, patient, site)
         tiers = {facility_type(o, self.base): o["id"] for o in reversed(network[1:])}
         facts = VisitFacts(
             canonical_base=self.base,
@@ -149,11 +150,12 @@ class VisitEvaluation:
             targets={tier: tiers.get(tier) for tier in ("pustu", "puskesmas", "fkrtl")},
         )
         self.reconcile(derive(evaluation, facts))
+        self.complete_follow_ups(engine_input, facts)
         puskesmas = next((o["id"] for o in network if facility_type(o, self.base) == "puskesmas"), None)
         episodes = self.episodes(evaluation, facts, puskesmas) if puskesmas else []
         self.link(encounter, evaluation, episodes)
 
-    def evaluation(self, encounter: Json, patient: Json, site: Site) -> Evaluation:
+    def evaluation(self, encounter: Json, patient: Json, site: Site) -> tuple[VisitInput, Evaluation]:
         visit = f"Encounter/{self.encounter_id}"
         observations = [o for o in self.search("Observation", ("encounter", visit)) if not self.is_derived(o)]
         responses = self.search("QuestionnaireResponse", ("encounter", visit))
@@ -175,13 +177,29 @@ class VisitEvaluation:
             pregnant_by_episode=bool(pregnancy_episodes),
         )
         try:
-            return evaluate(visit_input(record), DEFAULT_SETTINGS)
+            engine_input = visit_input(record)
+            return engine_input, evaluate(engine_input, DEFAULT_SETTINGS)
         except InvalidInput as error:
             raise Unprocessable(
                 f"The visit Encounter/{self.encounter_id} contradicts itself: {error.message} ({error.field})",
                 expression="Encounter",
                 ilp_code=error.code,
             ) from error
+
+    def complete_follow_ups(self, visit: VisitInput, facts: VisitFacts) -> None:
+        """The resident's open follow-ups this visit carried out are completed (screening/follow_ups_done.py)."""
+        done = follow_ups_done(visit)
+        if not done:
+            return
+        system = code_system(self.base, "tindak-lanjut")
+        for follow_up in self.search(
+            "Task",
+            ("patient", f"Patient/{facts.patient_id}"),
+            ("code", ",".join(f"{system}|{code}" for code in done)),
+            ("status", ",".join(WAITING)),
+        ):
+            if carried_out(follow_up, self.encounter_id, facts.day):
+                self.store("Task", completed(follow_up, self.encounter_id), create=False)
 
     def is_derived(self, resource: Json) -> bool:
         return derived_identifier_system(self.base) in _identifier_systems(resource)
