@@ -233,6 +233,9 @@ def test_the_puskesmas_records_a_hospital_s_answers_on_its_behalf_up_to_rujuk_ba
     puskesmas = acting_as("puskesmas")
     hospital = {"reference": f"Organization/{network['fkrtl']}"}
     task = stored(moved(client, task, puskesmas, owner=hospital))
+    visit = read(client, {"resourceType": "Encounter", "id": task["encounter"]["reference"][10:]})
+    stored(client.put(f"/fhir/Encounter/{visit['id']}", json=visit, headers=puskesmas))  # evaluated again …
+    assert read(client, task)["owner"] == hospital  # … the hospital named stays
 
     alone = outcome(moved(client, task, puskesmas, status="accepted"), 422)
     assert alone["issue"][0]["details"]["coding"] == [{"system": ILP_ERROR, "code": "provenance-diperlukan"}]

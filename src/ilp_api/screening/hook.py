@@ -222,7 +222,11 @@ class VisitEvaluation:
             current = held.pop(derived.key, None)
             if current is None:
                 self.store(derived.resource_type, resource, create=True)
-            elif current.get("status") in _owned_statuses(derived.resource_type) and _content(current) != resource:
+            elif (
+                current.get("status") in _owned_statuses(derived.resource_type)
+                and current.get("owner") == resource.get("owner")  # else its requester has addressed it since
+                and _content(current) != resource
+            ):
                 self.store(derived.resource_type, resource, create=False)
         for resource in held.values():
             retired = RETIRED[resource["resourceType"]]
