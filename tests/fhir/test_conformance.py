@@ -23,6 +23,7 @@ from factories import (
     patient_json,
     practitioner_json,
     practitioner_role_json,
+    provenance_json,
     questionnaire_response_json,
     service_request_json,
     task_json,
@@ -32,6 +33,7 @@ from ilp_api.fhir.registry import registry
 from ilp_api.resources import load_resources
 
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+PARTICIPANT_TYPE = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 
 # Every type, whichever modules the tests collected so far happened to import.
 load_resources()
@@ -140,6 +142,22 @@ def everything(client: TestClient) -> dict[str, dict[str, Any]]:
         author={"reference": f"PractitionerRole/{kader['id']}"},
         source={"reference": f"Patient/{patient['id']}"},
     )
+    stored_task = create(client, task)
+    answer_recorded = provenance_json(
+        f"Task/{stored_task['id']}/_history/1",
+        network["puskesmas"],
+        network["pustu"],
+        occurredPeriod={"start": "2026-11-04T09:00:00+07:00", "end": "2026-11-04T09:30:00+07:00"},
+        policy=["https://puskesmas-app.example/kebijakan/rujukan"],
+        location={"reference": f"Location/{location['id']}"},
+        reason=[{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "TREAT"}]}],
+        activity={"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "UPDATE"}]},
+        entity=[{"role": "source", "what": {"reference": f"ServiceRequest/{referral['id']}"}}],
+    )
+    answer_recorded["agent"][0] |= {
+        "type": {"coding": [{"system": PARTICIPANT_TYPE, "code": "enterer"}]},
+        "role": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "ENT"}]}],
+    }
     return {
         "Organization": organization,
         "Patient": patient,
@@ -151,7 +169,8 @@ def everything(client: TestClient) -> dict[str, dict[str, Any]]:
         "Condition": hypertension,
         "ServiceRequest": referral,
         "EpisodeOfCare": create(client, episode),
-        "Task": create(client, task),
+        "Task": stored_task,
+        "Provenance": create(client, answer_recorded),
         "QuestionnaireResponse": create(client, puma),
     }
 
@@ -180,6 +199,7 @@ def test_stored_resources_conform(
         "Encounter?_include=Encounter:service-provider&_revinclude=Observation:encounter",
         "ServiceRequest?_include=ServiceRequest:performer&_revinclude=Task:focus",
         "EpisodeOfCare?_include=EpisodeOfCare:condition",
+        "Task?_include=Task:focus&_include=Task:patient&_revinclude=Provenance:target",
     ],
 )
 def test_searchset_bundles_conform(client: TestClient, everything: dict[str, dict[str, Any]], query: str) -> None:

@@ -26,6 +26,7 @@ from factories import (
     patient_json,
     practitioner_json,
     practitioner_role_json,
+    provenance_json,
     questionnaire_response_json,
     service_request_json,
     task_json,
@@ -108,6 +109,7 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         client, service_request_json(patient["id"], requester=network["posyandu"], performer=network["puskesmas"])
     )
     task = create(client, task_json(patient["id"], requester=network["posyandu"], owner=network["puskesmas"]))
+    provenance = create(client, provenance_json(f"Task/{task['id']}", network["puskesmas"]))
     del client.headers["Authorization"]
     with database.session(write=True) as session:
         token_client = register_client(session, "corpus token client", network["posyandu"], "system/*.rs")
@@ -126,6 +128,7 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "Condition": condition["id"],
         "ServiceRequest": referral["id"],
         "Task": task["id"],
+        "Provenance": provenance["id"],
         "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
         "Questionnaire": "tes-bisik",  # read-only too: the screening forms
         "client_id": token_client.info.client_id,

@@ -67,6 +67,7 @@ from factories import (  # noqa: E402
     patient_json,
     practitioner_json,
     practitioner_role_json,
+    provenance_json,
     questionnaire_response_json,
     service_request_json,
     task_json,
@@ -265,6 +266,7 @@ class CorpusBuilder:
                 "${Patient}", requester="${posyandu}", performer="${puskesmas}"
             ),
             "Task": lambda: task_json("${Patient}", requester="${posyandu}", owner="${puskesmas}"),
+            "Provenance": lambda: provenance_json("Task/${Task}", "${puskesmas}"),
             "QuestionnaireResponse": lambda: questionnaire_response_json("${Patient}"),
         }
         resource = builders.get(resource_type, lambda: {"resourceType": resource_type})()
