@@ -231,6 +231,8 @@ def test_the_puskesmas_records_a_hospital_s_answers_on_its_behalf_up_to_rujuk_ba
     )
     assert "owner" not in task
     puskesmas = acting_as("puskesmas")
+    unaddressed = outcome(moved(client, task, puskesmas, status="accepted"), 403)
+    assert "has no owner yet" in unaddressed["issue"][0]["diagnostics"]
     hospital = {"reference": f"Organization/{network['fkrtl']}"}
     task = stored(moved(client, task, puskesmas, owner=hospital))
     visit = read(client, {"resourceType": "Encounter", "id": task["encounter"]["reference"][10:]})
@@ -274,6 +276,29 @@ def test_the_puskesmas_records_a_hospital_s_answers_on_its_behalf_up_to_rujuk_ba
     # The back-referral is the puskesmas's to take up, the hospital's to cancel.
     outcome(moved(client, back, puskesmas, status="cancelled"), 403)
     assert stored(moved(client, back, puskesmas, status="accepted"))["status"] == "accepted"
+
+
+def test_rujuk_balik_is_the_owner_s_answer_to_a_referral_it_received_and_comes_with_its_back_referral(
+    client: TestClient, network: dict[str, str], acting_as: Headers
+) -> None:
+    adult = resident(client, network, "1980-02-14")
+    task = referral_task(
+        client, record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(150, 95)))
+    )
+    answer = {"resourceType": "Parameters", "parameter": [{"name": "instructions", "valueString": "Kontrol TD"}]}
+
+    def rujuk_balik(headers: dict[str, str]) -> Any:
+        return client.post(f"/fhir/Task/{task['id']}/$rujuk-balik", json=answer, headers=headers)
+
+    outcome(rujuk_balik(acting_as("puskesmas")), 409)  # not received yet
+    task = stored(moved(client, task, acting_as("puskesmas"), status="accepted"))
+    outcome(rujuk_balik(acting_as("posyandu")), 403)  # the requester, not the owner
+    by_hand = {"businessStatus": {"coding": [{"system": REFERRAL_STATUS, "code": "rujuk-balik"}]}}
+    alone = outcome(moved(client, task, acting_as("puskesmas"), **by_hand), 422)
+    assert f"Task/{task['id']}/$rujuk-balik" in alone["issue"][0]["diagnostics"]
+
+    assert referral_status(read(client, task)) == "diterima"
+    assert stored(rujuk_balik(acting_as("puskesmas")))["partOf"] == [{"reference": f"Task/{task['id']}"}]
 
 
 def test_a_follow_up_is_completed_by_the_later_visit_that_does_it(client: TestClient, network: dict[str, str]) -> None:

@@ -34,13 +34,11 @@ from ilp_api.resources.service_request import SERVICE_REQUEST
 from ilp_api.resources.task import TASK
 from ilp_api.resources.task_workflow import (
     ANSWERABLE,
-    OWNER,
     RUJUK_BALIK,
-    acts_for_hospital,
     is_referral,
+    on_hospitals_behalf,
     referral_status,
     referral_status_system,
-    sides_held,
 )
 
 OPERATION = "$rujuk-balik"
@@ -66,7 +64,7 @@ def answer_with_rujuk_balik(unit: UnitOfWork, service: ResourceService, call: Op
     )
     task = service.create(unit, TASK, fhir_json.dumps(_back_task(referral, request.stored.id, now))).stored
     written = [Ref(TASK.type, referral["id"]), Ref(SERVICE_REQUEST.type, request.stored.id), Ref(TASK.type, task.id)]
-    if OWNER not in sides_held(context, referral) and acts_for_hospital(context, referral):
+    if on_hospitals_behalf(context, referral):
         targets = [f"Task/{referral['id']}/_history/{version}", *(f"{ref.type}/{ref.id}" for ref in written[1:])]
         provenance = _provenance(context, referral, targets, now)
         written.append(Ref(PROVENANCE.type, service.create(unit, PROVENANCE, fhir_json.dumps(provenance)).stored.id))

@@ -24,8 +24,8 @@ every entry is written (422 ``provenance-diperlukan`` without it).
 ``focus`` and everything else stay as they are (409 ``elemen-task-tetap`` naming the element): to address the
 work elsewhere, cancel the Task and create another. Three exceptions: a draft is its requester's to edit; the
 requester names an owner a Task does not have yet (a referral to "an fkrtl" until the puskesmas picks the
-hospital); an operator may still rewrite a Task nobody has acted on (requested), as the visit's re-evaluation
-does when a correction changes what it derived.
+hospital, after which the visit's re-evaluation leaves the Task alone); an operator may still rewrite a Task nobody
+has acted on (requested), as the visit's re-evaluation does when a correction changes what it derived.
 
 **businessStatus.** A Task whose ``focus`` is a ServiceRequest tracks a referral, and its ``businessStatus`` is
 the referral's status (CodeSystem ``status-rujukan``, profile §7). The server sets it from ``status``, whatever the
@@ -36,7 +36,7 @@ back-referral that carries them (``$rujuk-balik``, resources/rujuk_balik.py: a w
 it stays whatever the status becomes, and never closes the referral by itself.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any, Literal, NoReturn
 
 from ilp_api.fhir.hooks import write_hooks
@@ -129,13 +129,13 @@ def referral_status(task: Json, canonical_base: str) -> str | None:
 
 def apply_task_rules(context: WriteContext, task: Any, data: Json) -> Json:
     if context.replacing is not None:
-        check_change(context, context.replacing, data)
+        _check_change(context, context.replacing, data)
     if is_referral(data):
         _set_referral_status(context, data)
     return data
 
 
-def check_change(context: WriteContext, before: Json, after: Json) -> None:
+def _check_change(context: WriteContext, before: Json, after: Json) -> None:
     """Refuses what the machine, the content rules or the parties do not allow (see the module's docstring)."""
     needed = _content_changes(context, before, after)
     moved = before["status"] != after["status"]
@@ -148,17 +148,20 @@ def check_change(context: WriteContext, before: Json, after: Json) -> None:
         needed.append((OWNER, "answer it with rujuk balik"))
     if not needed and _comparable(before) != _comparable(after):
         needed.append((EITHER, "change it"))
-    held = sides_held(context, after)
+    held = _sides_acted_for(context, after)
     for side, what in needed:
-        if not _may(side, held) and not (side == OWNER and acts_for_hospital(context, after)):
+        if not _may(side, held):
+            unowned = side == OWNER and "owner" not in after
             raise Forbidden(
-                f"Only {_side_words(side)} of Task/{after['id']}, or an organization above it, may {what}",
+                f"Task/{after['id']} has no owner yet to {what}: its requester names one first"
+                if unowned
+                else f"Only {_side_words(side)} of Task/{after['id']}, or an organization above it, may {what}",
                 expression="Task.status" if moved else "Task",
                 ilp_code="bukan-pihak-task",
             )
 
 
-def sides_held(context: WriteContext, task: Json) -> frozenset[Side]:
+def _sides_held(context: WriteContext, task: Json) -> frozenset[Side]:
     """The sides of ``task`` the caller acts for."""
     caller = context.caller_organization_id
     if caller is None:
@@ -168,12 +171,20 @@ def sides_held(context: WriteContext, task: Json) -> frozenset[Side]:
     )
 
 
-def acts_for_hospital(context: WriteContext, task: Json) -> bool:
-    """Whether the caller may make the owner's moves on the owner's behalf: it holds the requester side of a Task
-    owned by a referral hospital (and must then store a Provenance saying so)."""
+def _sides_acted_for(context: WriteContext, task: Json) -> frozenset[Side]:
+    """The sides the caller holds, and the owner's when it answers for a referral hospital."""
+    held = _sides_held(context, task)
+    return held | {OWNER} if on_hospitals_behalf(context, task) else held
+
+
+def on_hospitals_behalf(context: WriteContext, task: Json) -> bool:
+    """Whether the caller makes the owner's moves on the owner's behalf: it holds the requester's side but not the
+    owner's of a Task owned by a referral hospital (and must then store a Provenance saying so)."""
+    held = _sides_held(context, task)
     owner = _organization(context, task, OWNER)
     return (
-        REQUESTER in sides_held(context, task)
+        REQUESTER in held
+        and OWNER not in held
         and owner is not None
         and facility_type(owner, context.canonical_base) == REFERRAL_HOSPITAL
     )
@@ -188,7 +199,7 @@ def _organization(context: WriteContext, task: Json, side: Side) -> Json | None:
     return context.read(reference) if reference is not None and reference.type == "Organization" else None
 
 
-def _may(side: Side, held: frozenset[Side]) -> bool:
+def _may(side: Side, held: Set[Side]) -> bool:
     return bool(held) if side == EITHER else side in held
 
 
@@ -227,8 +238,8 @@ def _content_changes(context: WriteContext, before: Json, after: Json) -> list[t
 
 
 def _refuse_move(context: WriteContext, before: Json, after: Json) -> NoReturn:
-    held = sides_held(context, after) | ({OWNER} if acts_for_hospital(context, after) else set())
-    allowed = [status for status, side in MOVES[before["status"]].items() if _may(side, frozenset(held))]
+    held = _sides_acted_for(context, after)
+    allowed = [status for status, side in MOVES[before["status"]].items() if _may(side, held)]
     yours = f"you may move it to {', '.join(allowed)}" if allowed else "none of its next statuses is yours to set"
     raise Conflict(
         f"Task.status cannot go from {before['status']} to {after['status']} (FHIR R4's Task state machine): "
@@ -276,7 +287,8 @@ def check_accompanied(changes: Sequence[Change], unit: UnitOfWork) -> None:
         if change.resource_type != "Task" or change.before is None or change.after is None:
             continue
         before, after = change.before, change.after
-        if _on_hospitals_behalf(context, before, after) and not _provenance_for(changes, context, after):
+        moved_for_hospital = _owners_move(context, before, after) and on_hospitals_behalf(context, after)
+        if moved_for_hospital and not _provenance_for(changes, context, after):
             caller, owner = f"Organization/{context.caller_organization_id}", after["owner"]["reference"]
             raise Unprocessable(
                 f"Task/{change.id} was moved for its owner, the referral hospital {owner}: store, in the same "
@@ -295,10 +307,10 @@ def check_accompanied(changes: Sequence[Change], unit: UnitOfWork) -> None:
             )
 
 
-def _on_hospitals_behalf(context: WriteContext, before: Json, after: Json) -> bool:
-    owners_move = before["status"] != after["status"] and MOVES[before["status"]].get(after["status"]) == OWNER
-    owners_move = owners_move or _answers_with_rujuk_balik(context, before, after)
-    return owners_move and OWNER not in sides_held(context, after) and acts_for_hospital(context, after)
+def _owners_move(context: WriteContext, before: Json, after: Json) -> bool:
+    """Whether the update is a move only the owner's side makes: a status move of its, or a rujuk balik."""
+    moved = before["status"] != after["status"] and MOVES[before["status"]].get(after["status"]) == OWNER
+    return moved or _answers_with_rujuk_balik(context, before, after)
 
 
 def _provenance_for(changes: Sequence[Change], context: WriteContext, task: Json) -> bool:
