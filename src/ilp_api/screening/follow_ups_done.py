@@ -21,13 +21,18 @@ def _recorded(*values: object) -> bool:
 
 
 COMPLETED_BY: Mapping[str, Callable[[VisitInput], bool]] = {
-    "ulang-kpsp-14-hari": lambda visit: _recorded(visit.instruments.kpsp_yes_count),  # the KPSP re-test
-    "pantau-td-bulanan": lambda visit: _recorded(visit.measurements.systolic),  # the blood pressure re-checked
+    # the KPSP answered again
+    "ulang-kpsp-14-hari": lambda visit: _recorded(visit.instruments.kpsp_yes_count),
+    # the blood pressure measured again
+    "pantau-td-bulanan": lambda visit: _recorded(visit.measurements.systolic),
+    # a glucose (random or fasting) or an HbA1c
     "cek-gula-3-bulan": lambda visit: _recorded(
         visit.measurements.glucose_random, visit.measurements.glucose_fasting, visit.measurements.hba1c
     ),
-    "timbang-ulang-bulan-depan": lambda visit: _recorded(visit.measurements.weight_kg),  # weighed again
+    # weighed again
+    "timbang-ulang-bulan-depan": lambda visit: _recorded(visit.measurements.weight_kg),
     "review-gizi-2-minggu": lambda visit: _recorded(visit.measurements.weight_kg),
+    # weighed, or the waist measured
     "evaluasi-3-bulan": lambda visit: _recorded(visit.measurements.weight_kg, visit.measurements.waist_cm),
 }
 # The statuses of a follow-up still waiting to be done (on-hold: paused on purpose, left alone).
