@@ -3,8 +3,10 @@ follows is stored with it: classifications, referrals addressed through the faci
 episodes. Corrections re-evaluate the visit. Both databases.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -31,6 +33,7 @@ BASE = "http://ilp-api.example/fhir"  # the default canonical base
 KLASTER = f"{BASE}/CodeSystem/klaster"
 KLASIFIKASI = f"{BASE}/CodeSystem/ilp-klasifikasi"
 VISIT_DAY = "2026-11-03"
+VISIT_IDENTIFIER = "https://posyandu-app.example/kunjungan"
 
 
 @pytest.fixture
@@ -59,17 +62,27 @@ PREGNANT = {
 }
 
 
-def visit_bundle(patient: str, provider: str, *measurements: dict[str, Any], day: str = VISIT_DAY) -> dict[str, Any]:
-    """An Encounter and its Observations, linked by urn:uuid, as a kader app sends them."""
-    encounter = encounter_json(patient, provider, period={"start": f"{day}T08:00:00+07:00"})
-    entries = [{"fullUrl": "urn:uuid:visit", "resource": encounter, "request": {"method": "POST", "url": "Encounter"}}]
+def visit_bundle(
+    patient: str, provider: str, *measurements: dict[str, Any], day: str = VISIT_DAY, visit: str = "visit"
+) -> dict[str, Any]:
+    """An Encounter and its Observations, linked by urn:uuid (``visit`` names them), as a kader app sends them;
+    the Encounter's business identifier is the patient and day."""
+    encounter = encounter_json(
+        patient,
+        provider,
+        period={"start": f"{day}T08:00:00+07:00"},
+        identifier=[{"system": VISIT_IDENTIFIER, "value": f"{patient}/{day}"}],
+    )
+    entries = [
+        {"fullUrl": f"urn:uuid:{visit}", "resource": encounter, "request": {"method": "POST", "url": "Encounter"}}
+    ]
     for index, measurement in enumerate(measurements):
         observation = observation_json(
-            patient, encounter={"reference": "urn:uuid:visit"}, effectiveDateTime=f"{day}T08:05:00+07:00"
+            patient, encounter={"reference": f"urn:uuid:{visit}"}, effectiveDateTime=f"{day}T08:05:00+07:00"
         )
         entries.append(
             {
-                "fullUrl": f"urn:uuid:measurement-{index}",
+                "fullUrl": f"urn:uuid:{visit}-measurement-{index}",
                 "resource": {**observation, **measurement},
                 "request": {"method": "POST", "url": "Observation"},
             }
@@ -218,3 +231,86 @@ def test_a_visit_held_by_the_dinkes_is_refused_and_nothing_is_stored(
 
     assert "Bundle.entry[0].resource.serviceProvider" in expressions(outcome(response, 422))
     assert (stored_rows(db, "Encounter"), stored_rows(db, "Observation")) == (0, 0)
+
+
+def test_a_visit_sent_again_is_answered_with_what_was_stored_and_nothing_is_stored_twice(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    child = resident(client, "2023-09-20", "male")
+    measurements = (quantity("8302-2", 88.0, "cm"), quantity(BODY_WEIGHT, 11.2, "kg"))
+    first = client.post("/fhir", json=visit_bundle(child, network["posyandu"], *measurements), headers=FHIR_JSON)
+    rows = {kind: stored_rows(db, kind) for kind in ("Encounter", "Observation", "ServiceRequest", "Task")}
+
+    # The app lost the answer and sends the visit again, with fresh urn:uuids.
+    again = client.post(
+        "/fhir", json=visit_bundle(child, network["posyandu"], *measurements, visit="retry"), headers=FHIR_JSON
+    )
+
+    assert again.status_code == 200, again.text
+    assert [e["response"]["status"] for e in again.json()["entry"]] == ["200 OK"] * 3
+    locations = [[e["response"]["location"] for e in answer.json()["entry"]] for answer in (first, again)]
+    assert locations[0] == locations[1]
+    assert {kind: stored_rows(db, kind) for kind in rows} == rows
+
+
+def test_a_visit_sent_again_with_other_content_is_refused_naming_the_stored_encounter(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    child = resident(client, "2023-09-20", "male")
+    visit = record_visit(client, visit_bundle(child, network["posyandu"], quantity("8302-2", 88.0, "cm")))
+
+    response = client.post(
+        "/fhir", json=visit_bundle(child, network["posyandu"], quantity("8302-2", 98.0, "cm")), headers=FHIR_JSON
+    )
+
+    assert f"Encounter/{visit}" in outcome(response, 409)["issue"][0]["diagnostics"]
+    assert (stored_rows(db, "Encounter"), stored_rows(db, "Observation")) == (1, 1 + 1)  # the height, its tb-u
+
+
+RESENDS = 50
+
+
+def test_fifty_concurrent_resends_of_one_visit_store_one_encounter(
+    live_server: str, live_auth: dict[str, str], db: Database
+) -> None:
+    with httpx.Client(base_url=live_server, headers={**FHIR_JSON, **live_auth}, timeout=60) as http:
+        network = build_network(http)
+        child = resident(http, "2023-09-20", "male")
+        bundle = visit_bundle(child, network["posyandu"], quantity("8302-2", 88.0, "cm"))
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(pool.map(lambda _: http.post("/fhir", json=bundle), range(RESENDS)))
+
+    assert [a.status_code for a in answers] == [200] * RESENDS, [a.text[:200] for a in answers if a.status_code != 200]
+    assert len({a.json()["entry"][0]["response"]["location"] for a in answers}) == 1
+    assert stored_rows(db, "Encounter") == 1
+
+
+def test_evaluate_answers_what_recording_would_store_and_stores_nothing(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    mother = resident(client, "2004-05-10", "female")
+    bundle = visit_bundle(mother, network["posyandu"], blood_pressure(150, 95), PREGNANT)
+    before = {kind: stored_rows(db, kind) for kind in ("Encounter", "Observation", "EpisodeOfCare", "Task")}
+
+    response = client.post("/fhir/Encounter/$evaluate", json=bundle, headers=FHIR_JSON)
+
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["type"] == "collection"
+    kinds = [entry["resource"]["resourceType"] for entry in answer["entry"]]
+    assert kinds.count("EpisodeOfCare") == 3  # klaster 2, klaster 3, her pregnancy
+    assert {"Encounter", "ServiceRequest", "Task"} <= set(kinds)
+    observations = [e["resource"] for e in answer["entry"] if e["resource"]["resourceType"] == "Observation"]
+    assert category(classification(observations, "tekanan-darah-kehamilan")) == "td-hamil-tinggi"
+    assert {kind: stored_rows(db, kind) for kind in before} == before
+
+
+def test_evaluate_refuses_what_recording_would_refuse_naming_the_entry(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    child = resident(client, "2023-09-20", "male")
+
+    response = client.post("/fhir/Encounter/$evaluate", json=visit_bundle(child, network["dinkes"]), headers=FHIR_JSON)
+
+    assert "Bundle.entry[0].resource.serviceProvider" in expressions(outcome(response, 422))
+    assert stored_rows(db, "Encounter") == 0

@@ -7,6 +7,7 @@ runs each entry in a unit of work of its own and answers each with its own statu
 permission check, organization scoping and audit as the single interactions do, audited with its own path.
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,6 +22,7 @@ from ilp_api.fhir.datatypes import CONTROL_CHARACTER, Element, Meta
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import (
     BadRequest,
+    Conflict,
     FhirError,
     Issue,
     ServerError,
@@ -30,10 +32,11 @@ from ilp_api.fhir.outcome import (
     validation_issues,
 )
 from ilp_api.fhir.pipeline import CREATE, DELETE, READ, SEARCH, UPDATE, Interaction, Pipeline
+from ilp_api.fhir.receipts import EntryReceipt, TransactionReceipts
 from ilp_api.fhir.registry import Ref, Registry, ResourceDefinition
 from ilp_api.fhir.repository import Page, Stored
-from ilp_api.fhir.service import new_id, parse_json
-from ilp_api.fhir.unit_of_work import Access, Origin, UnitOfWork
+from ilp_api.fhir.service import ResourceService, new_id, parse_json, unique_identifiers
+from ilp_api.fhir.unit_of_work import Access, Caller, Origin, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -136,33 +139,112 @@ def entry_target(registry: Registry, index: int, entry: BundleEntry) -> Target:
     return Target(index, definition, interaction, resource_id, parse_qsl(parts.query, keep_blank_values=True))
 
 
+class EntryRunner:
+    """Runs Bundle entries for ``caller`` in a unit of work: the permission check, then the interaction."""
+
+    def __init__(self, service: ResourceService, caller: Caller) -> None:
+        self.service = service
+        self.caller = caller
+
+    def transaction(
+        self, unit: UnitOfWork, bundle: BundleRequest, targets: list[Target], assigned: dict[str, str]
+    ) -> dict[int, Outcome]:
+        """A transaction's entries in ``unit``, in FHIR's order; the first failing one named in the error."""
+        outcomes = {}
+        for target in _transaction_order(bundle, targets, assigned):
+            entry = bundle.entry[target.index]
+            try:
+                outcomes[target.index] = self.run(unit, target, entry, assigned)
+            except FhirError as error:
+                raise _in_entry(error, target, entry) from None
+        return outcomes
+
+    def run(self, unit: UnitOfWork, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
+        definition = target.definition
+        self.caller.require(definition.type, target.interaction.permission)
+        if target.interaction is CREATE:
+            body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
+            new_id_ = assigned.get(entry.full_url or "", "").partition("/")[2] or None
+            result = self.service.create(unit, definition, body, entry.request.if_none_exist, new_id_)
+            return Outcome(201 if result.created else 200, result.stored, touched=_ref(result.stored))
+        if target.interaction is UPDATE:
+            assert target.resource_id is not None
+            body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
+            result = self.service.update(unit, definition, target.resource_id, body, entry.request.if_match)
+            return Outcome(200, result.stored, touched=_ref(result.stored))
+        if target.interaction is DELETE:
+            assert target.resource_id is not None
+            self.service.delete(unit, definition, target.resource_id)
+            return Outcome(204, touched=(Ref(definition.type, target.resource_id),))
+        if target.interaction is READ:
+            assert target.resource_id is not None
+            stored = self.service.read(unit.repository, definition, target.resource_id)
+            return Outcome(200, stored, touched=_ref(stored))
+        page, count, offset = self.service.search(unit.repository, definition, target.query)
+        found = tuple(Ref(s.resource_type, s.id) for s in (*page.matches, *page.included))
+        return Outcome(200, page=Page(page, count, offset), touched=found)
+
+
 class BundleProcessor:
     """Runs the entries of one Bundle for ``origin`` over ``pipeline``."""
 
     def __init__(self, pipeline: Pipeline, origin: Origin) -> None:
         self.pipeline = pipeline
-        self.service = pipeline.service
         self.origin = origin
+        self.entries = EntryRunner(pipeline.service, origin.caller)
 
     def transaction(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
-        assigned = _assign_ids(bundle, targets)
+        assigned = assign_ids(bundle, targets)
+        digest = self._receipt_digest(bundle, targets)
         outcomes: dict[int, Outcome] = {}
         try:
             with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
-                for target in _transaction_order(bundle, targets, assigned):
-                    entry = bundle.entry[target.index]
-                    try:
-                        outcomes[target.index] = self._run(unit, target, entry, assigned)
-                    except FhirError as error:
-                        raise _in_entry(error, target, entry) from None
+                receipts = TransactionReceipts(unit.repository.session)
+                earlier = receipts.receive(digest, self.origin.caller.client_id) if digest else None
+                if earlier is not None:
+                    outcomes = self._replayed(unit, earlier)
+                else:
+                    outcomes = self.entries.transaction(unit, bundle, targets, assigned)
+                    if digest:
+                        receipts.complete(digest, [_receipt(outcomes[target.index]) for target in targets])
                 for target in targets:
                     self._audit(unit, outcomes[target.index], target)
         except FhirError as error:
-            writer = next((t for t in targets if error.about and _wrote(outcomes.get(t.index), error.about)), None)
-            if writer is None:
-                raise
-            raise _in_entry(error, writer, bundle.entry[writer.index]) from None
+            raise in_writing_entry(error, bundle, targets, outcomes) from None
         return [outcomes[target.index] for target in targets]
+
+    def _receipt_digest(self, bundle: BundleRequest, targets: list[Target]) -> str | None:
+        """The digest a transaction is received by (fhir/receipts.py): for one of creates and updates that claims a
+        unique identifier. Its urn:uuid fullUrls are named by entry, so a copy with fresh ones is the same."""
+        if any(target.interaction not in (CREATE, UPDATE) for target in targets) or not any(
+            target.interaction is CREATE
+            and unique_identifiers(target.definition, bundle.entry[target.index].resource or {})
+            for target in targets
+        ):
+            return None
+        names = {
+            entry.full_url: f"urn:entry:{index}"
+            for index, entry in enumerate(bundle.entry)
+            if entry.full_url and entry.full_url.startswith(URN_UUID)
+        }
+        entries = [
+            _renamed(entry.model_dump(mode="json", by_alias=True, exclude_none=True), names) for entry in bundle.entry
+        ]
+        content = orjson.dumps([self.origin.caller.client_id, entries], option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(content).hexdigest()
+
+    def _replayed(self, unit: UnitOfWork, earlier: list[EntryReceipt]) -> dict[int, Outcome]:
+        """An earlier copy's outcomes: each entry's stored version, answered 200 (nothing was written now)."""
+        outcomes = {}
+        for index, entry in enumerate(earlier):
+            stored = unit.repository.get_version(entry.resource_type, entry.id, entry.version_id)
+            if stored is None:
+                raise Conflict(
+                    f"This transaction was stored before, and {entry.resource_type}/{entry.id} it wrote is no "
+                    "longer yours to read: ask who holds it now"
+                )
+            outcomes[index] = Outcome(200, stored, touched=_ref(stored))
+        return outcomes
 
     def batch(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
         outcomes = []
@@ -170,7 +252,7 @@ class BundleProcessor:
             entry = bundle.entry[target.index]
             try:
                 with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
-                    outcome = self._run(unit, target, entry, assigned={})
+                    outcome = self.entries.run(unit, target, entry, assigned={})
                     self._audit(unit, outcome, target)
             except FhirError as error:
                 outcome = self._failed(target, entry, error)
@@ -194,31 +276,6 @@ class BundleProcessor:
             self.pipeline.audit_alone(self._access(target, placed.status_code, refs))
         return Outcome(placed.status_code, error=placed)
 
-    def _run(self, unit: UnitOfWork, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
-        definition = target.definition
-        self.origin.caller.require(definition.type, target.interaction.permission)
-        if target.interaction is CREATE:
-            body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
-            new_id_ = assigned.get(entry.full_url or "", "").partition("/")[2] or None
-            result = self.service.create(unit, definition, body, entry.request.if_none_exist, new_id_)
-            return Outcome(201 if result.created else 200, result.stored, touched=_ref(result.stored))
-        if target.interaction is UPDATE:
-            assert target.resource_id is not None
-            body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
-            result = self.service.update(unit, definition, target.resource_id, body, entry.request.if_match)
-            return Outcome(200, result.stored, touched=_ref(result.stored))
-        if target.interaction is DELETE:
-            assert target.resource_id is not None
-            self.service.delete(unit, definition, target.resource_id)
-            return Outcome(204, touched=(Ref(definition.type, target.resource_id),))
-        if target.interaction is READ:
-            assert target.resource_id is not None
-            stored = self.service.read(unit.repository, definition, target.resource_id)
-            return Outcome(200, stored, touched=_ref(stored))
-        page, count, offset = self.service.search(unit.repository, definition, target.query)
-        found = tuple(Ref(s.resource_type, s.id) for s in (*page.matches, *page.included))
-        return Outcome(200, page=Page(page, count, offset), touched=found)
-
     def _audit(self, unit: UnitOfWork, outcome: Outcome, target: Target) -> None:
         touched = tuple(ref for ref in outcome.touched if self.pipeline.is_patient_data(ref))
         if target.definition.patient_data or touched:
@@ -226,6 +283,31 @@ class BundleProcessor:
 
     def _access(self, target: Target, status: int, refs: tuple[Ref, ...]) -> Access:
         return Access(self.origin.at(target.path), target.interaction.code, status, refs)
+
+
+def in_writing_entry(
+    error: FhirError, bundle: BundleRequest, targets: list[Target], outcomes: dict[int, Outcome]
+) -> FhirError:
+    """An error found after the entries ran (a write hook's), placed in the entry that wrote what it is about."""
+    writer = next((t for t in targets if error.about and _wrote(outcomes.get(t.index), error.about)), None)
+    return error if writer is None else _in_entry(error, writer, bundle.entry[writer.index])
+
+
+def _receipt(outcome: Outcome) -> EntryReceipt:
+    stored = outcome.stored
+    assert stored is not None  # a receipted transaction creates and updates only
+    return EntryReceipt(outcome.status, stored.resource_type, stored.id, stored.version_id)
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    """``value`` with every string that is a key of ``names`` replaced by its name."""
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, dict):
+        return {key: _renamed(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, names) for item in value]
+    return value
 
 
 def _wrote(outcome: Outcome | None, reference: str) -> bool:
@@ -237,7 +319,7 @@ def _ref(stored: Stored) -> tuple[Ref, ...]:
     return (Ref(stored.resource_type, stored.id),)
 
 
-def _assign_ids(bundle: BundleRequest, targets: list[Target]) -> dict[str, str]:
+def assign_ids(bundle: BundleRequest, targets: list[Target]) -> dict[str, str]:
     """``urn:uuid:…`` fullUrl of each POST entry → ``Type/new-id``, so entries can refer to each other."""
     assigned = {}
     for target in targets:

@@ -32,6 +32,7 @@ from ilp_api.fhir.outcome import (
 )
 from ilp_api.fhir.patch import apply_patch
 from ilp_api.fhir.registry import (
+    ANY_SYSTEM,
     Json,
     Ref,
     Registry,
@@ -442,13 +443,14 @@ def _check_if_match(definition: ResourceDefinition, current: Stored, if_match: s
 
 
 def unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:
-    if not definition.unique_identifier_systems or data.get("active") is False:
+    systems = definition.unique_identifier_systems
+    if not systems or data.get("active") is False:
         return []
     found = {
         token
         for identifier in data.get("identifier", [])
         for token in tokens_of(identifier)
-        if token.system in definition.unique_identifier_systems
+        if token.system in systems or (systems is ANY_SYSTEM and token.system)
     }
     return sorted(found)
 
