@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from factories import (
     BODY_WEIGHT,
@@ -26,8 +27,10 @@ from factories import (
     search,
     stored_rows,
 )
+from ilp_api.cli import app
 from ilp_api.db.engine import Database
 from ilp_api.fhir.datatypes import UCUM
+from ilp_api.settings import get_settings
 
 BASE = "http://ilp-api.example/fhir"  # the default canonical base
 KLASTER = f"{BASE}/CodeSystem/klaster"
@@ -314,3 +317,74 @@ def test_evaluate_refuses_what_recording_would_refuse_naming_the_entry(
 
     assert "Bundle.entry[0].resource.serviceProvider" in expressions(outcome(response, 422))
     assert stored_rows(db, "Encounter") == 0
+
+
+def episodes_of(client: TestClient, patient: str) -> dict[str, dict[str, Any]]:
+    """The patient's episodes by type code (the latest of each)."""
+    bundle = search(client, "EpisodeOfCare", f"patient=Patient/{patient}&_sort=_lastUpdated")
+    return {e["resource"]["type"][0]["coding"][0]["code"]: e["resource"] for e in bundle.get("entry", [])}
+
+
+def test_a_pregnancy_counts_her_visits_and_ends_42_days_after_the_delivery(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    mother = resident(client, "2000-02-14", "female")
+    record_visit(client, visit_bundle(mother, network["posyandu"], blood_pressure(110, 70), PREGNANT, day="2026-03-02"))
+    # The next month's visit records no pregnancy status: her open pregnancy says she is pregnant (K2).
+    second = record_visit(client, visit_bundle(mother, network["posyandu"], blood_pressure(112, 72), day="2026-04-06"))
+    assert category(classification(derived(client, "Observation", second), "tekanan-darah-kehamilan")) == "normal"
+    pregnancy = episodes_of(client, mother)["kehamilan"]
+    anc = search(client, "Encounter", f"episode-of-care=EpisodeOfCare/{pregnancy['id']}")
+    assert len(anc["entry"]) == 2
+
+    delivered = {
+        "code": {"coding": [{"system": LOINC, "code": "93857-1"}]},
+        "valueDateTime": "2026-09-20T04:00:00+07:00",
+    }
+    record_visit(
+        client, visit_bundle(mother, network["posyandu"], blood_pressure(115, 75), delivered, day="2026-09-25")
+    )
+    assert episodes_of(client, mother)["kehamilan"]["status"] == "active"  # nifas: still hers, KF visits count
+    record_visit(client, visit_bundle(mother, network["posyandu"], blood_pressure(115, 75), day="2026-11-02"))
+
+    ended = client.get(f"/fhir/EpisodeOfCare/{pregnancy['id']}").json()
+    assert (ended["status"], ended["period"]["end"]) == ("finished", "2026-11-01")  # 20 Sep + 42 days
+    kf = search(client, "Encounter", f"episode-of-care=EpisodeOfCare/{pregnancy['id']}")
+    assert len(kf["entry"]) == 3  # two ANC visits and the nifas visit; the last one came after it ended
+
+
+def test_a_childs_klaster_2_episode_ends_on_the_18th_birthday_and_klaster_3_takes_over(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    teenager = resident(client, "2008-11-20", "male")
+    record_visit(client, visit_bundle(teenager, network["posyandu"], blood_pressure(118, 76), day="2026-10-05"))
+    child_episode = episodes_of(client, teenager)["klaster-2"]
+
+    record_visit(client, visit_bundle(teenager, network["posyandu"], blood_pressure(118, 76), day="2026-12-01"))
+
+    ended = client.get(f"/fhir/EpisodeOfCare/{child_episode['id']}").json()
+    assert (ended["status"], ended["period"]["end"]) == ("finished", "2026-11-20")
+    assert episodes_of(client, teenager)["klaster-3"]["status"] == "active"
+
+
+def test_the_daily_sweep_closes_what_time_alone_has_ended(
+    client: TestClient, db: Database, network: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adult = resident(client, "1980-01-15", "female")
+    teenager = resident(client, "2008-12-01", "male", serial=2)
+    record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(120, 80), day="2025-10-01"))
+    record_visit(client, visit_bundle(teenager, network["posyandu"], blood_pressure(118, 76), day="2026-10-05"))
+    monkeypatch.setenv("ILP_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+
+    try:
+        swept = CliRunner().invoke(app, ["episodes", "close", "--today", "2026-12-01"])
+    finally:
+        get_settings.cache_clear()
+
+    assert swept.exit_code == 0, swept.output
+    assert "closed 2 episode(s)" in swept.stdout
+    idle = episodes_of(client, adult)["klaster-3"]  # no visit since 1 Oct 2025
+    assert (idle["status"], idle["period"]["end"]) == ("finished", "2026-10-01")
+    grown = episodes_of(client, teenager)["klaster-2"]
+    assert (grown["status"], grown["period"]["end"]) == ("finished", "2026-12-01")
