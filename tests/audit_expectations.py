@@ -24,6 +24,7 @@ COMPARTMENT_PATH = re.compile(r"^/fhir/Patient/[^/]+/(?P<member>\$everything|[A-
 # Refused before any resource code runs: no client to attribute, no such interaction, a body too large to
 # read, over the request rate.
 NOT_AUDITED_STATUSES = (401, 405, 413, 429)
+WORKLISTS_PATH = "/api/v1/worklists"
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ def _is_patient_data(resource_type: str) -> bool:
 
 
 def _interaction(exchange: Exchange) -> str | None:
+    if exchange.path == WORKLISTS_PATH:
+        # A search of the organization's residents, once it is known to be within reach (a 404 before that).
+        return "search-type" if exchange.method == "GET" and exchange.status in (200, 403) else None
     compartment = COMPARTMENT_PATH.match(exchange.path)
     # $everything is an operation, by GET or POST; a compartment search is a GET.
     if compartment and (exchange.method == "GET" or compartment["member"] == "$everything"):
