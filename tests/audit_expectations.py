@@ -158,7 +158,8 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
             events[("batch" if bundle.get("type") == "batch" else "transaction", exchange.path, "4")] += 1
         return events
     answers = orjson.loads(exchange.body).get("entry", [])  # a Bundle without entries is answered without any
-    for (method, url), answer in zip(requests, answers, strict=True):
+    # After the answers to its entries, a transaction lists what its write hooks derived: audited with them.
+    for (method, url), answer in zip(requests, answers[: len(requests)], strict=True):
         status = int(answer["response"]["status"].split()[0])
         entry = Exchange(method, f"/fhir/{url}", status, orjson.dumps(answer.get("resource", {})), b"")
         interaction = _interaction(entry)

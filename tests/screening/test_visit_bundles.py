@@ -169,9 +169,11 @@ def test_a_visit_sent_again_is_answered_with_what_was_stored_and_nothing_is_stor
     )
 
     assert again.status_code == 200, again.text
-    assert [e["response"]["status"] for e in again.json()["entry"]] == ["200 OK"] * 3
-    locations = [[e["response"]["location"] for e in answer.json()["entry"]] for answer in (first, again)]
-    assert locations[0] == locations[1]
+    replayed = again.json()["entry"]
+    assert {e["response"]["status"] for e in replayed} == {"200 OK"}
+    # The same resources at the same versions, the derived ones included.
+    assert [e["response"]["etag"] for e in replayed] == [e["response"]["etag"] for e in first.json()["entry"]]
+    assert [e["fullUrl"] for e in replayed] == [e["fullUrl"] for e in first.json()["entry"]]
     assert {kind: stored_rows(db, kind) for kind in rows} == rows
 
 
@@ -301,3 +303,26 @@ def test_the_daily_sweep_closes_what_time_alone_has_ended(
     assert (idle["status"], idle["period"]["end"]) == ("finished", "2026-10-01")
     grown = episodes_of(client, teenager)["klaster-2"]
     assert (grown["status"], grown["period"]["end"]) == ("finished", "2026-12-01")
+
+
+def test_the_answer_to_a_visit_lists_what_was_stored_and_derived_at_their_latest_versions(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    mother = resident(client, "2004-05-10", "female")
+
+    response = client.post(
+        "/fhir", json=visit_bundle(mother, network["posyandu"], blood_pressure(150, 95), PREGNANT), headers=FHIR_JSON
+    )
+
+    entries = response.json()["entry"]
+    encounter = entries[0]
+    assert encounter["resource"]["episodeOfCare"]  # as the hook left it, not as sent
+    assert encounter["response"]["etag"] == f'W/"{encounter["resource"]["meta"]["versionId"]}"'
+    derived = entries[3:]
+    kinds = sorted(entry["resource"]["resourceType"] for entry in derived)
+    assert kinds.count("EpisodeOfCare") == 3
+    assert {"Observation", "ServiceRequest", "Task"} <= set(kinds)
+    assert {entry["response"]["status"] for entry in derived} == {"201 Created"}
+    for entry in derived:
+        stored = client.get(entry["response"]["location"])
+        assert stored.json() == entry["resource"]

@@ -9,7 +9,7 @@ permission check, organization scoping and audit as the single interactions do, 
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -36,7 +36,7 @@ from ilp_api.fhir.receipts import EntryReceipt, TransactionReceipts
 from ilp_api.fhir.registry import Ref, Registry, ResourceDefinition
 from ilp_api.fhir.repository import Page, Stored
 from ilp_api.fhir.service import ResourceService, new_id, parse_json, unique_identifiers
-from ilp_api.fhir.unit_of_work import Access, Caller, Origin, UnitOfWork
+from ilp_api.fhir.unit_of_work import Access, Caller, Change, Origin, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,14 @@ class Outcome:
     page: Page | None = None
     error: FhirError | None = None
     touched: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True)
+class Processed:
+    """A processed Bundle: each entry's outcome, in the request's order, and what the write hooks derived."""
+
+    entries: list[Outcome]
+    derived: list[Outcome] = field(default_factory=list)
 
 
 def parse_bundle(raw: bytes, limits: Limits) -> BundleRequest:
@@ -193,25 +201,34 @@ class BundleProcessor:
         self.origin = origin
         self.entries = EntryRunner(pipeline.service, origin.caller)
 
-    def transaction(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
+    def transaction(self, bundle: BundleRequest, targets: list[Target]) -> Processed:
         assigned = assign_ids(bundle, targets)
         digest = self._receipt_digest(bundle, targets)
         outcomes: dict[int, Outcome] = {}
+        processed = Processed([])
+
+        def settle(unit: UnitOfWork) -> None:
+            """Once the write hooks have written too: each entry's latest version, and what the hooks derived."""
+            nonlocal processed
+            if not processed.entries:
+                processed = _with_derived([outcomes[target.index] for target in targets], unit.changes)
+                if digest:
+                    receipts.complete(digest, [_receipt(o) for o in (*processed.entries, *processed.derived)])
+
         try:
-            with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
+            with self.pipeline.unit_of_work(self.origin.caller, write=True, settled=settle) as unit:
                 receipts = TransactionReceipts(unit.repository.session)
                 earlier = receipts.receive(digest, self.origin.caller.client_id) if digest else None
                 if earlier is not None:
-                    outcomes = self._replayed(unit, earlier)
+                    processed = _replayed(unit, earlier, len(targets))
+                    outcomes = dict(enumerate(processed.entries))
                 else:
                     outcomes = self.entries.transaction(unit, bundle, targets, assigned)
-                    if digest:
-                        receipts.complete(digest, [_receipt(outcomes[target.index]) for target in targets])
                 for target in targets:
                     self._audit(unit, outcomes[target.index], target)
         except FhirError as error:
             raise in_writing_entry(error, bundle, targets, outcomes) from None
-        return [outcomes[target.index] for target in targets]
+        return processed
 
     def _receipt_digest(self, bundle: BundleRequest, targets: list[Target]) -> str | None:
         """The digest a transaction is received by (fhir/receipts.py): for one of creates and updates that claims a
@@ -233,20 +250,7 @@ class BundleProcessor:
         content = orjson.dumps([self.origin.caller.client_id, entries], option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(content).hexdigest()
 
-    def _replayed(self, unit: UnitOfWork, earlier: list[EntryReceipt]) -> dict[int, Outcome]:
-        """An earlier copy's outcomes: each entry's stored version, answered 200 (nothing was written now)."""
-        outcomes = {}
-        for index, entry in enumerate(earlier):
-            stored = unit.repository.get_version(entry.resource_type, entry.id, entry.version_id)
-            if stored is None:
-                raise Conflict(
-                    f"This transaction was stored before, and {entry.resource_type}/{entry.id} it wrote is no "
-                    "longer yours to read: ask who holds it now"
-                )
-            outcomes[index] = Outcome(200, stored, touched=_ref(stored))
-        return outcomes
-
-    def batch(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
+    def batch(self, bundle: BundleRequest, targets: list[Target]) -> Processed:
         outcomes = []
         for target in targets:
             entry = bundle.entry[target.index]
@@ -266,7 +270,7 @@ class BundleProcessor:
                     failure = ServerError("Internal server error in this entry; it has been logged")
                 outcome = self._failed(target, entry, failure)
             outcomes.append(outcome)
-        return outcomes
+        return Processed(outcomes)
 
     def _failed(self, target: Target, entry: BundleEntry, error: FhirError) -> Outcome:
         """The entry's own failure answer, audited (a patient-data entry) like a single failed interaction."""
@@ -291,6 +295,41 @@ def in_writing_entry(
     """An error found after the entries ran (a write hook's), placed in the entry that wrote what it is about."""
     writer = next((t for t in targets if error.about and _wrote(outcomes.get(t.index), error.about)), None)
     return error if writer is None else _in_entry(error, writer, bundle.entry[writer.index])
+
+
+def _with_derived(entries: list[Outcome], changes: list[Change]) -> Processed:
+    """Each entry with the version its resource ended the transaction at (a hook may have written it again), and
+    an outcome for every other resource written: 201 if the transaction created it, 200 if it updated it."""
+    latest: dict[Ref, Change] = {}
+    created: set[Ref] = set()
+    for change in changes:
+        ref = Ref(change.resource_type, change.id)
+        latest[ref] = change
+        if change.interaction == "create":
+            created.add(ref)
+    answered = {_ref(o.stored)[0] for o in entries if o.stored is not None}
+    return Processed(
+        [replace(o, stored=latest[_ref(o.stored)[0]].stored) if o.stored is not None else o for o in entries],
+        [
+            Outcome(201 if ref in created else 200, change.stored, touched=(ref,))
+            for ref, change in latest.items()
+            if ref not in answered and change.after is not None
+        ],
+    )
+
+
+def _replayed(unit: UnitOfWork, earlier: list[EntryReceipt], entries: int) -> Processed:
+    """An earlier copy's outcomes: each resource at the version it wrote, answered 200 (nothing was written now)."""
+    outcomes = []
+    for receipt in earlier:
+        stored = unit.repository.get_version(receipt.resource_type, receipt.id, receipt.version_id)
+        if stored is None:
+            raise Conflict(
+                f"This transaction was stored before, and {receipt.resource_type}/{receipt.id} it wrote is no "
+                "longer yours to read: ask who holds it now"
+            )
+        outcomes.append(Outcome(200, stored, touched=_ref(stored)))
+    return Processed(outcomes[:entries], outcomes[entries:])
 
 
 def _receipt(outcome: Outcome) -> EntryReceipt:

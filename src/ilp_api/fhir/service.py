@@ -245,7 +245,7 @@ class ResourceService:
                 # Lost a race with a concurrent conditional create of the same person: answer with theirs.
                 return WriteResult(holder, created=False)
             raise _refuse_taken(unit, definition, taken, holder) from None
-        unit.record(Change(definition.type, stored.id, "create", None, data))
+        unit.record(Change(definition.type, stored.id, "create", None, data, stored))
         return WriteResult(stored, created=True)
 
     def update(
@@ -285,7 +285,7 @@ class ResourceService:
             raise Conflict(
                 f"{definition.type}/{resource_id} was changed by someone else at the same time; read it and retry"
             ) from None
-        unit.record(Change(definition.type, resource_id, "update", before, data))
+        unit.record(Change(definition.type, resource_id, "update", before, data, stored))
         return WriteResult(stored, created=False)
 
     def patch(
@@ -323,7 +323,7 @@ class ResourceService:
             repository.store(stored, "DELETE", expected_version=current.version_id, index_values=None, claims=())
         except VersionConflict:
             raise Conflict(f"{definition.type}/{resource_id} changed while deleting it; try again") from None
-        unit.record(Change(definition.type, resource_id, "delete", before, None))
+        unit.record(Change(definition.type, resource_id, "delete", before, None, stored))
 
     # ---- internals ----
 
