@@ -176,6 +176,7 @@ def test_stored_resources_conform(
         "PractitionerRole?_include=PractitionerRole:practitioner",
         "Practitioner",
         "CodeSystem",
+        "ConceptMap",
         "Questionnaire",
         "Encounter?_include=Encounter:service-provider&_revinclude=Observation:encounter",
         "ServiceRequest?_include=ServiceRequest:performer&_revinclude=Task:focus",
