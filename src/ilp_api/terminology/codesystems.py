@@ -124,6 +124,13 @@ CODE_SYSTEMS = (
         "What a ServiceRequest derived from a visit asks for (ServiceRequest.code; profile §7).",
         screening_codes.ILP_TINDAKAN,
     ),
+    CodeSystemDefinition(
+        "kategori-kondisi",
+        "Kategori kondisi ILP",
+        "What kind of Condition the server keeps (Condition.category, beside R4's problem-list-item): a screening "
+        "finding, never a diagnosis (screening/findings.py).",
+        screening_codes.KATEGORI_KONDISI,
+    ),
 )
 
 CODE_SYSTEM = providers.register_type(

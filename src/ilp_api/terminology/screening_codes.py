@@ -165,3 +165,5 @@ STATUS_RUJUKAN: Concepts = (
 )
 
 ILP_TINDAKAN: Concepts = (("rujukan", "Rujukan"),)
+
+KATEGORI_KONDISI: Concepts = (("temuan-skrining", "Temuan skrining: belum didiagnosis"),)
