@@ -32,13 +32,12 @@ from ilp_api.ilp.evaluate import Evaluation
 from ilp_api.ilp.growth.classify import IMPLAUSIBLE_FLAG
 from ilp_api.screening.derivation import classification_key, code_system
 from ilp_api.terminology.concept_maps import icd10_of
-from ilp_api.terminology.screening_codes import ILP_KLASIFIKASI
+from ilp_api.terminology.screening_codes import KLASIFIKASI_DISPLAY
 
 CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 SCREENING_FINDING = "temuan-skrining"
-FINDING_DISPLAY = dict(ILP_KLASIFIKASI)
 WITHDRAWN = "Temuan dicabut: kunjungan yang menemukannya telah dikoreksi"
 
 
@@ -176,7 +175,7 @@ class _Findings:
                     {
                         "system": code_system(self.base, "ilp-klasifikasi"),
                         "code": finding,
-                        "display": FINDING_DISPLAY[finding],
+                        "display": KLASIFIKASI_DISPLAY[finding],
                     },
                     icd10.coding(),
                 ]

@@ -20,12 +20,11 @@ from ilp_api import __version__
 from ilp_api.fhir.in_memory import fixed_resources_type
 from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import Json, SearchParameter, SearchType, codes, strings, walk
-from ilp_api.terminology.screening_codes import ILP_KLASIFIKASI
+from ilp_api.terminology.screening_codes import KLASIFIKASI_DISPLAY
 
 ICD_10 = "http://hl7.org/fhir/sid/icd-10"
 ICD_10_VERSION = "2019"
 CONCEPT_MAP_ID = "temuan-skrining-icd10"
-FINDING_DISPLAY = dict(ILP_KLASIFIKASI)
 
 Equivalence = Literal["wider", "relatedto", "unmatched"]
 
@@ -66,7 +65,7 @@ class FindingMap:
         target: Json = {"code": self.target.code, "display": self.target.title} if self.target else {}
         return {
             "code": self.finding,
-            "display": FINDING_DISPLAY[self.finding],
+            "display": KLASIFIKASI_DISPLAY[self.finding],
             "target": [{**target, "equivalence": self.equivalence, "comment": self.comment}],
         }
 

@@ -140,6 +140,8 @@ ILP_KLASIFIKASI: Concepts = (
     ("tes-bisik-tidak-lulus", "Tes bisik tidak lulus"),
 )
 
+KLASIFIKASI_DISPLAY = dict(ILP_KLASIFIKASI)
+
 TINDAK_LANJUT: Concepts = (
     ("pantau-td-bulanan", "Pantau tekanan darah setiap bulan"),
     ("cek-gula-3-bulan", "Periksa gula darah lagi dalam 3 bulan"),
