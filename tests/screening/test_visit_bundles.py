@@ -1,6 +1,6 @@
 """Screening visits end to end over HTTP: a visit sent as one transaction Bundle is evaluated on write, and what
 follows is stored with it: classifications, referrals addressed through the facility network, follow-ups, klaster
-episodes. Corrections re-evaluate the visit. Both databases.
+episodes. Corrections re-evaluate the visit. Both databases. Findings as Conditions: test_findings.py.
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -7,7 +7,8 @@ classifications as Observations, its referrals as ServiceRequest + Task addresse
 resolves (this posyandu's pustu, its puskesmas), its follow-ups as Tasks with a due date (screening/derivation.py),
 replacing what an earlier evaluation of the same visit derived and retiring what is no longer indicated. The
 patient's klaster are kept as one active EpisodeOfCare per (patient, puskesmas, klaster 2–4), a pregnancy as an
-episode of its own, and the Encounter points at them and names its klaster.
+episode of its own, and the Encounter points at them and names its klaster. Findings the ConceptMap codes in
+ICD-10 are kept as the resident's unconfirmed Conditions, one per finding across visits (screening/findings.py).
 
 The hook reads and writes without the caller's organization scope: the referral target and the puskesmas lie
 above the caller's own facility.
@@ -34,6 +35,7 @@ from ilp_api.screening.derivation import (
     derived_identifier_system,
 )
 from ilp_api.screening.episodes import PatientEpisodes, klaster_system
+from ilp_api.screening.findings import record_findings
 from ilp_api.screening.records import UnitRecords
 from ilp_api.screening.visit_record import VisitRecord, visit_date, visit_input, weight_history
 
@@ -100,7 +102,7 @@ class VisitEvaluation(UnitRecords):
             return
         provider = self.read(encounter.get("serviceProvider"))
         if encounter["status"] in NOT_EVALUATED or provider is None:
-            self.reconcile([])
+            record_findings(self, encounter, None, self.reconcile([]))
             return
         network = list(self.network_above(provider))
         site = SITES.get(facility_type(provider, self.base) or "")
@@ -124,7 +126,7 @@ class VisitEvaluation(UnitRecords):
             day=visit_date(encounter),
             targets={tier: tiers.get(tier) for tier in ("pustu", "puskesmas", "fkrtl")},
         )
-        self.reconcile(derive(evaluation, facts))
+        record_findings(self, encounter, evaluation, self.reconcile(derive(evaluation, facts)))
         puskesmas = next((o["id"] for o in network if facility_type(o, self.base) == "puskesmas"), None)
         episodes = PatientEpisodes(self, patient).keep(evaluation, facts.started, puskesmas) if puskesmas else []
         self.link(encounter, evaluation, episodes)
@@ -158,8 +160,9 @@ class VisitEvaluation(UnitRecords):
 
     # ---- storing what follows ----
 
-    def reconcile(self, wanted: list[Derived]) -> None:
-        """Create what is new, rewrite what changed, retire what the visit no longer calls for."""
+    def reconcile(self, wanted: list[Derived]) -> dict[str, str]:
+        """Create what is new, rewrite what changed, retire what the visit no longer calls for. Returns the id of
+        every resource derived from the visit, wanted or retired, by its key."""
         system = derived_identifier_system(self.base)
         held: dict[str, Json] = {}
         for resource_type in RETIRED:
@@ -167,6 +170,7 @@ class VisitEvaluation(UnitRecords):
                 resource_type, ("encounter", f"Encounter/{self.encounter_id}"), ("identifier", f"{system}|")
             ):
                 held[_derived_key(resource, system)] = resource
+        every_id = {key: resource["id"] for key, resource in held.items()}
         ids = {derived.key: held[derived.key]["id"] if derived.key in held else new_id() for derived in wanted}
         types = {derived.key: derived.resource_type for derived in wanted}
         for derived in wanted:
@@ -181,6 +185,7 @@ class VisitEvaluation(UnitRecords):
             if resource.get("status") not in AT_REST:
                 reason = {"statusReason": {"text": NO_LONGER_INDICATED}} if resource["resourceType"] == "Task" else {}
                 self.store(resource["resourceType"], {**_content(resource), "status": retired, **reason}, create=False)
+        return every_id | ids
 
     def link(self, encounter: Json, evaluation: Evaluation, episodes: list[str]) -> None:
         """The Encounter names its klaster (5 included) and points at its episodes."""
