@@ -13,7 +13,6 @@ visit or with ``ilp episodes close`` (a sweep of every active episode, meant for
 
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Protocol
 
 from ilp_api.fhir.pipeline import Pipeline
 from ilp_api.fhir.registry import Json
@@ -42,16 +41,6 @@ def role_extension_url(canonical_base: str) -> str:
     return f"{canonical_base}/StructureDefinition/klaster-role"
 
 
-class Records(Protocol):
-    """How this module reads and writes: the visit evaluation's (screening/hook.py) searches and stores."""
-
-    base: str
-
-    def search(self, resource_type: str, *query: tuple[str, str]) -> list[Json]: ...
-
-    def store(self, resource_type: str, resource: Json, *, create: bool) -> None: ...
-
-
 def close_every_ended_episode(
     pipeline: Pipeline, today: date, progress: Callable[[int, int], None] | None = None
 ) -> int:
@@ -78,7 +67,7 @@ def close_every_ended_episode(
 
 
 class PatientEpisodes:
-    def __init__(self, records: Records, patient: Json) -> None:
+    def __init__(self, records: UnitRecords, patient: Json) -> None:
         self.records = records
         self.patient = patient
         self.base = records.base

@@ -24,13 +24,14 @@ theirs, and the rules add no further visit to it.
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from ilp_api.fhir.registry import LATEST, Json, date_range, parse_reference
 from ilp_api.fhir.service import new_id
 from ilp_api.ilp.evaluate import Evaluation
 from ilp_api.ilp.growth.classify import IMPLAUSIBLE_FLAG
 from ilp_api.screening.derivation import classification_key, code_system
+from ilp_api.screening.records import UnitRecords
 from ilp_api.terminology.concept_maps import icd10_of
 from ilp_api.terminology.screening_codes import KLASIFIKASI_DISPLAY
 
@@ -39,18 +40,6 @@ VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 SCREENING_FINDING = "temuan-skrining"
 WITHDRAWN = "Temuan dicabut: kunjungan yang menemukannya telah dikoreksi"
-
-
-class Records(Protocol):
-    """What findings need of the visit hook: its canonical base, and reading, searching and storing as it does."""
-
-    base: str
-
-    def read(self, reference: Json | None) -> Json | None: ...
-
-    def search(self, resource_type: str, *query: tuple[str, str]) -> list[Json]: ...
-
-    def store(self, resource_type: str, resource: Json, *, create: bool) -> None: ...
 
 
 class FoundAt(NamedTuple):
@@ -86,7 +75,7 @@ class VisitFindings:
 
 
 def record_findings(
-    records: Records, encounter: Json, evaluation: Evaluation | None, derived: Mapping[str, str]
+    records: UnitRecords, encounter: Json, evaluation: Evaluation | None, derived: Mapping[str, str]
 ) -> None:
     """Hold the visit's findings as Conditions. ``evaluation`` None: the visit counts for nothing (cancelled …);
     ``derived`` is the id of every resource derived from the visit, by its key (screening/derivation.py)."""
@@ -116,7 +105,7 @@ def _found(evaluation: Evaluation, encounter_id: str, derived: Mapping[str, str]
 
 
 class _Findings:
-    def __init__(self, records: Records, visit: VisitFindings) -> None:
+    def __init__(self, records: UnitRecords, visit: VisitFindings) -> None:
         self.records = records
         self.visit = visit
         self.base = records.base
