@@ -1051,6 +1051,8 @@ class CorpusBuilder:
         valid = {"organization": "Organization/${posyandu}"}
         add = self.add
         for name, parameter in operation.parameters.items():
+            if parameter["in"] != "query":
+                continue
             if parameter.get("required"):
                 add(operation, "bad-query", f"{name}-missing", query=[[n, v] for n, v in valid.items() if n != name])
             add(operation, "control-char", f"{name}-nul", query=[*valid.items(), [name, "a" + NUL + "b"]])
@@ -1225,7 +1227,7 @@ def build_corpus() -> list[Case]:
                 builder.fhir_instance(operation)
         elif operation.media_type is not None:
             builder.json_api(operation)
-        elif operation.path.startswith("/api/v1") and operation.parameters:
+        elif operation.path.startswith("/api/v1") and operation.method == "GET" and operation.parameters:
             builder.json_query(operation)
         if operation.path.startswith("/api/v1/clients"):
             builder.by_scope(operation)
