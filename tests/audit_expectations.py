@@ -26,6 +26,7 @@ INSTANCE_OPERATION_PATH = re.compile(r"^/fhir/(?P<type>[A-Za-z]+)/[^/$]+/\$[a-z-
 # Refused before any resource code runs: no client to attribute, no such interaction, a body too large to
 # read, over the request rate.
 NOT_AUDITED_STATUSES = (401, 405, 413, 429)
+WORKLISTS_PATH = "/api/v1/worklists"
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ def _is_patient_data(resource_type: str) -> bool:
 
 
 def _interaction(exchange: Exchange) -> str | None:
+    if exchange.path == WORKLISTS_PATH:
+        # A search of the organization's residents, once it is known to be within reach (a 404 before that).
+        return "search-type" if exchange.method == "GET" and exchange.status in (200, 403) else None
     compartment = COMPARTMENT_PATH.match(exchange.path)
     # $everything is an operation, by GET or POST; a compartment search is a GET.
     if compartment and (exchange.method == "GET" or compartment["member"] == "$everything"):
@@ -159,7 +163,8 @@ def _bundle_events(exchange: Exchange) -> Counter[tuple[str, str, str]]:
             events[("batch" if bundle.get("type") == "batch" else "transaction", exchange.path, "4")] += 1
         return events
     answers = orjson.loads(exchange.body).get("entry", [])  # a Bundle without entries is answered without any
-    for (method, url), answer in zip(requests, answers, strict=True):
+    # After the answers to its entries, a transaction lists what its write hooks derived: audited with them.
+    for (method, url), answer in zip(requests, answers[: len(requests)], strict=True):
         status = int(answer["response"]["status"].split()[0])
         entry = Exchange(method, f"/fhir/{url}", status, orjson.dumps(answer.get("resource", {})), b"")
         interaction = _interaction(entry)

@@ -25,6 +25,8 @@ from ilp_api.security.auth import SecurityState
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import JwtKey, Settings
 
+pytest_plugins = ["live_server"]  # a real HTTP server, for races and third-party clients
+
 POSTGRES_URL = os.environ.get("ILP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

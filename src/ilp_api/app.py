@@ -9,6 +9,7 @@ from ilp_api.api.docs import install_docs
 from ilp_api.api.errors import install_exception_handlers
 from ilp_api.api.fhir import fhir_routers
 from ilp_api.api.openapi import install_openapi
+from ilp_api.api.worklists import router as worklists_router
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_routes(app, compartment_router(registry))  # after them: /Patient/{id}/_history is no compartment search
     add_routes(app, bundle_router)
     add_routes(app, screening_router)
+    add_routes(app, worklists_router)
     install_openapi(app, registry, providers)
     install_docs(app)
     return app

@@ -1,6 +1,7 @@
 """The ``ilp`` command: thin wrappers that call services; long work prints progress."""
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +14,14 @@ from ilp_api.db.migrate import SchemaNotCurrent, prepare_schema, upgrade
 from ilp_api.db.privileges import RoleNotUsable, grant_service_role
 from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credentials, load_demo
 from ilp_api.fhir.outcome import FhirError
+from ilp_api.fhir.registry import registry
 from ilp_api.logging import configure_logging
+from ilp_api.screening.episodes import close_every_ended_episode
 from ilp_api.security.clients import list_clients, register_client, revoke_client
 from ilp_api.settings import get_settings
 from ilp_api.wilayah.importer import parse_wilayah_csv
 from ilp_api.wilayah.repository import WilayahDirectory
+from ilp_api.wiring import build_pipeline, load_definitions, site_today
 
 app = typer.Typer(help="ILP API: FHIR R4 backend for Integrasi Layanan Primer.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -169,6 +173,34 @@ def print_demo_summary(report: LoadReport, credentials: list[DemoCredential]) ->
         f"  curl -s '{DEMO_SERVER}/fhir/Patient?organization=Organization/{example.organization_id}&_count=50' "
         "-H \"Authorization: Bearer $TOKEN\" -H 'Accept: application/fhir+json'"
     )
+
+
+episodes_app = typer.Typer(help="Klaster and pregnancy episodes (EpisodeOfCare).", no_args_is_help=True)
+app.add_typer(episodes_app, name="episodes")
+
+
+@episodes_app.command("close")
+def episodes_close(
+    today: Annotated[
+        str | None, typer.Option(help="The day to close by (YYYY-MM-DD); default: today at the site")
+    ] = None,
+) -> None:
+    """Close every active episode whose closing rule says so (a pregnancy 42 days after delivery, a child's klaster-2
+    episode at 18, any after 12 months without a visit): for a daily job, as these end by time alone."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    database = _database()
+    day = date.fromisoformat(today) if today else site_today(settings)
+
+    def progress(examined: int, closed: int) -> None:
+        typer.echo(f"episodes examined {examined}, closed {closed}", err=True)
+
+    try:
+        load_definitions()
+        closed = close_every_ended_episode(build_pipeline(database, registry, settings), day, progress)
+    finally:
+        database.engine.dispose()
+    typer.echo(f"closed {closed} episode(s) ended by {day.isoformat()}")
 
 
 clients_app = typer.Typer(help="API clients (OAuth 2.0 client credentials).", no_args_is_help=True)

@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Asia/Jakarta", description="Site time zone (WIB/WITA/WIT) for visit dates.")
     default_page_size: int = Field(default=20, ge=1, le=1000)
     max_page_size: int = Field(default=200, ge=1, le=1000)
+    referral_answer_days: int = Field(
+        default=7, ge=1, le=365, description="Worklists: a referral still unanswered after this many days is listed"
+    )
+    anc_interval_days: int = Field(
+        default=30,
+        ge=7,
+        le=120,
+        description="Worklists: a pregnant woman's next K visit falls due this long after her last",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     environment: Literal["development", "production"] = Field(

@@ -57,8 +57,8 @@ def load_definitions() -> None:
     """Register every stored type, read-only type and operation: each owning package registers its own."""
     load_resources()
     from ilp_api.audit import audit_event  # noqa: F401
-    from ilp_api.screening import hook  # noqa: F401
-    from ilp_api.terminology import codesystems  # noqa: F401
+    from ilp_api.screening import evaluate_operation, hook  # noqa: F401
+    from ilp_api.terminology import codesystems, concept_maps  # noqa: F401
 
 
 def site_today(settings: Settings) -> date:

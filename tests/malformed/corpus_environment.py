@@ -131,6 +131,7 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "Provenance": provenance["id"],
         "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
         "Questionnaire": "tes-bisik",  # read-only too: the screening forms
+        "ConceptMap": "temuan-skrining-icd10",  # and the map of screening findings to ICD-10
         "client_id": token_client.info.client_id,
         "client_secret": token_client.client_secret,
         "throwaway_client": throwaway.info.client_id,

@@ -1048,6 +1048,29 @@ class CorpusBuilder:
                 **({"headers": JSON, "body": {"json": body}} if body is not None else {}),
             )
 
+    def json_query(self, operation: Operation) -> None:
+        """/api/v1 reads that take query parameters: each parameter missing, malformed or of the wrong type."""
+        valid = {"organization": "Organization/${posyandu}"}
+        add = self.add
+        for name, parameter in operation.parameters.items():
+            if parameter["in"] != "query":
+                continue
+            if parameter.get("required"):
+                add(operation, "bad-query", f"{name}-missing", query=[[n, v] for n, v in valid.items() if n != name])
+            add(operation, "control-char", f"{name}-nul", query=[*valid.items(), [name, "a" + NUL + "b"]])
+        for detail, pairs in {
+            "count-text": [["_count", "abc"]],
+            "count-negative": [["_count", "-1"]],
+            "offset-exponent": [["_offset", "1e3"]],
+            "date-impossible": [["date", "2023-02-30"]],
+            "unknown-organization": [["organization", "Organization/" + UNKNOWN_ID]],
+            "organization-not-an-organization": [["organization", "Patient/${Patient}"]],
+            "purpose-lowercase": [],
+        }.items():
+            headers = {"X-Purpose-Of-Use": "treat"} if detail == "purpose-lowercase" else {}
+            query = [[n, v] for n, v in valid.items() if n not in dict(pairs)] + pairs
+            add(operation, "bad-query", detail, query=query, headers=headers)
+
     def ignored_input(self, operation: Operation) -> None:
         """Public endpoints without parameters ignore what they do not read: they must still not fail."""
         for detail, request in {
@@ -1206,6 +1229,8 @@ def build_corpus() -> list[Case]:
                 builder.fhir_instance(operation)
         elif operation.media_type is not None:
             builder.json_api(operation)
+        elif operation.path.startswith("/api/v1") and operation.method == "GET" and operation.parameters:
+            builder.json_query(operation)
         if operation.path.startswith("/api/v1/clients"):
             builder.by_scope(operation)
         if operation.fhir_type is None and not operation.parameters and operation.media_type is None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from test_visit_bundles import blood_pressure, quantity, record_visit, visit_bundle
 
 from factories import (
     CANONICAL,
@@ -30,6 +29,7 @@ from factories import (
     stored_rows,
 )
 from ilp_api.db.engine import Database
+from visits import blood_pressure, quantity, record_visit, visit_bundle
 
 REFERRAL_STATUS = f"{CANONICAL}/CodeSystem/status-rujukan"
 TINDAK_LANJUT = f"{CANONICAL}/CodeSystem/tindak-lanjut"

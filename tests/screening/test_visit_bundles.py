@@ -1,109 +1,48 @@
 """Screening visits end to end over HTTP: a visit sent as one transaction Bundle is evaluated on write, and what
 follows is stored with it: classifications, referrals addressed through the facility network, follow-ups, klaster
-episodes. Corrections re-evaluate the visit. Both databases.
+episodes. Corrections re-evaluate the visit. Both databases. Findings as Conditions: test_findings.py.
 """
 
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from factories import (
     BODY_WEIGHT,
     FHIR_JSON,
     LOINC,
     build_network,
-    create,
-    encounter_json,
     expressions,
-    nik,
-    observation_json,
     outcome,
-    patient_json,
     questionnaire_response_json,
     search,
     stored_rows,
 )
+from ilp_api.cli import app
 from ilp_api.db.engine import Database
-from ilp_api.fhir.datatypes import UCUM
-
-BASE = "http://ilp-api.example/fhir"  # the default canonical base
-KLASTER = f"{BASE}/CodeSystem/klaster"
-KLASIFIKASI = f"{BASE}/CodeSystem/ilp-klasifikasi"
-VISIT_DAY = "2026-11-03"
+from ilp_api.settings import get_settings
+from visits import (
+    PREGNANT,
+    blood_pressure,
+    category,
+    classification,
+    derived,
+    episodes_of,
+    quantity,
+    quantity_value,
+    quantity_value_of,
+    record_visit,
+    resident,
+    visit_bundle,
+)
 
 
 @pytest.fixture
 def network(client: TestClient) -> dict[str, str]:
     return build_network(client)
-
-
-def quantity(code: str, value: float, unit: str) -> dict[str, Any]:
-    return {"code": {"coding": [{"system": LOINC, "code": code}]}, "valueQuantity": quantity_value(value, unit)}
-
-
-def quantity_value(value: float, unit: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
-
-
-def blood_pressure(systolic: int, diastolic: int) -> dict[str, Any]:
-    return {
-        "code": {"coding": [{"system": LOINC, "code": "85354-9"}]},
-        "component": [quantity("8480-6", systolic, "mm[Hg]"), quantity("8462-4", diastolic, "mm[Hg]")],
-    }
-
-
-PREGNANT = {
-    "code": {"coding": [{"system": LOINC, "code": "82810-3"}]},
-    "valueCodeableConcept": {"coding": [{"system": LOINC, "code": "LA15173-0"}]},
-}
-
-
-def visit_bundle(patient: str, provider: str, *measurements: dict[str, Any], day: str = VISIT_DAY) -> dict[str, Any]:
-    """An Encounter and its Observations, linked by urn:uuid, as a kader app sends them."""
-    encounter = encounter_json(patient, provider, period={"start": f"{day}T08:00:00+07:00"})
-    entries = [{"fullUrl": "urn:uuid:visit", "resource": encounter, "request": {"method": "POST", "url": "Encounter"}}]
-    for index, measurement in enumerate(measurements):
-        observation = observation_json(
-            patient, encounter={"reference": "urn:uuid:visit"}, effectiveDateTime=f"{day}T08:05:00+07:00"
-        )
-        entries.append(
-            {
-                "fullUrl": f"urn:uuid:measurement-{index}",
-                "resource": {**observation, **measurement},
-                "request": {"method": "POST", "url": "Observation"},
-            }
-        )
-    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
-
-
-def record_visit(client: TestClient, bundle: dict[str, Any]) -> str:
-    """Posts the visit; returns the Encounter's id."""
-    response = client.post("/fhir", json=bundle, headers=FHIR_JSON)
-    assert response.status_code == 200, response.text
-    location = response.json()["entry"][0]["response"]["location"]  # …/Encounter/{id}/_history/1
-    return str(location.split("Encounter/")[1].split("/")[0])
-
-
-def resident(client: TestClient, born: str, gender: str, serial: int = 1) -> str:
-    sex = "female" if gender == "female" else "male"
-    return str(create(client, patient_json(nik(born, sex, serial), gender=gender, birth_date=born))["id"])
-
-
-def derived(client: TestClient, resource_type: str, encounter: str) -> list[dict[str, Any]]:
-    bundle = search(client, resource_type, f"encounter=Encounter/{encounter}")
-    return [entry["resource"] for entry in bundle.get("entry", [])]
-
-
-def classification(observations: list[dict[str, Any]], key: str) -> dict[str, Any]:
-    found = [o for o in observations if o["code"]["coding"][0]["code"] == key]
-    assert len(found) == 1, [o["code"] for o in observations]
-    return found[0]
-
-
-def category(observation: dict[str, Any]) -> str:
-    codes = [c["code"] for c in observation["interpretation"][0]["coding"] if c["system"] == KLASIFIKASI]
-    return str(codes[0])
 
 
 def test_the_pregnant_22_year_old_with_raised_bp_gets_her_klaster_her_pregnancy_and_a_referral(
@@ -165,10 +104,6 @@ def test_two_consecutive_months_without_gain_make_a_2t_referral(client: TestClie
     assert "2T" in {c["coding"][0]["code"] for c in request["reasonCode"]}
 
 
-def quantity_value_of(kilograms: float) -> dict[str, Any]:
-    return {"valueQuantity": quantity_value(kilograms, "kg")}
-
-
 def test_a_45_year_old_answering_srq_20_item_17_yes_is_referred_at_once(
     client: TestClient, network: dict[str, str]
 ) -> None:
@@ -218,3 +153,176 @@ def test_a_visit_held_by_the_dinkes_is_refused_and_nothing_is_stored(
 
     assert "Bundle.entry[0].resource.serviceProvider" in expressions(outcome(response, 422))
     assert (stored_rows(db, "Encounter"), stored_rows(db, "Observation")) == (0, 0)
+
+
+def test_a_visit_sent_again_is_answered_with_what_was_stored_and_nothing_is_stored_twice(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    child = resident(client, "2023-09-20", "male")
+    measurements = (quantity("8302-2", 88.0, "cm"), quantity(BODY_WEIGHT, 11.2, "kg"))
+    first = client.post("/fhir", json=visit_bundle(child, network["posyandu"], *measurements), headers=FHIR_JSON)
+    rows = {kind: stored_rows(db, kind) for kind in ("Encounter", "Observation", "ServiceRequest", "Task")}
+
+    # The app lost the answer and sends the visit again, with fresh urn:uuids.
+    again = client.post(
+        "/fhir", json=visit_bundle(child, network["posyandu"], *measurements, visit="retry"), headers=FHIR_JSON
+    )
+
+    assert again.status_code == 200, again.text
+    replayed = again.json()["entry"]
+    assert {e["response"]["status"] for e in replayed} == {"200 OK"}
+    # The same resources at the same versions, the derived ones included.
+    assert [e["response"]["etag"] for e in replayed] == [e["response"]["etag"] for e in first.json()["entry"]]
+    assert [e["fullUrl"] for e in replayed] == [e["fullUrl"] for e in first.json()["entry"]]
+    assert {kind: stored_rows(db, kind) for kind in rows} == rows
+
+
+def test_a_visit_sent_again_with_other_content_is_refused_naming_the_stored_encounter(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    child = resident(client, "2023-09-20", "male")
+    visit = record_visit(client, visit_bundle(child, network["posyandu"], quantity("8302-2", 88.0, "cm")))
+
+    response = client.post(
+        "/fhir", json=visit_bundle(child, network["posyandu"], quantity("8302-2", 98.0, "cm")), headers=FHIR_JSON
+    )
+
+    assert f"Encounter/{visit}" in outcome(response, 409)["issue"][0]["diagnostics"]
+    assert (stored_rows(db, "Encounter"), stored_rows(db, "Observation")) == (1, 1 + 1)  # the height, its tb-u
+
+
+RESENDS = 50
+
+
+def test_fifty_concurrent_resends_of_one_visit_store_one_encounter(
+    live_server: str, live_auth: dict[str, str], db: Database
+) -> None:
+    with httpx.Client(base_url=live_server, headers={**FHIR_JSON, **live_auth}, timeout=60) as http:
+        network = build_network(http)
+        child = resident(http, "2023-09-20", "male")
+        bundle = visit_bundle(child, network["posyandu"], quantity("8302-2", 88.0, "cm"))
+        with ThreadPoolExecutor(10) as pool:
+            answers = list(pool.map(lambda _: http.post("/fhir", json=bundle), range(RESENDS)))
+
+    assert [a.status_code for a in answers] == [200] * RESENDS, [a.text[:200] for a in answers if a.status_code != 200]
+    assert len({a.json()["entry"][0]["response"]["location"] for a in answers}) == 1
+    assert stored_rows(db, "Encounter") == 1
+
+
+def test_evaluate_answers_what_recording_would_store_and_stores_nothing(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    mother = resident(client, "2004-05-10", "female")
+    bundle = visit_bundle(mother, network["posyandu"], blood_pressure(150, 95), PREGNANT)
+    before = {kind: stored_rows(db, kind) for kind in ("Encounter", "Observation", "EpisodeOfCare", "Task")}
+
+    response = client.post("/fhir/Encounter/$evaluate", json=bundle, headers=FHIR_JSON)
+
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["type"] == "collection"
+    kinds = [entry["resource"]["resourceType"] for entry in answer["entry"]]
+    assert kinds.count("EpisodeOfCare") == 3  # klaster 2, klaster 3, her pregnancy
+    assert {"Encounter", "ServiceRequest", "Task"} <= set(kinds)
+    observations = [e["resource"] for e in answer["entry"] if e["resource"]["resourceType"] == "Observation"]
+    assert category(classification(observations, "tekanan-darah-kehamilan")) == "td-hamil-tinggi"
+    assert {kind: stored_rows(db, kind) for kind in before} == before
+
+
+def test_evaluate_refuses_what_recording_would_refuse_naming_the_entry(
+    client: TestClient, db: Database, network: dict[str, str]
+) -> None:
+    child = resident(client, "2023-09-20", "male")
+
+    response = client.post("/fhir/Encounter/$evaluate", json=visit_bundle(child, network["dinkes"]), headers=FHIR_JSON)
+
+    assert "Bundle.entry[0].resource.serviceProvider" in expressions(outcome(response, 422))
+    assert stored_rows(db, "Encounter") == 0
+
+
+def test_a_pregnancy_counts_her_visits_and_ends_42_days_after_the_delivery(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    mother = resident(client, "2000-02-14", "female")
+    record_visit(client, visit_bundle(mother, network["posyandu"], blood_pressure(110, 70), PREGNANT, day="2026-03-02"))
+    # The next month's visit records no pregnancy status: her open pregnancy says she is pregnant (K2).
+    second = record_visit(client, visit_bundle(mother, network["posyandu"], blood_pressure(112, 72), day="2026-04-06"))
+    assert category(classification(derived(client, "Observation", second), "tekanan-darah-kehamilan")) == "normal"
+    pregnancy = episodes_of(client, mother)["kehamilan"]
+    anc = search(client, "Encounter", f"episode-of-care=EpisodeOfCare/{pregnancy['id']}")
+    assert len(anc["entry"]) == 2
+
+    delivered = {
+        "code": {"coding": [{"system": LOINC, "code": "93857-1"}]},
+        "valueDateTime": "2026-09-20T04:00:00+07:00",
+    }
+    record_visit(
+        client, visit_bundle(mother, network["posyandu"], blood_pressure(115, 75), delivered, day="2026-09-25")
+    )
+    assert episodes_of(client, mother)["kehamilan"]["status"] == "active"  # nifas: still hers, KF visits count
+    record_visit(client, visit_bundle(mother, network["posyandu"], blood_pressure(115, 75), day="2026-11-02"))
+
+    ended = client.get(f"/fhir/EpisodeOfCare/{pregnancy['id']}").json()
+    assert (ended["status"], ended["period"]["end"]) == ("finished", "2026-11-01")  # 20 Sep + 42 days
+    kf = search(client, "Encounter", f"episode-of-care=EpisodeOfCare/{pregnancy['id']}")
+    assert len(kf["entry"]) == 3  # two ANC visits and the nifas visit; the last one came after it ended
+
+
+def test_a_childs_klaster_2_episode_ends_on_the_18th_birthday_and_klaster_3_takes_over(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    teenager = resident(client, "2008-11-20", "male")
+    record_visit(client, visit_bundle(teenager, network["posyandu"], blood_pressure(118, 76), day="2026-10-05"))
+    child_episode = episodes_of(client, teenager)["klaster-2"]
+
+    record_visit(client, visit_bundle(teenager, network["posyandu"], blood_pressure(118, 76), day="2026-12-01"))
+
+    ended = client.get(f"/fhir/EpisodeOfCare/{child_episode['id']}").json()
+    assert (ended["status"], ended["period"]["end"]) == ("finished", "2026-11-20")
+    assert episodes_of(client, teenager)["klaster-3"]["status"] == "active"
+
+
+def test_the_daily_sweep_closes_what_time_alone_has_ended(
+    client: TestClient, db: Database, network: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adult = resident(client, "1980-01-15", "female")
+    teenager = resident(client, "2008-12-01", "male", serial=2)
+    record_visit(client, visit_bundle(adult, network["posyandu"], blood_pressure(120, 80), day="2025-10-01"))
+    record_visit(client, visit_bundle(teenager, network["posyandu"], blood_pressure(118, 76), day="2026-10-05"))
+    monkeypatch.setenv("ILP_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+
+    try:
+        swept = CliRunner().invoke(app, ["episodes", "close", "--today", "2026-12-01"])
+    finally:
+        get_settings.cache_clear()
+
+    assert swept.exit_code == 0, swept.output
+    assert "closed 2 episode(s)" in swept.stdout
+    idle = episodes_of(client, adult)["klaster-3"]  # no visit since 1 Oct 2025
+    assert (idle["status"], idle["period"]["end"]) == ("finished", "2026-10-01")
+    grown = episodes_of(client, teenager)["klaster-2"]
+    assert (grown["status"], grown["period"]["end"]) == ("finished", "2026-12-01")
+
+
+def test_the_answer_to_a_visit_lists_what_was_stored_and_derived_at_their_latest_versions(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    mother = resident(client, "2004-05-10", "female")
+
+    response = client.post(
+        "/fhir", json=visit_bundle(mother, network["posyandu"], blood_pressure(150, 95), PREGNANT), headers=FHIR_JSON
+    )
+
+    entries = response.json()["entry"]
+    encounter = entries[0]
+    assert encounter["resource"]["episodeOfCare"]  # as the hook left it, not as sent
+    assert encounter["response"]["etag"] == f'W/"{encounter["resource"]["meta"]["versionId"]}"'
+    derived = entries[3:]
+    kinds = sorted(entry["resource"]["resourceType"] for entry in derived)
+    assert kinds.count("EpisodeOfCare") == 3
+    assert {"Observation", "ServiceRequest", "Task"} <= set(kinds)
+    assert {entry["response"]["status"] for entry in derived} == {"201 Created"}
+    for entry in derived:
+        stored = client.get(entry["response"]["location"])
+        assert stored.json() == entry["resource"]

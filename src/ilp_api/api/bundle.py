@@ -11,6 +11,7 @@ from ilp_api.db.cancellation import run_in_threadpool_until_disconnect
 from ilp_api.fhir.bundle import (
     BundleProcessor,
     Outcome,
+    Processed,
     Target,
     entry_target,
     parse_bundle,
@@ -59,17 +60,17 @@ async def process_bundle(request: Request, principal: CurrentPrincipal) -> Respo
     processor = BundleProcessor(bundles, origin)
     if bundle.type == "transaction":
         try:
-            outcomes = await run_in_threadpool_until_disconnect(
+            processed = await run_in_threadpool_until_disconnect(
                 request.receive, lambda: processor.transaction(bundle, targets)
             )
         except FhirError as error:
             await run_in_threadpool(_audit_refused, request, origin, raw, error.status_code)
             raise
     else:
-        outcomes = await run_in_threadpool_until_disconnect(request.receive, lambda: processor.batch(bundle, targets))
+        processed = await run_in_threadpool_until_disconnect(request.receive, lambda: processor.batch(bundle, targets))
     base = fhir_base(request)
     canonical_base = bundles.service.canonical_base
-    return json_response(_response_bundle(base, canonical_base, bundle.type, targets, outcomes))
+    return json_response(_response_bundle(base, canonical_base, bundle.type, targets, processed))
 
 
 def _audit_refused(request: Request, origin: Origin, raw: bytes, status: int) -> None:
@@ -80,28 +81,35 @@ def _audit_refused(request: Request, origin: Origin, raw: bytes, status: int) ->
         bundles.audit_alone(Access(origin, kind, status, ()))
 
 
-def _response_bundle(base: str, canonical_base: str, kind: str, targets: list[Target], outcomes: list[Outcome]) -> Json:
-    entries = []
-    for target, outcome in zip(targets, outcomes, strict=True):
-        response: Json = {"status": f"{outcome.status} {REASONS.get(outcome.status, '')}".strip()}
-        entry: Json = {}
-        if outcome.stored is not None:
-            entry["fullUrl"] = full_url(base, outcome.stored)
-            entry["resource"] = orjson.Fragment(outcome.stored.content)
-            response["etag"] = etag(outcome.stored)
-            response["lastModified"] = outcome.stored.last_updated.isoformat().replace("+00:00", "Z")
-            if target.interaction is CREATE:
-                response["location"] = f"{entry['fullUrl']}/_history/{outcome.stored.version_id}"
-        elif outcome.page is not None:
-            page = outcome.page
-            entry["resource"] = searchset(
-                base, target.definition.type, target.query, page.found, page.count, page.offset
-            )
-        elif outcome.error is not None:
-            response["outcome"] = operation_outcome(outcome.error.outcome_issues(), canonical_base)
-        entry["response"] = response
-        entries.append(entry)
+def _response_bundle(base: str, canonical_base: str, kind: str, targets: list[Target], processed: Processed) -> Json:
+    """One entry per request entry, in order; then, for a transaction, one per resource its write hooks derived
+    (a visit's classifications, referrals, follow-ups, episodes)."""
+    entries = [
+        _response_entry(base, canonical_base, outcome, target)
+        for target, outcome in zip(targets, processed.entries, strict=True)
+    ]
+    entries += [_response_entry(base, canonical_base, outcome, None) for outcome in processed.derived]
     bundle: Json = {"resourceType": "Bundle", "type": f"{kind}-response"}
     if entries:
         bundle["entry"] = entries
     return bundle
+
+
+def _response_entry(base: str, canonical_base: str, outcome: Outcome, target: Target | None) -> Json:
+    """``target`` is the request entry answered; None for a resource the transaction derived."""
+    response: Json = {"status": f"{outcome.status} {REASONS.get(outcome.status, '')}".strip()}
+    entry: Json = {}
+    if outcome.stored is not None:
+        entry["fullUrl"] = full_url(base, outcome.stored)
+        entry["resource"] = orjson.Fragment(outcome.stored.content)
+        response["etag"] = etag(outcome.stored)
+        response["lastModified"] = outcome.stored.last_updated.isoformat().replace("+00:00", "Z")
+        if (target is not None and target.interaction is CREATE) or (target is None and outcome.status == 201):
+            response["location"] = f"{entry['fullUrl']}/_history/{outcome.stored.version_id}"
+    elif outcome.page is not None and target is not None:
+        page = outcome.page
+        entry["resource"] = searchset(base, target.definition.type, target.query, page.found, page.count, page.offset)
+    elif outcome.error is not None:
+        response["outcome"] = operation_outcome(outcome.error.outcome_issues(), canonical_base)
+    entry["response"] = response
+    return entry

@@ -213,12 +213,14 @@ def _operations(document: Json) -> Iterator[tuple[str, str, Json]]:
 
 
 def operation_shapes(operation: Operation) -> Iterator[tuple[tuple[str, str], tuple[str | None, str]]]:
-    """An operation's routes (POST, and GET when it changes nothing): a POST takes Parameters, and both answer
-    the type of its ``return`` parameter (Parameters when it declares none)."""
+    """An operation's routes (POST, and GET where FHIR allows it): a POST takes Parameters, or the resource itself
+    when that is its one input (as FHIR allows), and both answer the type of its ``return`` parameter (Parameters
+    when it declares none)."""
     path = OPERATION_PATHS[operation.level].format(type=operation.resource_type, code=operation.code)
     answer = next((p.type for p in operation.parameters if p.use == "out" and p.name == "return"), "Parameters")
-    yield ("post", path), ("Parameters", answer)
-    if not operation.affects_state:
+    inputs = [p.type for p in operation.parameters if p.use == "in"]
+    yield ("post", path), (inputs[0] if len(inputs) == 1 and inputs[0][:1].isupper() else "Parameters", answer)
+    if operation.by_get:
         yield ("get", path), (None, answer)
 
 

@@ -1,4 +1,4 @@
-"""The route of every registered operation (fhir/providers.py): ``POST`` (and ``GET`` when it changes nothing)
+"""The route of every registered operation (fhir/providers.py): ``POST`` (and ``GET`` when FHIR allows it)
 at ``/fhir/$name``, ``/fhir/{type}/$name`` or ``/fhir/{type}/{id}/$name`` as its level says.
 
 Each call runs through ``perform``: the scopes of the operation's type, one unit of work, the handler, the write
@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from ilp_api.api.http import fhir_base, json_response, resource_response, searchset
 from ilp_api.api.resources import ERROR_RESPONSES, perform, pipeline, stated_purpose
 from ilp_api.fhir.pipeline import Subject
-from ilp_api.fhir.providers import Answer, Operation, OperationCall, OperationLevel
+from ilp_api.fhir.providers import PRIMITIVE_TYPES, Answer, Operation, OperationCall, OperationLevel
 from ilp_api.fhir.repository import Page, Stored
 from ilp_api.security.auth import CurrentPrincipal, Principal
 
@@ -56,7 +56,7 @@ def operation_router(operation: Operation, subject: Subject) -> APIRouter:
     async def on_type(request: Request, principal: CurrentPrincipal) -> Response:
         return await invoke(request, principal, None)
 
-    for method in ["POST"] if operation.affects_state else ["GET", "POST"]:
+    for method in ["GET", "POST"] if operation.by_get else ["POST"]:
         router.add_api_route(
             path,
             on_instance if operation.level is OperationLevel.INSTANCE else on_type,
@@ -73,16 +73,15 @@ def _request_body(operation: Operation) -> dict[str, Any]:
     """A Parameters resource (typed by api/openapi.py), with the operation's example if it has one."""
     example = {"example": operation.example} if operation.example is not None else {}
     content = {"application/fhir+json": {"schema": {"type": "object"}, **example}}
-    return {"requestBody": {"required": operation.affects_state, "content": content}}
+    return {"requestBody": {"required": not operation.by_get, "content": content}}
 
 
-# FHIR types an operation's input may have to be sent in the query string of a GET.
-QUERY_TYPES = {"string": "string", "code": "string", "uri": "string", "instant": "string", "date": "string"}
-QUERY_TYPES |= {"dateTime": "string", "integer": "integer", "boolean": "boolean"}
+# The JSON type of each FHIR primitive an operation's input sent in the query string of a GET may have.
+QUERY_TYPES = dict.fromkeys(PRIMITIVE_TYPES, "string") | {"integer": "integer", "boolean": "boolean"}
 
 
 def _query_parameters(operation: Operation) -> dict[str, Any]:
-    """The GET form of an operation that changes nothing takes its primitive inputs as query parameters."""
+    """The GET form of an operation takes its (primitive) inputs as query parameters."""
     return {
         "parameters": [
             {
@@ -93,6 +92,6 @@ def _query_parameters(operation: Operation) -> dict[str, Any]:
                 "schema": {"type": QUERY_TYPES[parameter.type]},
             }
             for parameter in operation.parameters
-            if parameter.use == "in" and parameter.type in QUERY_TYPES
+            if parameter.use == "in"
         ]
     }

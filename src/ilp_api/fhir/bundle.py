@@ -7,8 +7,9 @@ runs each entry in a unit of work of its own and answers each with its own statu
 permission check, organization scoping and audit as the single interactions do, audited with its own path.
 """
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -21,6 +22,7 @@ from ilp_api.fhir.datatypes import CONTROL_CHARACTER, Element, Meta
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import (
     BadRequest,
+    Conflict,
     FhirError,
     Issue,
     ServerError,
@@ -30,10 +32,11 @@ from ilp_api.fhir.outcome import (
     validation_issues,
 )
 from ilp_api.fhir.pipeline import CREATE, DELETE, READ, SEARCH, UPDATE, Interaction, Pipeline
+from ilp_api.fhir.receipts import EntryReceipt, TransactionReceipts
 from ilp_api.fhir.registry import Ref, Registry, ResourceDefinition
 from ilp_api.fhir.repository import Page, Stored
-from ilp_api.fhir.service import new_id, parse_json
-from ilp_api.fhir.unit_of_work import Access, Origin, UnitOfWork
+from ilp_api.fhir.service import ResourceService, new_id, parse_json, unique_identifiers
+from ilp_api.fhir.unit_of_work import Access, Caller, Change, Origin, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +91,14 @@ class Outcome:
     touched: tuple[Ref, ...] = ()
 
 
+@dataclass(frozen=True)
+class Processed:
+    """A processed Bundle: each entry's outcome, in the request's order, and what the write hooks derived."""
+
+    entries: list[Outcome]
+    derived: list[Outcome] = field(default_factory=list)
+
+
 def parse_bundle(raw: bytes, limits: Limits) -> BundleRequest:
     data = parse_json(raw, limits, "Bundle")
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
@@ -136,67 +147,29 @@ def entry_target(registry: Registry, index: int, entry: BundleEntry) -> Target:
     return Target(index, definition, interaction, resource_id, parse_qsl(parts.query, keep_blank_values=True))
 
 
-class BundleProcessor:
-    """Runs the entries of one Bundle for ``origin`` over ``pipeline``."""
+class EntryRunner:
+    """Runs Bundle entries for ``caller`` in a unit of work: the permission check, then the interaction."""
 
-    def __init__(self, pipeline: Pipeline, origin: Origin) -> None:
-        self.pipeline = pipeline
-        self.service = pipeline.service
-        self.origin = origin
+    def __init__(self, service: ResourceService, caller: Caller) -> None:
+        self.service = service
+        self.caller = caller
 
-    def transaction(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
-        assigned = _assign_ids(bundle, targets)
-        outcomes: dict[int, Outcome] = {}
-        try:
-            with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
-                for target in _transaction_order(bundle, targets, assigned):
-                    entry = bundle.entry[target.index]
-                    try:
-                        outcomes[target.index] = self._run(unit, target, entry, assigned)
-                    except FhirError as error:
-                        raise _in_entry(error, target, entry) from None
-                for target in targets:
-                    self._audit(unit, outcomes[target.index], target)
-        except FhirError as error:
-            writer = next((t for t in targets if error.about and _wrote(outcomes.get(t.index), error.about)), None)
-            if writer is None:
-                raise
-            raise _in_entry(error, writer, bundle.entry[writer.index]) from None
-        return [outcomes[target.index] for target in targets]
-
-    def batch(self, bundle: BundleRequest, targets: list[Target]) -> list[Outcome]:
-        outcomes = []
-        for target in targets:
+    def transaction(
+        self, unit: UnitOfWork, bundle: BundleRequest, targets: list[Target], assigned: dict[str, str]
+    ) -> dict[int, Outcome]:
+        """A transaction's entries in ``unit``, in FHIR's order; the first failing one named in the error."""
+        outcomes = {}
+        for target in _transaction_order(bundle, targets, assigned):
             entry = bundle.entry[target.index]
             try:
-                with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
-                    outcome = self._run(unit, target, entry, assigned={})
-                    self._audit(unit, outcome, target)
+                outcomes[target.index] = self.run(unit, target, entry, assigned)
             except FhirError as error:
-                outcome = self._failed(target, entry, error)
-            except WorkCancelled:
-                raise  # the client has gone: nobody waits for the other entries
-            except Exception as error:
-                # Entries are independent: a server error in one is that entry's answer, not the batch's.
-                failure: FhirError | None = database_unavailable(error)
-                if failure is None:
-                    logger.exception("batch entry failed", extra={"fields": {"entry": target.index}})
-                    failure = ServerError("Internal server error in this entry; it has been logged")
-                outcome = self._failed(target, entry, failure)
-            outcomes.append(outcome)
+                raise _in_entry(error, target, entry) from None
         return outcomes
 
-    def _failed(self, target: Target, entry: BundleEntry, error: FhirError) -> Outcome:
-        """The entry's own failure answer, audited (a patient-data entry) like a single failed interaction."""
-        placed = _in_entry(error, target, entry)
-        if target.definition.patient_data:
-            refs = self.pipeline.failure_entities(error, target.definition, target.resource_id)
-            self.pipeline.audit_alone(self._access(target, placed.status_code, refs))
-        return Outcome(placed.status_code, error=placed)
-
-    def _run(self, unit: UnitOfWork, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
+    def run(self, unit: UnitOfWork, target: Target, entry: BundleEntry, assigned: dict[str, str]) -> Outcome:
         definition = target.definition
-        self.origin.caller.require(definition.type, target.interaction.permission)
+        self.caller.require(definition.type, target.interaction.permission)
         if target.interaction is CREATE:
             body = fhir_json.dumps(_resolve(entry.resource, assigned, target.index))
             new_id_ = assigned.get(entry.full_url or "", "").partition("/")[2] or None
@@ -219,6 +192,94 @@ class BundleProcessor:
         found = tuple(Ref(s.resource_type, s.id) for s in (*page.matches, *page.included))
         return Outcome(200, page=Page(page, count, offset), touched=found)
 
+
+class BundleProcessor:
+    """Runs the entries of one Bundle for ``origin`` over ``pipeline``."""
+
+    def __init__(self, pipeline: Pipeline, origin: Origin) -> None:
+        self.pipeline = pipeline
+        self.origin = origin
+        self.entries = EntryRunner(pipeline.service, origin.caller)
+
+    def transaction(self, bundle: BundleRequest, targets: list[Target]) -> Processed:
+        assigned = assign_ids(bundle, targets)
+        digest = self._receipt_digest(bundle, targets)
+        outcomes: dict[int, Outcome] = {}
+        processed = Processed([])
+
+        def settle(unit: UnitOfWork) -> None:
+            """Once the write hooks have written too: each entry's latest version, and what the hooks derived."""
+            nonlocal processed
+            if not processed.entries:
+                processed = _with_derived([outcomes[target.index] for target in targets], unit.changes)
+                if digest:
+                    receipts.complete(digest, [_receipt(o) for o in (*processed.entries, *processed.derived)])
+
+        try:
+            with self.pipeline.unit_of_work(self.origin.caller, write=True, settled=settle) as unit:
+                receipts = TransactionReceipts(unit.repository.session)
+                earlier = receipts.receive(digest, self.origin.caller.client_id) if digest else None
+                if earlier is not None:
+                    processed = _replayed(unit, earlier, len(targets))
+                    outcomes = dict(enumerate(processed.entries))
+                else:
+                    outcomes = self.entries.transaction(unit, bundle, targets, assigned)
+                for target in targets:
+                    self._audit(unit, outcomes[target.index], target)
+        except FhirError as error:
+            raise in_writing_entry(error, bundle, targets, outcomes) from None
+        return processed
+
+    def _receipt_digest(self, bundle: BundleRequest, targets: list[Target]) -> str | None:
+        """The digest a transaction is received by (fhir/receipts.py): for one of creates and updates that claims a
+        unique identifier. Its urn:uuid fullUrls are named by entry, so a copy with fresh ones is the same."""
+        if any(target.interaction not in (CREATE, UPDATE) for target in targets) or not any(
+            target.interaction is CREATE
+            and unique_identifiers(target.definition, bundle.entry[target.index].resource or {})
+            for target in targets
+        ):
+            return None
+        names = {
+            entry.full_url: f"urn:entry:{index}"
+            for index, entry in enumerate(bundle.entry)
+            if entry.full_url and entry.full_url.startswith(URN_UUID)
+        }
+        entries = [
+            _renamed(entry.model_dump(mode="json", by_alias=True, exclude_none=True), names) for entry in bundle.entry
+        ]
+        content = orjson.dumps([self.origin.caller.client_id, entries], option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(content).hexdigest()
+
+    def batch(self, bundle: BundleRequest, targets: list[Target]) -> Processed:
+        outcomes = []
+        for target in targets:
+            entry = bundle.entry[target.index]
+            try:
+                with self.pipeline.unit_of_work(self.origin.caller, write=True) as unit:
+                    outcome = self.entries.run(unit, target, entry, assigned={})
+                    self._audit(unit, outcome, target)
+            except FhirError as error:
+                outcome = self._failed(target, entry, error)
+            except WorkCancelled:
+                raise  # the client has gone: nobody waits for the other entries
+            except Exception as error:
+                # Entries are independent: a server error in one is that entry's answer, not the batch's.
+                failure: FhirError | None = database_unavailable(error)
+                if failure is None:
+                    logger.exception("batch entry failed", extra={"fields": {"entry": target.index}})
+                    failure = ServerError("Internal server error in this entry; it has been logged")
+                outcome = self._failed(target, entry, failure)
+            outcomes.append(outcome)
+        return Processed(outcomes)
+
+    def _failed(self, target: Target, entry: BundleEntry, error: FhirError) -> Outcome:
+        """The entry's own failure answer, audited (a patient-data entry) like a single failed interaction."""
+        placed = _in_entry(error, target, entry)
+        if target.definition.patient_data:
+            refs = self.pipeline.failure_entities(error, target.definition, target.resource_id)
+            self.pipeline.audit_alone(self._access(target, placed.status_code, refs))
+        return Outcome(placed.status_code, error=placed)
+
     def _audit(self, unit: UnitOfWork, outcome: Outcome, target: Target) -> None:
         touched = tuple(ref for ref in outcome.touched if self.pipeline.is_patient_data(ref))
         if target.definition.patient_data or touched:
@@ -226,6 +287,66 @@ class BundleProcessor:
 
     def _access(self, target: Target, status: int, refs: tuple[Ref, ...]) -> Access:
         return Access(self.origin.at(target.path), target.interaction.code, status, refs)
+
+
+def in_writing_entry(
+    error: FhirError, bundle: BundleRequest, targets: list[Target], outcomes: dict[int, Outcome]
+) -> FhirError:
+    """An error found after the entries ran (a write hook's), placed in the entry that wrote what it is about."""
+    writer = next((t for t in targets if error.about and _wrote(outcomes.get(t.index), error.about)), None)
+    return error if writer is None else _in_entry(error, writer, bundle.entry[writer.index])
+
+
+def _with_derived(entries: list[Outcome], changes: list[Change]) -> Processed:
+    """Each entry with the version its resource ended the transaction at (a hook may have written it again), and
+    an outcome for every other resource written: 201 if the transaction created it, 200 if it updated it."""
+    latest: dict[Ref, Change] = {}
+    created: set[Ref] = set()
+    for change in changes:
+        ref = Ref(change.resource_type, change.id)
+        latest[ref] = change
+        if change.interaction == "create":
+            created.add(ref)
+    answered = {_ref(o.stored)[0] for o in entries if o.stored is not None}
+    return Processed(
+        [replace(o, stored=latest[_ref(o.stored)[0]].stored) if o.stored is not None else o for o in entries],
+        [
+            Outcome(201 if ref in created else 200, change.stored, touched=(ref,))
+            for ref, change in latest.items()
+            if ref not in answered and change.after is not None
+        ],
+    )
+
+
+def _replayed(unit: UnitOfWork, earlier: list[EntryReceipt], entries: int) -> Processed:
+    """An earlier copy's outcomes: each resource at the version it wrote, answered 200 (nothing was written now)."""
+    outcomes = []
+    for receipt in earlier:
+        stored = unit.repository.get_version(receipt.resource_type, receipt.id, receipt.version_id)
+        if stored is None:
+            raise Conflict(
+                f"This transaction was stored before, and {receipt.resource_type}/{receipt.id} it wrote is no "
+                "longer yours to read: ask who holds it now"
+            )
+        outcomes.append(Outcome(200, stored, touched=_ref(stored)))
+    return Processed(outcomes[:entries], outcomes[entries:])
+
+
+def _receipt(outcome: Outcome) -> EntryReceipt:
+    stored = outcome.stored
+    assert stored is not None  # a receipted transaction creates and updates only
+    return EntryReceipt(outcome.status, stored.resource_type, stored.id, stored.version_id)
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    """``value`` with every string that is a key of ``names`` replaced by its name."""
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, dict):
+        return {key: _renamed(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, names) for item in value]
+    return value
 
 
 def _wrote(outcome: Outcome | None, reference: str) -> bool:
@@ -237,7 +358,7 @@ def _ref(stored: Stored) -> tuple[Ref, ...]:
     return (Ref(stored.resource_type, stored.id),)
 
 
-def _assign_ids(bundle: BundleRequest, targets: list[Target]) -> dict[str, str]:
+def assign_ids(bundle: BundleRequest, targets: list[Target]) -> dict[str, str]:
     """``urn:uuid:…`` fullUrl of each POST entry → ``Type/new-id``, so entries can refer to each other."""
     assigned = {}
     for target in targets:

@@ -101,11 +101,14 @@ class Pipeline:
         self.audit = audit
 
     @contextmanager
-    def unit_of_work(self, caller: Caller | None, *, write: bool) -> Iterator[UnitOfWork]:
+    def unit_of_work(
+        self, caller: Caller | None, *, write: bool, settled: Callable[[UnitOfWork], None] | None = None
+    ) -> Iterator[UnitOfWork]:
         """One transaction whose repository sees what ``caller``'s organization may see (None: the CLI, all).
 
-        When the block ends normally the write hooks see its changes, the accesses queued with ``unit.audit`` are
-        written, and it commits; any exception rolls all of it back.
+        When the block ends normally the write hooks see its changes, ``settled`` sees everything written (the
+        hooks' writes included), the accesses queued with ``unit.audit`` are written, and it commits; any
+        exception rolls all of it back.
         """
         with self.database.session(write=write) as session:
             scope = self.visibility(session, caller) if caller is not None else None
@@ -114,6 +117,8 @@ class Pipeline:
             unit = UnitOfWork(repository, self.rules_context(repository), self.service, refusals)
             yield unit
             self.hooks.run(unit)
+            if settled is not None:
+                settled(unit)
             for access in unit.accesses:
                 self.audit(session, access)
 

@@ -70,6 +70,10 @@ class OperationLevel(StrEnum):
     INSTANCE = "instance"  # /fhir/Patient/{id}/$name
 
 
+# FHIR primitive types an operation's input may have, so that it can be sent in a GET's query string.
+PRIMITIVE_TYPES = frozenset({"string", "code", "uri", "instant", "date", "dateTime", "integer", "boolean"})
+
+
 @dataclass(frozen=True)
 class OperationParameter:
     """One input or output of an operation, as its OperationDefinition would list it."""
@@ -130,6 +134,11 @@ class Operation:
     @property
     def code(self) -> str:
         return f"${self.name}"
+
+    @property
+    def by_get(self) -> bool:
+        """FHIR lets an operation be invoked by GET when it changes nothing and takes only primitive inputs."""
+        return not self.affects_state and all(p.type in PRIMITIVE_TYPES for p in self.parameters if p.use == "in")
 
     @property
     def interaction(self) -> Interaction:

@@ -122,13 +122,17 @@ class WriteContext(Protocol):
         """
 
 
+ANY_SYSTEM = frozenset({"*"})
+
+
 @dataclass(frozen=True)
 class ResourceDefinition:
     type: str
     model: builtins.type[Resource]
     description: str
     search_parameters: tuple[SearchParameter, ...]
-    # Identifier systems that at most one active resource of this type may hold (enforced by a key).
+    # Identifier systems that at most one active resource of this type may hold (enforced by a key); ANY_SYSTEM:
+    # every identifier that names its system.
     unique_identifier_systems: frozenset[str] = frozenset()
     # Domain rules run on every create and update, after structural validation. They may raise a
     # FhirError, and return the JSON to store (e.g. with data-quality tags added).

@@ -32,6 +32,7 @@ from ilp_api.fhir.outcome import (
 )
 from ilp_api.fhir.patch import apply_patch
 from ilp_api.fhir.registry import (
+    ANY_SYSTEM,
     Json,
     Ref,
     Registry,
@@ -244,7 +245,7 @@ class ResourceService:
                 # Lost a race with a concurrent conditional create of the same person: answer with theirs.
                 return WriteResult(holder, created=False)
             raise _refuse_taken(unit, definition, taken, holder) from None
-        unit.record(Change(definition.type, stored.id, "create", None, data))
+        unit.record(Change(definition.type, stored.id, "create", None, data, stored))
         return WriteResult(stored, created=True)
 
     def update(
@@ -284,7 +285,7 @@ class ResourceService:
             raise Conflict(
                 f"{definition.type}/{resource_id} was changed by someone else at the same time; read it and retry"
             ) from None
-        unit.record(Change(definition.type, resource_id, "update", before, data))
+        unit.record(Change(definition.type, resource_id, "update", before, data, stored))
         return WriteResult(stored, created=False)
 
     def patch(
@@ -322,7 +323,7 @@ class ResourceService:
             repository.store(stored, "DELETE", expected_version=current.version_id, index_values=None, claims=())
         except VersionConflict:
             raise Conflict(f"{definition.type}/{resource_id} changed while deleting it; try again") from None
-        unit.record(Change(definition.type, resource_id, "delete", before, None))
+        unit.record(Change(definition.type, resource_id, "delete", before, None, stored))
 
     # ---- internals ----
 
@@ -442,13 +443,14 @@ def _check_if_match(definition: ResourceDefinition, current: Stored, if_match: s
 
 
 def unique_identifiers(definition: ResourceDefinition, data: Json) -> list[Token]:
-    if not definition.unique_identifier_systems or data.get("active") is False:
+    systems = definition.unique_identifier_systems
+    if not systems or data.get("active") is False:
         return []
     found = {
         token
         for identifier in data.get("identifier", [])
         for token in tokens_of(identifier)
-        if token.system in definition.unique_identifier_systems
+        if token.system in systems or (systems is ANY_SYSTEM and token.system)
     }
     return sorted(found)
 

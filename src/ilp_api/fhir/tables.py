@@ -132,6 +132,22 @@ class IdentifierClaimRow(SQLModel, table=True):
     resource_id: str = Field(max_length=64, index=True)
 
 
+class TransactionReceiptRow(SQLModel, table=True):
+    """A transaction Bundle that claimed a unique identifier, by its digest: what it stored, so that the same
+    Bundle sent again (a kader app on a bad connection) is answered with that instead of being run twice.
+
+    The primary key is the guarantee: of two concurrent copies, the second waits on the first's insert and then
+    reads its receipt. ``entries`` is written before commit, so a visible receipt is always complete.
+    """
+
+    __tablename__ = "transaction_receipt"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(max_length=64)
+    received: datetime = Field(sa_column=Column(UtcDateTime, nullable=False))
+    entries: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
 class PatientCompartmentRow(SQLModel, table=True):
     """One row per stored resource and Patient whose compartment it belongs to (a Patient to its own).
 

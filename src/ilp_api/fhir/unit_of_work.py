@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from ilp_api.fhir.registry import Json, Ref, ResourceDefinition, WriteContext
-from ilp_api.fhir.repository import ResourceRepository, SearchPage
+from ilp_api.fhir.repository import ResourceRepository, SearchPage, Stored
 
 WriteInteraction = Literal["create", "update", "delete"]
 PURPOSE_HEADER = "X-Purpose-Of-Use"  # where a client states its purpose of use (an HL7 v3 ActReason code)
@@ -74,13 +74,15 @@ class Access:
 
 @dataclass(frozen=True)
 class Change:
-    """One resource written: its JSON before (None on a create) and after (None on a delete). Not to be modified."""
+    """One resource written: its JSON before (None on a create) and after (None on a delete), and the version
+    stored. Not to be modified."""
 
     resource_type: str
     id: str
     interaction: WriteInteraction
     before: Json | None
     after: Json | None
+    stored: Stored
 
 
 class Resources(Protocol):

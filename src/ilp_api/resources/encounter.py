@@ -16,6 +16,7 @@ from pydantic import Field
 
 from ilp_api.fhir.datatypes import CodeableConcept, Coding, HasExtensions, Identifier, Period, Reference, Resource
 from ilp_api.fhir.registry import (
+    ANY_SYSTEM,
     Json,
     ResourceDefinition,
     SearchParameter,
@@ -87,6 +88,9 @@ registry.register(
     ResourceDefinition(
         type="Encounter",
         model=Encounter,
+        # A visit's business identifier names it once: the same visit sent again is the same Encounter.
+        unique_identifier_systems=ANY_SYSTEM,
+        held_elsewhere_advice="the visit was recorded by another organization",
         description=(
             f"A visit of a resident: class `AMB` for a visit at a posyandu, pustu or puskesmas, `HH` for a home "
             f"visit ({ACT_CODE}); `serviceProvider` is the facility, `participant` the kader and nakes."

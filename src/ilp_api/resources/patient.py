@@ -162,6 +162,8 @@ DATA_QUALITY_DISPLAY = {
     "nik-tanggal-lahir-berbeda": "The birth date encoded in the NIK differs from Patient.birthDate",
     "nik-jenis-kelamin-berbeda": "The sex encoded in the NIK differs from Patient.gender",
     "nik-wilayah-tidak-dikenal": "The NIK's wilayah (PPKKCC) is not in the imported Kemendagri list",
+    # On an EpisodeOfCare (screening/episodes.py): the tags of every type share the one CodeSystem.
+    "persalinan-tidak-tercatat": "A pregnancy was closed on its EDD's clock: no delivery was recorded",
 }
 
 

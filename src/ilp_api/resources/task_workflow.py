@@ -84,20 +84,14 @@ MOVES: Mapping[str, Mapping[str, Side]] = {
     "failed": MISTAKE,
     "entered-in-error": {},
 }
+# A Task whose work is still to be done (a draft is not sent yet; one on hold is paused on purpose).
+WAITING = ("requested", "received", "accepted", "ready", "in-progress")
 # What changes as the work moves on; the rest of a requested Task is fixed.
 WORKFLOW_ELEMENTS = frozenset(
     {"status", "statusReason", "businessStatus", "output", "note", "lastModified", "executionPeriod"}
 )
 SERVER_ELEMENTS = frozenset({"resourceType", "id", "meta"})
 
-# A referral's statuses (profile §7), public API: the CodeSystem status-rujukan serves them.
-REFERRAL_STATUSES: Mapping[str, str] = {
-    "dibuat": "Rujukan dibuat, belum dikirim",
-    "dikirim": "Rujukan dikirim ke fasilitas tujuan",
-    "diterima": "Rujukan diterima fasilitas tujuan",
-    "selesai": "Rujukan selesai dilayani",
-    "rujuk-balik": "Fasilitas tujuan merujuk balik dengan instruksi",
-}
 RUJUK_BALIK = "rujuk-balik"
 REFERRAL_STATUS_OF: Mapping[str, str] = {
     "draft": "dibuat",

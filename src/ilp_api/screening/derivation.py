@@ -41,6 +41,11 @@ def rule_extension_url(canonical_base: str) -> str:
     return f"{canonical_base}/StructureDefinition/rule"
 
 
+def classification_key(encounter_id: str, key: str) -> str:
+    """The identifier value of the Observation derived from a visit's classification ``key`` (``imt``)."""
+    return f"{encounter_id}/klasifikasi/{key}"
+
+
 @dataclass(frozen=True)
 class Derived:
     """A resource to hold after this visit: ``key`` is its identifier value; a reference to another derived
@@ -88,7 +93,7 @@ class _Derivation:
         return [{"coding": [{"system": code_system(self.base, system), "code": code}]} for code in codes]
 
     def observation(self, result: Classification) -> Derived:
-        key = f"{self.facts.encounter_id}/klasifikasi/{result.key}"
+        key = classification_key(self.facts.encounter_id, result.key)
         category = {"system": code_system(self.base, "ilp-klasifikasi"), "code": result.code}
         v3 = result.interpretation
         interpretation = [{"system": INTERPRETATION, "code": v3.value}] if v3 else []

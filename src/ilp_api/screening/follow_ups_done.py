@@ -1,12 +1,10 @@
 """Follow-ups done by doing them: what a later visit must record to carry out a follow-up (tindak lanjut, §7).
 
 An evaluated visit leaves follow-up Tasks (``code`` from ``CodeSystem/tindak-lanjut``, screening/derivation.py).
-When a later visit of the same resident records what one asked for, the hook (screening/hook.py) completes it,
-its ``output`` naming that visit. ``COMPLETED_BY`` is the one table of what does: a follow-up absent from it (TTD,
-supplementary feeding, a geriatric examination, a home visit, sputum, counselling …) is not read off a
+When a later visit of the same resident records what one asked for, its evaluation (screening/hook.py) completes
+it, its ``output`` naming that visit. ``COMPLETED_BY`` is the one table of what does: a follow-up absent from it
+(TTD, supplementary feeding, a geriatric examination, a home visit, sputum, counselling …) is not read off a
 screening visit, and its owner completes it as any other Task.
-
-Pure: the hook searches and stores.
 """
 
 from collections.abc import Callable, Mapping
@@ -14,6 +12,9 @@ from datetime import date
 
 from ilp_api.fhir.registry import Json
 from ilp_api.ilp.inputs import VisitInput
+from ilp_api.resources.task_workflow import WAITING
+from ilp_api.screening.derivation import VisitFacts, code_system
+from ilp_api.screening.records import UnitRecords
 
 
 def _recorded(*values: object) -> bool:
@@ -35,25 +36,32 @@ COMPLETED_BY: Mapping[str, Callable[[VisitInput], bool]] = {
     # weighed, or the waist measured
     "evaluasi-3-bulan": lambda visit: _recorded(visit.measurements.weight_kg, visit.measurements.waist_cm),
 }
-# The statuses of a follow-up still waiting to be done (on-hold: paused on purpose, left alone).
-WAITING = ("requested", "received", "accepted", "ready", "in-progress")
 
 
-def follow_ups_done(visit: VisitInput) -> list[str]:
-    """The follow-up codes this visit carries out."""
-    return [code for code, done in COMPLETED_BY.items() if done(visit)]
+def complete_follow_ups(records: UnitRecords, visit: VisitInput, facts: VisitFacts) -> None:
+    """The resident's waiting follow-ups that this visit carried out are completed, their output naming it."""
+    done = [code for code, carried_out in COMPLETED_BY.items() if carried_out(visit)]
+    if not done:
+        return
+    system = code_system(facts.canonical_base, "tindak-lanjut")
+    for follow_up in records.search(
+        "Task",
+        ("patient", f"Patient/{facts.patient_id}"),
+        ("code", ",".join(f"{system}|{code}" for code in done)),
+        ("status", ",".join(WAITING)),
+    ):
+        if _asked_before(follow_up, facts):
+            records.store("Task", _completed(follow_up, facts.encounter_id), create=False)
 
 
-def carried_out(follow_up: Json, encounter_id: str, day: date) -> bool:
-    """Whether the visit ``encounter_id`` on ``day`` carries out ``follow_up``, one of the codes it does: a visit
-    after the one that asked for it, not that visit itself."""
+def _asked_before(follow_up: Json, facts: VisitFacts) -> bool:
+    """Whether another visit, on an earlier day, asked for the follow-up."""
     asked_in = follow_up.get("encounter", {}).get("reference")
     asked_on = follow_up.get("authoredOn", "")[:10]
-    return asked_in != f"Encounter/{encounter_id}" and bool(asked_on) and date.fromisoformat(asked_on) < day
+    return asked_in != f"Encounter/{facts.encounter_id}" and bool(asked_on) and date.fromisoformat(asked_on) < facts.day
 
 
-def completed(follow_up: Json, encounter_id: str) -> Json:
-    """The follow-up as done by the visit ``encounter_id``."""
+def _completed(follow_up: Json, encounter_id: str) -> Json:
     done_by = {
         "type": {"text": "Kunjungan yang melaksanakan tindak lanjut"},
         "valueReference": {"reference": f"Encounter/{encounter_id}"},

@@ -7,7 +7,8 @@ classifications as Observations, its referrals as ServiceRequest + Task addresse
 resolves (this posyandu's pustu, its puskesmas), its follow-ups as Tasks with a due date (screening/derivation.py),
 replacing what an earlier evaluation of the same visit derived and retiring what is no longer indicated. The
 patient's klaster are kept as one active EpisodeOfCare per (patient, puskesmas, klaster 2–4), a pregnancy as an
-episode of its own, and the Encounter points at them and names its klaster.
+episode of its own, and the Encounter points at them and names its klaster. Findings the ConceptMap codes in
+ICD-10 are kept as the resident's unconfirmed Conditions, one per finding across visits (screening/findings.py).
 
 The hook reads and writes without the caller's organization scope: the referral target and the puskesmas lie
 above the caller's own facility.
@@ -16,10 +17,9 @@ above the caller's own facility.
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.hooks import write_hooks
 from ilp_api.fhir.outcome import FhirError, Unprocessable
-from ilp_api.fhir.registry import Json, Ref, parse_reference, registry
+from ilp_api.fhir.registry import Json, Ref, parse_reference
 from ilp_api.fhir.service import new_id
 from ilp_api.fhir.unit_of_work import Change, UnitOfWork
 from ilp_api.ilp.engine_settings import DEFAULT_SETTINGS
@@ -31,19 +31,17 @@ from ilp_api.resources.questionnaire_response import instruments_from
 from ilp_api.screening.derivation import (
     Derived,
     VisitFacts,
-    code_system,
     derive,
     derived_identifier_system,
-    rule_extension_url,
 )
-from ilp_api.screening.follow_ups_done import WAITING, carried_out, completed, follow_ups_done
+from ilp_api.screening.episodes import PatientEpisodes, klaster_system
+from ilp_api.screening.findings import record_findings
+from ilp_api.screening.follow_ups_done import complete_follow_ups
+from ilp_api.screening.records import UnitRecords
 from ilp_api.screening.visit_record import VisitRecord, visit_date, visit_input, weight_history
 
 SITES: dict[str, Site] = {"posyandu": "posyandu", "pustu": "pustu", "puskesmas": "puskesmas"}
 NOT_EVALUATED = frozenset({"planned", "cancelled", "entered-in-error"})  # such an Encounter keeps nothing derived
-EPISODE_KLASTER = (2, 3, 4)  # klaster 5 (lintas) is recorded on the Encounter only
-PREGNANCY_EPISODE = "kehamilan"
-PREGNANT_STAGE = "ibu-hamil"
 MAX_NETWORK_DEPTH = 6  # posyandu → pustu → puskesmas → dinkes, with room to spare
 # What retiring a derived resource means for its type, and the statuses in which it is already at rest.
 RETIRED = {"Observation": "cancelled", "ServiceRequest": "revoked", "Task": "cancelled"}
@@ -52,14 +50,6 @@ AT_REST = frozenset({"cancelled", "revoked", "completed", "rejected", "failed", 
 RULES_OWN = {"Observation": frozenset({"final", "cancelled"}), "ServiceRequest": frozenset({"active", "revoked"})}
 TASK_RULES_OWN = frozenset({"requested", "cancelled"})
 NO_LONGER_INDICATED = "Tidak lagi diindikasikan setelah kunjungan dikoreksi"
-
-
-def klaster_system(canonical_base: str) -> str:
-    return code_system(canonical_base, "klaster")
-
-
-def role_extension_url(canonical_base: str) -> str:
-    return f"{canonical_base}/StructureDefinition/klaster-role"
 
 
 def evaluate_visits(changes: Sequence[Change], unit: UnitOfWork) -> None:
@@ -84,23 +74,10 @@ def visits_touched(changes: Iterable[Change], canonical_base: str) -> set[str]:
     return touched
 
 
-class VisitEvaluation:
+class VisitEvaluation(UnitRecords):
     def __init__(self, unit: UnitOfWork, encounter_id: str) -> None:
-        self.unit = unit
+        super().__init__(unit)
         self.encounter_id = encounter_id
-        self.base = unit.rules.canonical_base
-
-    # ---- reading ----
-
-    def read(self, reference: Json | None) -> Json | None:
-        ref = parse_reference((reference or {}).get("reference", ""))
-        return self.unit.rules.read(ref) if ref is not None else None
-
-    def search(self, resource_type: str, *query: tuple[str, str]) -> list[Json]:
-        definition = registry.get(resource_type)
-        assert definition is not None, resource_type
-        page, _, _ = self.unit.resources.search(self.unit.repository, definition, [*query, ("_count", "100")])
-        return [fhir_json.loads(stored.content) for stored in page.matches]
 
     def network_above(self, organization: Json) -> Iterator[Json]:
         """The organization and each one it is part of, upwards."""
@@ -126,7 +103,7 @@ class VisitEvaluation:
             return
         provider = self.read(encounter.get("serviceProvider"))
         if encounter["status"] in NOT_EVALUATED or provider is None:
-            self.reconcile([])
+            record_findings(self, encounter, None, self.reconcile([]))
             return
         network = list(self.network_above(provider))
         site = SITES.get(facility_type(provider, self.base) or "")
@@ -138,6 +115,7 @@ class VisitEvaluation:
             )
         patient = self.read(encounter["subject"])
         assert patient is not None  # the reference was checked when the Encounter was stored
+        PatientEpisodes(self, patient).close_ended(visit_date(encounter))
         engine_input, evaluation = self.evaluation(encounter, patient, site)
         tiers = {facility_type(o, self.base): o["id"] for o in reversed(network[1:])}
         facts = VisitFacts(
@@ -149,10 +127,10 @@ class VisitEvaluation:
             day=visit_date(encounter),
             targets={tier: tiers.get(tier) for tier in ("pustu", "puskesmas", "fkrtl")},
         )
-        self.reconcile(derive(evaluation, facts))
-        self.complete_follow_ups(engine_input, facts)
+        record_findings(self, encounter, evaluation, self.reconcile(derive(evaluation, facts)))
+        complete_follow_ups(self, engine_input, facts)
         puskesmas = next((o["id"] for o in network if facility_type(o, self.base) == "puskesmas"), None)
-        episodes = self.episodes(evaluation, facts, puskesmas) if puskesmas else []
+        episodes = PatientEpisodes(self, patient).keep(evaluation, facts.started, puskesmas) if puskesmas else []
         self.link(encounter, evaluation, episodes)
 
     def evaluation(self, encounter: Json, patient: Json, site: Site) -> tuple[VisitInput, Evaluation]:
@@ -161,12 +139,6 @@ class VisitEvaluation:
         responses = self.search("QuestionnaireResponse", ("encounter", visit))
         day = visit_date(encounter)
         weighings = self.search("Observation", ("patient", f"Patient/{patient['id']}"), ("code", "29463-7"))
-        pregnancy_episodes = self.search(
-            "EpisodeOfCare",
-            ("patient", f"Patient/{patient['id']}"),
-            ("type", f"{klaster_system(self.base)}|{PREGNANCY_EPISODE}"),
-            ("status", "active"),
-        )
         record = VisitRecord(
             encounter=encounter,
             patient=patient,
@@ -174,7 +146,7 @@ class VisitEvaluation:
             observations=observations,
             instruments=instruments_from(responses, self.base),
             earlier_weights=weight_history(weighings, before=day),
-            pregnant_by_episode=bool(pregnancy_episodes),
+            anc_visit_number=PatientEpisodes(self, patient).anc_visit_number(day),
         )
         try:
             engine_input = visit_input(record)
@@ -186,28 +158,14 @@ class VisitEvaluation:
                 ilp_code=error.code,
             ) from error
 
-    def complete_follow_ups(self, visit: VisitInput, facts: VisitFacts) -> None:
-        """The resident's open follow-ups this visit carried out are completed (screening/follow_ups_done.py)."""
-        done = follow_ups_done(visit)
-        if not done:
-            return
-        system = code_system(self.base, "tindak-lanjut")
-        for follow_up in self.search(
-            "Task",
-            ("patient", f"Patient/{facts.patient_id}"),
-            ("code", ",".join(f"{system}|{code}" for code in done)),
-            ("status", ",".join(WAITING)),
-        ):
-            if carried_out(follow_up, self.encounter_id, facts.day):
-                self.store("Task", completed(follow_up, self.encounter_id), create=False)
-
     def is_derived(self, resource: Json) -> bool:
         return derived_identifier_system(self.base) in _identifier_systems(resource)
 
     # ---- storing what follows ----
 
-    def reconcile(self, wanted: list[Derived]) -> None:
-        """Create what is new, rewrite what changed, retire what the visit no longer calls for."""
+    def reconcile(self, wanted: list[Derived]) -> dict[str, str]:
+        """Create what is new, rewrite what changed, retire what the visit no longer calls for. Returns the id of
+        every resource derived from the visit, wanted or retired, by its key."""
         system = derived_identifier_system(self.base)
         held: dict[str, Json] = {}
         for resource_type in RETIRED:
@@ -215,6 +173,7 @@ class VisitEvaluation:
                 resource_type, ("encounter", f"Encounter/{self.encounter_id}"), ("identifier", f"{system}|")
             ):
                 held[_derived_key(resource, system)] = resource
+        every_id = {key: resource["id"] for key, resource in held.items()}
         ids = {derived.key: held[derived.key]["id"] if derived.key in held else new_id() for derived in wanted}
         types = {derived.key: derived.resource_type for derived in wanted}
         for derived in wanted:
@@ -233,55 +192,7 @@ class VisitEvaluation:
             if resource.get("status") not in AT_REST:
                 reason = {"statusReason": {"text": NO_LONGER_INDICATED}} if resource["resourceType"] == "Task" else {}
                 self.store(resource["resourceType"], {**_content(resource), "status": retired, **reason}, create=False)
-
-    def store(self, resource_type: str, resource: Json, *, create: bool) -> None:
-        definition = registry.get(resource_type)
-        assert definition is not None, resource_type
-        body = fhir_json.dumps(resource)
-        if create:
-            self.unit.resources.create(self.unit, definition, body, resource_id=resource["id"])
-        else:
-            self.unit.resources.update(self.unit, definition, resource["id"], body, None)
-
-    def episodes(self, evaluation: Evaluation, facts: VisitFacts, puskesmas: str) -> list[str]:
-        """The active episode of each klaster 2–4 serving the patient at this puskesmas, and of a pregnancy; made
-        when there is none. Returns their ids."""
-        wanted: list[tuple[str, str | None, tuple[str, ...]]] = [
-            (f"klaster-{entry.klaster}", entry.role, tuple(rule.id for rule in entry.rules))
-            for entry in evaluation.klaster
-            if entry.klaster in EPISODE_KLASTER
-        ]
-        if PREGNANT_STAGE in evaluation.stages:
-            found_by = [e for e in evaluation.klaster if PREGNANCY_EPISODE in e.reasons]
-            wanted.append((PREGNANCY_EPISODE, None, tuple(rule.id for e in found_by for rule in e.rules)))
-        ids = []
-        for code, role, rules in wanted:
-            found = self.search(
-                "EpisodeOfCare",
-                ("patient", f"Patient/{facts.patient_id}"),
-                ("type", f"{klaster_system(self.base)}|{code}"),
-                ("status", "active"),
-                *([] if code == PREGNANCY_EPISODE else [("organization", f"Organization/{puskesmas}")]),
-            )
-            if found:
-                ids.append(found[0]["id"])
-                continue
-            episode = {
-                "resourceType": "EpisodeOfCare",
-                "id": new_id(),
-                "extension": [
-                    *([{"url": role_extension_url(self.base), "valueCode": role}] if role else []),
-                    *({"url": rule_extension_url(self.base), "valueString": rule} for rule in rules),
-                ],
-                "status": "active",
-                "type": [{"coding": [{"system": klaster_system(self.base), "code": code}]}],
-                "patient": {"reference": f"Patient/{facts.patient_id}"},
-                "managingOrganization": {"reference": f"Organization/{puskesmas}"},
-                "period": {"start": facts.started},
-            }
-            self.store("EpisodeOfCare", episode, create=True)
-            ids.append(episode["id"])
-        return ids
+        return every_id | ids
 
     def link(self, encounter: Json, evaluation: Evaluation, episodes: list[str]) -> None:
         """The Encounter names its klaster (5 included) and points at its episodes."""

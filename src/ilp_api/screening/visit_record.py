@@ -35,7 +35,9 @@ class VisitRecord:
     observations: Sequence[Json]
     instruments: inputs.Instruments
     earlier_weights: tuple[inputs.Weighing, ...] = ()
-    pregnant_by_episode: bool = False  # an open pregnancy episode, when this visit records no pregnancy status
+    # The K number this visit would have on her open pregnancy (screening/episodes.py); None: no open pregnancy.
+    # An open pregnancy also makes her pregnant when the visit records no pregnancy status.
+    anc_visit_number: int | None = None
 
 
 def visit_date(encounter: Json) -> date:
@@ -67,7 +69,7 @@ def visit_input(record: VisitRecord) -> inputs.VisitInput:
         sex=patient["gender"],
         visit_date=visit_date(encounter),
         site="kunjungan-rumah" if encounter["class"].get("code") == HOME_VISIT else record.site,
-        pregnancy=_pregnancy(observations, visit_date(encounter), record.pregnant_by_episode),
+        pregnancy=_pregnancy(observations, visit_date(encounter), record.anc_visit_number),
         emergency=any(c.get("code") == "EM" for c in _codings(encounter.get("priority"), ACT_PRIORITY)),
         measurements=measurements(observations),
         instruments=record.instruments,
@@ -87,9 +89,11 @@ def measurements(observations: Iterable[Json]) -> inputs.Measurements:
     return inputs.Measurements(**values)
 
 
-def _pregnancy(observations: Sequence[Json], day: date, by_episode: bool) -> inputs.Pregnancy | None:
+def _pregnancy(observations: Sequence[Json], day: date, anc_visit_number: int | None) -> inputs.Pregnancy | None:
+    """Pregnant by this visit's pregnancy status, or, when it records none, by an open pregnancy (whose K number
+    ``anc_visit_number`` is then this visit's)."""
     pregnant = any(_has_code(o, PREGNANCY_STATUS) and _value_code(o) == PREGNANT for o in observations) or (
-        by_episode and not any(_has_code(o, PREGNANCY_STATUS) for o in observations)
+        anc_visit_number is not None and not any(_has_code(o, PREGNANCY_STATUS) for o in observations)
     )
     delivered = next((o["valueDateTime"][:10] for o in observations if _has_code(o, DELIVERY_DATE)), None)
     if delivered is not None:
@@ -101,7 +105,8 @@ def _pregnancy(observations: Sequence[Json], day: date, by_episode: bool) -> inp
     days = None
     if weeks is not None and weeks.get("value") is not None:
         days = round(weeks["value"] * (1 if weeks.get("code") == "d" else 7))
-    return inputs.Pregnancy("hamil", gestational_age_days=days)
+    # No open pregnancy yet: this visit opens it, her first contact (K1).
+    return inputs.Pregnancy("hamil", gestational_age_days=days, anc_visit_number=anc_visit_number or 1)
 
 
 def _codings(concept: Json | None, system: str) -> list[Json]:

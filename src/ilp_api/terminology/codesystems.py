@@ -10,7 +10,7 @@ from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import SearchParameter, SearchType, codes, strings
 from ilp_api.resources.patient import DATA_QUALITY_DISPLAY
 from ilp_api.resources.practitioner import PERAN_CODES
-from ilp_api.resources.task_workflow import REFERRAL_STATUSES
+from ilp_api.terminology import screening_codes
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,50 @@ CODE_SYSTEMS = (
         ),
     ),
     CodeSystemDefinition(
+        "klaster",
+        "Klaster ILP",
+        "The klaster of a visit (Encounter.type) and of an EpisodeOfCare (type), and a pregnancy's own episode "
+        "(profile §3).",
+        screening_codes.KLASTER,
+    ),
+    CodeSystemDefinition(
+        "ilp-observation",
+        "Observasi ILP",
+        "What an Observation derived from a visit classifies (Observation.code; profile §6), the MUAC measurement "
+        "(profile §5) and a classification's flags (component code ``flag``).",
+        screening_codes.ILP_OBSERVATION,
+    ),
+    CodeSystemDefinition(
+        "ilp-klasifikasi",
+        "Klasifikasi ILP",
+        "The profile's category codes and flags of each classification (profile §6, §11), beside the HL7 v3 "
+        "interpretation; also the reasons of referrals and follow-ups (ServiceRequest.reasonCode, Task.reasonCode).",
+        screening_codes.ILP_KLASIFIKASI,
+    ),
+    CodeSystemDefinition(
+        "tindak-lanjut",
+        "Tindak lanjut ILP",
+        "Follow-ups an evaluated visit asks for (Task.code; profile §11).",
+        screening_codes.TINDAK_LANJUT,
+    ),
+    CodeSystemDefinition(
         "status-rujukan",
         "Status rujukan",
-        "A referral's statuses (profile §7), in Task.businessStatus: set by the server from Task.status, "
-        "rujuk-balik when the facility referred to sends the resident back with instructions.",
-        tuple(REFERRAL_STATUSES.items()),
+        "Where an external referral stands (Task.businessStatus; profile §7, Rujuk balik).",
+        screening_codes.STATUS_RUJUKAN,
+    ),
+    CodeSystemDefinition(
+        "ilp-tindakan",
+        "Tindakan ILP",
+        "What a ServiceRequest derived from a visit asks for (ServiceRequest.code; profile §7).",
+        screening_codes.ILP_TINDAKAN,
+    ),
+    CodeSystemDefinition(
+        "kategori-kondisi",
+        "Kategori kondisi ILP",
+        "What kind of Condition the server keeps (Condition.category, beside R4's problem-list-item): a screening "
+        "finding, never a diagnosis (screening/findings.py).",
+        screening_codes.KATEGORI_KONDISI,
     ),
 )
 

@@ -1,4 +1,4 @@
-"""A real HTTP server for tests that need one (concurrency, third-party FHIR clients).
+"""A real HTTP server for tests that need one (races, third-party FHIR clients), a plugin of tests/conftest.py.
 
 Send ``live_auth`` (an ``ilp/admin`` access token issued by the live server) with requests to ``live_server``.
 """
