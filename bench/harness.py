@@ -52,7 +52,14 @@ def scratch_database(server_url: str, *, keep: bool = False, template: str | Non
     if template is not None:
         create += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(create)
+        for attempt in range(30):  # autovacuum may be visiting the template for a moment
+            try:
+                connection.execute(create)
+                break
+            except psycopg.errors.ObjectInUse:
+                if attempt == 29:
+                    raise
+                time.sleep(1)
     try:
         if template is None:
             upgrade(database_on(server_url, name))
@@ -182,12 +189,16 @@ def machine_lines(server_url: str) -> list[str]:
     """The machine and the versions that a run's numbers depend on."""
     with psycopg.connect(server_url, autocommit=True) as connection:
         server_version = connection.info.server_version
-    load = ", ".join(f"{average:.2f}" for average in os.getloadavg())
     return [
-        f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.platform()}, load average {load}",
+        f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.platform()}, load average {load_average()}",
         f"python {platform.python_version()}, uvicorn {uvicorn.__version__}, httpx {httpx.__version__}, "
         f"PostgreSQL {server_version // 10000}.{server_version % 10000}, psycopg {psycopg.__version__}",
     ]
+
+
+def load_average() -> str:
+    """Over the last 1, 5 and 15 minutes: other work on the machine takes CPU from the servers and the client."""
+    return ", ".join(f"{average:.2f}" for average in os.getloadavg())
 
 
 def cpu_model() -> str:
