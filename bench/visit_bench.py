@@ -51,6 +51,7 @@ from harness import (
     DEFAULT_POSTGRES,
     FHIR_JSON,
     SERVER_ENV,
+    CpuClock,
     Measurement,
     Operation,
     Target,
@@ -703,8 +704,20 @@ def workload(per_line: int, warm_up: int) -> Workload:
 
 
 @dataclass(frozen=True)
+class Line:
+    """One client count's measurement, and the CPU the server and PostgreSQL used for it."""
+
+    measurement: Measurement
+    server_cpu_seconds: float
+    database_cpu_seconds: float
+
+    def cpu_ms_per_visit(self, seconds: float) -> float:
+        return seconds / self.measurement.requests * 1000
+
+
+@dataclass(frozen=True)
 class Run:
-    measurements: dict[int, Measurement]  # clients → measurement
+    lines: dict[int, Line]  # clients → line
     rows: dict[str, int]  # table → rows after the run
 
 
@@ -719,11 +732,15 @@ def measure(kind: str, server_url: str, template: str, work: Workload, tables: l
             target = Target(kind, base_url, headers)
             run_load(target, work.warm_up, max(CLIENTS))
             analyze(database_url)
-            measurements = {clients: run_load(target, work.measured[clients], clients) for clients in CLIENTS}
+            lines = {}
+            for clients in CLIENTS:
+                clock = CpuClock.start(process.pid, database_url)
+                measurement = run_load(target, work.measured[clients], clients)
+                lines[clients] = Line(measurement, *clock.read())
         finally:
             process.terminate()
             process.wait(timeout=30)
-        return Run(measurements, row_counts(database_url, tables))
+        return Run(lines, row_counts(database_url, tables))
 
 
 def main() -> None:
@@ -790,15 +807,20 @@ def report(arguments: argparse.Namespace, runs: dict[str, Run], tables: list[str
         "10 entries of its own resident; client and servers on this machine (loopback)"
     )
     print()
-    print(f"{'clients':>7}  {'server':<17}{'visits/s':>9}{'p50 ms':>9}{'p99 ms':>9}  statuses")
+    print(f"{'':<26}{'':<27}CPU ms per visit")
+    print(
+        f"{'clients':>7}  {'server':<17}{'visits/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'server':>9}{'Postgres':>9}  statuses"
+    )
     for clients in CLIENTS:
         for kind, run in runs.items():
-            result = run.measurements[clients]
+            line = run.lines[clients]
+            result = line.measurement
             print(
                 f"{clients:>7}  {kind:<17}{result.throughput:>9.1f}{result.percentile(50):>9.1f}"
-                f"{result.percentile(99):>9.1f}  {result.statuses_line()}"
+                f"{result.percentile(99):>9.1f}{line.cpu_ms_per_visit(line.server_cpu_seconds):>9.1f}"
+                f"{line.cpu_ms_per_visit(line.database_cpu_seconds):>9.1f}  {result.statuses_line()}"
             )
-        ratio = product.measurements[clients].throughput / bare.measurements[clients].throughput
+        ratio = product.lines[clients].measurement.throughput / bare.lines[clients].measurement.throughput
         print(f"{'':>7}  product/bare-equivalent throughput {ratio:.2f}× (target ≥ 0.7×)")
     unequal = [table for table in tables if product.rows[table] != bare.rows[table]]
     print()
@@ -806,8 +828,8 @@ def report(arguments: argparse.Namespace, runs: dict[str, Run], tables: list[str
     unexpected = sum(
         count
         for run in runs.values()
-        for result in run.measurements.values()
-        for status, count in result.statuses.items()
+        for line in run.lines.values()
+        for status, count in line.measurement.statuses.items()
         if status != 200
     )
     if unexpected:
