@@ -500,7 +500,7 @@ def transaction_response(base: str, visit: RecordedVisit, entries: int) -> Json:
                 "response": {
                     "status": "201 Created",
                     "etag": 'W/"1"',
-                    "lastModified": versions[0]["meta"]["lastUpdated"],
+                    "lastModified": visit.now.isoformat().replace("+00:00", "Z"),
                     "location": f"{full_url}/_history/1",
                 },
             }
