@@ -779,7 +779,7 @@ def report_one_visit(counts: dict[str, VisitCount], tables: list[str]) -> list[s
     the tables a visit writes."""
     product, bare = counts["product"], counts["bare-equivalent"]
     written = [table for table in tables if product.rows[table] or bare.rows[table]]
-    print("one visit, recorded in this process before timing, each server on its own copy of the seeded database:")
+    print("one visit (the second of two), recorded in this process before timing, each server on a copy of the seed:")
     print(f"  {'rows added to':<22}{'product':>9}{'bare-equivalent':>17}")
     for table in written:
         mark = "" if product.rows[table] == bare.rows[table] else "  differs"
