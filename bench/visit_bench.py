@@ -64,6 +64,7 @@ from harness import (
     run_load,
     scratch_database,
 )
+from ilp_api.app import create_app
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.demo.generate import encode_nik
 from ilp_api.fhir import json as fhir_json
@@ -551,44 +552,50 @@ def bare_equivalent_app(engine: Engine) -> FastAPI:
 # ---- one visit, counted: the rows it adds and the statements it sends ----
 
 
+@dataclass
+class Sent:
+    """What psycopg sent: statements by their first keyword, and round trips."""
+
+    statements: Counter[str] = field(default_factory=Counter)
+    round_trips: int = 0
+
+
 @dataclass(frozen=True)
 class VisitCount:
     rows: dict[str, int]  # table → rows one visit added
     resources: Counter[str]  # resource type → resources one visit added
-    statements: Counter[str]  # first keyword → statements sent (BEGIN and COMMIT included)
-    round_trips: int
+    sent: Sent
 
 
 @contextmanager
-def statements_sent() -> Iterator[tuple[Counter[str], Counter[str]]]:
-    """What this process sends through psycopg while the block runs: statements by their first keyword (the BEGIN
-    and COMMIT psycopg sends by itself around a transaction included), and round trips (a statement outside a
-    pipeline is one; a pipeline is one per sync, its end included)."""
-    statements: Counter[str] = Counter()
-    round_trips: Counter[str] = Counter()
+def statements_sent() -> Iterator[Sent]:
+    """What this process sends through psycopg while the block runs. Statements include the BEGIN and COMMIT psycopg
+    sends by itself around a transaction; a statement outside a pipeline is a round trip, a pipeline one per sync,
+    its end included."""
+    sent = Sent()
     execute, commit = psycopg.Cursor.execute, psycopg.Connection.commit
     sync, end = psycopg.Pipeline.sync, psycopg.Pipeline.__exit__
 
     def counted_execute(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
         connection = cursor.connection
         opens = not connection.autocommit and connection.info.transaction_status == TransactionStatus.IDLE
-        statements.update([*(["BEGIN"] if opens else []), str(query).split(None, 1)[0].upper()])
+        sent.statements.update([*(["BEGIN"] if opens else []), str(query).split(None, 1)[0].upper()])
         if connection.info.pipeline_status == PipelineStatus.OFF:
-            round_trips["sent"] += 1 + opens
+            sent.round_trips += 2 if opens else 1
         return execute(cursor, query, *args, **kwargs)
 
     def counted_commit(connection: psycopg.Connection[Any]) -> None:
         if connection.info.transaction_status != TransactionStatus.IDLE:
-            statements["COMMIT"] += 1
-            round_trips["sent"] += 1
+            sent.statements["COMMIT"] += 1
+            sent.round_trips += 1
         commit(connection)
 
     def counted_sync(pipeline: psycopg.Pipeline) -> None:
-        round_trips["sent"] += 1
+        sent.round_trips += 1
         sync(pipeline)
 
     def counted_end(pipeline: psycopg.Pipeline, *args: Any) -> None:
-        round_trips["sent"] += 1
+        sent.round_trips += 1
         end(pipeline, *args)
 
     patches = {
@@ -601,7 +608,7 @@ def statements_sent() -> Iterator[tuple[Counter[str], Counter[str]]]:
     for (owner, name), patched in patches.items():
         setattr(owner, name, patched)
     try:
-        yield statements, round_trips
+        yield sent
     finally:
         for (owner, name), original in originals.items():
             setattr(owner, name, original)
@@ -619,11 +626,11 @@ def count_one_visit(
 
     with scratch_database(server_url, template=template) as database_url:
         if kind == "product":
-            from ilp_api.app import create_app
-
             app = create_app(Settings(database_url=database_url))
+            engine = app.state.database.engine
         else:
-            app = bare_equivalent_app(create_engine(database_url))
+            engine = create_engine(database_url)
+            app = bare_equivalent_app(engine)
         headers = {"Content-Type": FHIR_JSON}
         with TestClient(app) as client:
             if kind == "product":
@@ -631,14 +638,12 @@ def count_one_visit(
             first, second = bodies
             client.post("/fhir", content=first, headers=headers).raise_for_status()
             before, types_before = row_counts(database_url, tables), resource_types(database_url)
-            with statements_sent() as (statements, round_trips):
+            with statements_sent() as sent:
                 response = client.post("/fhir", content=second, headers=headers)
             response.raise_for_status()
             after, types_after = row_counts(database_url, tables), resource_types(database_url)
-        if kind == "product":
-            app.state.database.engine.dispose()
-        rows = {table: after[table] - before[table] for table in tables}
-        return VisitCount(rows, types_after - types_before, statements, round_trips["sent"])
+        engine.dispose()
+        return VisitCount({table: after[table] - before[table] for table in tables}, types_after - types_before, sent)
 
 
 def in_process_token(client: "TestClient", database_url: str) -> str:
@@ -694,11 +699,12 @@ class Workload:
 
 
 def workload(per_line: int, warm_up: int) -> Workload:
-    first = 2 + warm_up
+    counted = (visit_bundle(0), visit_bundle(1))
+    first = len(counted) + warm_up
     lines = {clients: range(first + n * per_line, first + (n + 1) * per_line) for n, clients in enumerate(CLIENTS)}
     return Workload(
-        (visit_bundle(0), visit_bundle(1)),
-        visits(range(2, first)),
+        counted,
+        visits(range(len(counted), first)),
         {clients: visits(numbers) for clients, numbers in lines.items()},
     )
 
@@ -711,8 +717,13 @@ class Line:
     server_cpu_seconds: float
     database_cpu_seconds: float
 
-    def cpu_ms_per_visit(self, seconds: float) -> float:
-        return seconds / self.measurement.requests * 1000
+    @property
+    def server_cpu_ms_per_visit(self) -> float:
+        return self.server_cpu_seconds / self.measurement.requests * 1000
+
+    @property
+    def database_cpu_ms_per_visit(self) -> float:
+        return self.database_cpu_seconds / self.measurement.requests * 1000
 
 
 @dataclass(frozen=True)
@@ -786,10 +797,10 @@ def report_one_visit(counts: dict[str, VisitCount], tables: list[str]) -> list[s
         print(f"  {table:<22}{product.rows[table]:>9}{bare.rows[table]:>17}{mark}")
     for kind, count in counts.items():
         print(f"  {kind} resources: " + ", ".join(f"{t} {n}" for t, n in sorted(count.resources.items())))
-    print(f"  {'statements sent':<22}{sum(product.statements.values()):>9}{sum(bare.statements.values()):>17}")
-    print(f"  {'round trips':<22}{product.round_trips:>9}{bare.round_trips:>17}")
+    print(f"  {'statements sent':<22}{product.sent.statements.total():>9}{bare.sent.statements.total():>17}")
+    print(f"  {'round trips':<22}{product.sent.round_trips:>9}{bare.sent.round_trips:>17}")
     for kind, count in counts.items():
-        print(f"  {kind} statements: " + ", ".join(f"{word} {n}" for word, n in count.statements.most_common()))
+        print(f"  {kind} statements: " + ", ".join(f"{word} {n}" for word, n in count.sent.statements.most_common()))
     print(flush=True)
     differing = [table for table in written if product.rows[table] != bare.rows[table]]
     differing += ["resource types"] if product.resources != bare.resources else []
@@ -807,7 +818,7 @@ def report(arguments: argparse.Namespace, runs: dict[str, Run], tables: list[str
         "10 entries of its own resident; client and servers on this machine (loopback)"
     )
     print()
-    print(f"{'':<26}{'':<27}CPU ms per visit")
+    print(" " * 53 + "CPU ms per visit")
     print(
         f"{'clients':>7}  {'server':<17}{'visits/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'server':>9}{'Postgres':>9}  statuses"
     )
@@ -817,8 +828,8 @@ def report(arguments: argparse.Namespace, runs: dict[str, Run], tables: list[str
             result = line.measurement
             print(
                 f"{clients:>7}  {kind:<17}{result.throughput:>9.1f}{result.percentile(50):>9.1f}"
-                f"{result.percentile(99):>9.1f}{line.cpu_ms_per_visit(line.server_cpu_seconds):>9.1f}"
-                f"{line.cpu_ms_per_visit(line.database_cpu_seconds):>9.1f}  {result.statuses_line()}"
+                f"{result.percentile(99):>9.1f}{line.server_cpu_ms_per_visit:>9.1f}"
+                f"{line.database_cpu_ms_per_visit:>9.1f}  {result.statuses_line()}"
             )
         ratio = product.lines[clients].measurement.throughput / bare.lines[clients].measurement.throughput
         print(f"{'':>7}  product/bare-equivalent throughput {ratio:.2f}× (target ≥ 0.7×)")
