@@ -18,52 +18,38 @@ Performance is printed here, never asserted.
 """
 
 import argparse
-import itertools
-import os
-import platform
 import random
-import secrets
-import statistics
-import threading
-import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 import orjson
-import psycopg
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from psycopg import sql
 from sqlalchemy import Engine, create_engine, text
 from starlette.concurrency import run_in_threadpool
 
-from ilp_api.db.engine import Database, create_database_engine
-from ilp_api.db.migrate import upgrade
+from harness import (
+    DEFAULT_POSTGRES,
+    FHIR_JSON,
+    SERVER_ENV,
+    Measurement,
+    Operation,
+    Target,
+    admin_token,
+    analyze,
+    machine_lines,
+    row_counts,
+    run_load,
+    scratch_database,
+    searchset_response,
+)
 from ilp_api.demo.generate import encode_nik
 from ilp_api.resources.indonesia import ADMINISTRATIVE_CODE, NIK
 from ilp_api.resources.patient import PATIENT
-from ilp_api.security.clients import register_client
-from ilp_api.security.smart_scopes import ADMIN_SCOPE
-from ilp_api.settings import Settings
 from servers import serve, start_server
-
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-FHIR_JSON = "application/fhir+json"
-# The product is measured as deployed (with a signing key, as production requires), minus limits meant for
-# clients: the bench is one client sending thousands of requests, and a run may outlast a token's lifetime.
-SERVER_ENV = {
-    "ILP_LOG_LEVEL": "WARNING",
-    "ILP_RATE_LIMIT_PER_MINUTE": "0",
-    "ILP_TOKEN_LIFETIME_SECONDS": "3600",
-    "ILP_JWT_KEYS": orjson.dumps([{"kid": "bench", "secret": secrets.token_urlsafe(32)}]).decode(),
-}
 
 # ---- the servers, each run in a child process (``--serve product|bare-equivalent|bare``) ----
 
@@ -104,16 +90,6 @@ def bare_app(engine: Engine) -> FastAPI:
         return searchset_response(await run_in_threadpool(find))
 
     return app
-
-
-def searchset_response(contents: list[str]) -> Response:
-    bundle = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(contents),
-        "entry": [{"resource": orjson.Fragment(content), "search": {"mode": "match"}} for content in contents],
-    }
-    return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
 
 
 AUDIT_EVENT_COLUMNS = "id, recorded, interaction, action, outcome, status, client_id, path, query"
@@ -236,61 +212,6 @@ def bare_equivalent_app(engine: Engine) -> FastAPI:
 BARE_APPS = {"bare-equivalent": bare_equivalent_app, "bare": bare_app}
 
 
-# ---- the client ----
-
-Operation = tuple[str, str, dict[str, str] | None, bytes | None]  # method, path, query, body
-
-
-@dataclass(frozen=True)
-class Measurement:
-    requests: int
-    seconds: float
-    latencies: list[float]
-    statuses: Counter[int]
-
-    @property
-    def throughput(self) -> float:
-        return self.requests / self.seconds
-
-    def percentile(self, p: int) -> float:
-        return statistics.quantiles(self.latencies, n=100, method="inclusive")[p - 1] * 1000
-
-
-@dataclass
-class Target:
-    name: str
-    base_url: str
-    # Every request carries these: the one place to add a header (the product's bearer token goes here).
-    headers: dict[str, str]
-
-
-def run_load(target: Target, operations: list[Operation], concurrency: int) -> Measurement:
-    """Send every operation once, ``concurrency`` at a time; returns when all have been answered."""
-    latencies = [0.0] * len(operations)
-    statuses: list[int] = [0] * len(operations)
-    next_index = itertools.count()  # next() on a count is atomic under the GIL: no lock needed
-    clients = [httpx.Client(base_url=target.base_url, headers=target.headers, timeout=60) for _ in range(concurrency)]
-
-    def work(client: httpx.Client) -> None:
-        while (index := next(next_index)) < len(operations):
-            method, path, query, body = operations[index]
-            started = time.perf_counter()
-            response = client.request(method, path, params=query, content=body)
-            latencies[index] = time.perf_counter() - started
-            statuses[index] = response.status_code
-
-    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
-    for client in clients:
-        client.close()
-    return Measurement(len(operations), seconds, latencies, Counter(statuses))
-
-
 # ---- workload ----
 
 
@@ -348,49 +269,12 @@ def searches(bodies: list[bytes], count: int, seed: int) -> list[Operation]:
 # ---- orchestration ----
 
 
-def admin_token(base_url: str, database_url: str) -> str:
-    database = Database(create_database_engine(database_url))
-    with database.session(write=True) as session:
-        admin = register_client(session, "fhir bench", None, ADMIN_SCOPE)
-    database.engine.dispose()
-    response = httpx.post(
-        f"{base_url}/oauth2/token",
-        data={"grant_type": "client_credentials"},
-        auth=(admin.info.client_id, admin.client_secret),
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 @dataclass(frozen=True)
 class Scenario:
     name: str
     expected_status: int
     warm_up: list[Operation]
     measured: list[Operation]
-
-
-@contextmanager
-def scratch_database(server_url: str, *, keep: bool = False) -> Iterator[str]:
-    """A new database on the server with the migrations applied; its URL, dropped afterwards (also after an error)
-    unless ``keep``."""
-    name = f"ilp_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as connection:
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        upgrade(database_on(server_url, name))
-        yield database_on(server_url, name)
-    finally:
-        if keep:
-            print(f"kept database {name}")
-        else:
-            with psycopg.connect(server_url, autocommit=True) as connection:
-                connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def database_on(server_url: str, name: str) -> str:
-    """The product's URL of database ``name`` on the server of ``server_url``."""
-    return Settings(database_url=server_url.rsplit("/", 1)[0] + f"/{name}").database_url
 
 
 # The tables a Patient create and search write: compared between the product and the bare-equivalent.
@@ -407,25 +291,6 @@ WRITTEN_TABLES = (
     "patient_compartment",
     "patient_placement",
 )
-
-
-def analyze(database_url: str) -> None:
-    """Table statistics, as autovacuum keeps them on a database in use: a table never analyzed is planned as if
-    nearly empty, and a search by NIK then walks every Patient (28 ms instead of 0.1 ms at 200 Patients)."""
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")
-    engine.dispose()
-
-
-def row_counts(database_url: str) -> dict[str, int]:
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        counts = {
-            table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one() for table in WRITTEN_TABLES
-        }
-    engine.dispose()
-    return counts
 
 
 @dataclass(frozen=True)
@@ -462,7 +327,7 @@ def measure(
         finally:
             process.terminate()
             process.wait(timeout=30)
-        return Run(results, row_counts(database_url))
+        return Run(results, row_counts(database_url, WRITTEN_TABLES))
 
 
 KINDS = ("product", "bare-equivalent", "bare")
@@ -484,8 +349,6 @@ def main() -> None:
         serve(arguments.serve, arguments.port, url, lambda: BARE_APPS[arguments.serve](engine()))
         return
 
-    with psycopg.connect(arguments.postgres, autocommit=True) as connection:
-        server_version = connection.info.server_version
     bodies = patients(arguments.warm_up + arguments.requests, seed=1)
     scenarios = [
         Scenario("Patient create", 201, creates(bodies[: arguments.warm_up]), creates(bodies[arguments.warm_up :])),
@@ -507,11 +370,7 @@ def main() -> None:
     for kind in KINDS[1:]:
         runs[kind] = measure(kind, arguments.postgres, scenarios, arguments.concurrency, lambda _url, _db: headers)
 
-    print(f"machine: {os.cpu_count()} CPUs ({cpu_model()}), {platform.platform()}")
-    print(
-        f"python {platform.python_version()}, uvicorn {uvicorn.__version__}, httpx {httpx.__version__}, "
-        f"PostgreSQL {server_version // 10000}.{server_version % 10000}, psycopg {psycopg.__version__}"
-    )
+    print("\n".join(machine_lines(arguments.postgres)))
     print(
         f"{arguments.requests} requests per scenario after {arguments.warm_up} warm-up, "
         f"concurrency {arguments.concurrency}, client and servers on this machine (loopback)"
@@ -521,10 +380,9 @@ def main() -> None:
     for scenario in scenarios:
         for kind, run in runs.items():
             result = run.measurements[scenario.name]
-            statuses = ", ".join(f"{status}×{count}" for status, count in sorted(result.statuses.items()))
             print(
                 f"{scenario.name:<24}{kind:<17}{result.throughput:>9.1f}{result.percentile(50):>9.1f}"
-                f"{result.percentile(99):>9.1f}  {statuses}"
+                f"{result.percentile(99):>9.1f}  {result.statuses_line()}"
             )
         product = runs["product"].measurements[scenario.name].throughput
         for kind in KINDS[1:]:
@@ -546,14 +404,6 @@ def main() -> None:
     )
     if unexpected:
         print(f"\n{unexpected} responses had an unexpected status: the numbers above are not comparable")
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            return next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ from fastapi.responses import Response
 from sqlalchemy import Engine, create_engine, event
 from starlette.concurrency import run_in_threadpool
 
-from fhir_bench import (
+from harness import (
+    DEFAULT_POSTGRES,
     SERVER_ENV,
     Measurement,
     Target,
@@ -54,7 +55,6 @@ from ilp_api.settings import Settings
 from ilp_api.wiring import build_pipeline
 from servers import serve, start_server
 
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 KOTA = "3374"
 KECAMATAN = [f"{KOTA}{n:02d}" for n in range(1, 17)]
 VILLAGES_PER_KECAMATAN, RWS_PER_VILLAGE = 8, 10
@@ -520,10 +520,9 @@ def measure_searches(database_url: str, arguments: argparse.Namespace) -> None:
         for concurrency in arguments.concurrency:
             for kind in ("product", "bare-equivalent"):
                 result = results[(search.name, kind, concurrency)]
-                statuses = ", ".join(f"{s}×{n}" for s, n in sorted(result.statuses.items()))
                 print(
                     f"{search.name:<12}{concurrency:>8}  {kind:<17}{result.throughput:>9.1f}"
-                    f"{result.percentile(50):>9.1f}{result.percentile(99):>9.1f}  {statuses}"
+                    f"{result.percentile(50):>9.1f}{result.percentile(99):>9.1f}  {result.statuses_line()}"
                 )
             product, bare = (results[(search.name, k, concurrency)] for k in ("product", "bare-equivalent"))
             print(
