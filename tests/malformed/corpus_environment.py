@@ -21,6 +21,7 @@ from factories import (
     create,
     encounter_json,
     episode_of_care_json,
+    immunization_json,
     location_json,
     observation_json,
     patient_json,
@@ -108,6 +109,7 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         client, service_request_json(patient["id"], requester=network["posyandu"], performer=network["puskesmas"])
     )
     task = create(client, task_json(patient["id"], requester=network["posyandu"], owner=network["puskesmas"]))
+    immunization = create(client, immunization_json(patient["id"]))
     del client.headers["Authorization"]
     with database.session(write=True) as session:
         token_client = register_client(session, "corpus token client", network["posyandu"], "system/*.rs")
@@ -126,6 +128,7 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "Condition": condition["id"],
         "ServiceRequest": referral["id"],
         "Task": task["id"],
+        "Immunization": immunization["id"],
         "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
         "Questionnaire": "tes-bisik",  # read-only too: the screening forms
         "client_id": token_client.info.client_id,
