@@ -34,6 +34,7 @@ from ilp_api.screening.derivation import (
     derived_identifier_system,
 )
 from ilp_api.screening.episodes import PatientEpisodes, klaster_system
+from ilp_api.screening.immunizations import recorded_doses
 from ilp_api.screening.records import UnitRecords
 from ilp_api.screening.visit_record import VisitRecord, visit_date, visit_input, weight_history
 
@@ -143,6 +144,7 @@ class VisitEvaluation(UnitRecords):
             instruments=instruments_from(responses, self.base),
             earlier_weights=weight_history(weighings, before=day),
             anc_visit_number=PatientEpisodes(self, patient).anc_visit_number(day),
+            doses_given=recorded_doses(self, patient["id"], until=day),
         )
         try:
             return evaluate(visit_input(record), DEFAULT_SETTINGS)
