@@ -40,6 +40,7 @@ CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 SNOMED = "http://snomed.info/sct"
 PATIENT_REFERRAL = "3457005"
 KLASTER_SYSTEM = f"{CANONICAL}{KLASTER_SYSTEM_PATH}"
+DOSE_SYSTEM = f"{CANONICAL}/CodeSystem/imunisasi"
 
 
 def nik(birth_date: str = TEST_NIK_BIRTH_DATE, sex: str = "male", serial: int = 1, kecamatan: str = "927106") -> str:
@@ -277,6 +278,18 @@ def answer(value: bool | int | float | str) -> dict[str, Any]:
     """A QuestionnaireResponse answer holding ``value`` in the value[x] element of its type."""
     kind = {bool: "Boolean", int: "Integer", float: "Decimal", str: "String"}[type(value)]
     return {f"value{kind}": value}
+
+
+def immunization_json(patient: str, dose: str = "bcg", given: str = "2026-11-03", **elements: Any) -> dict[str, Any]:
+    """A completed dose of the schedule (``dose``, a code of the project's dose CodeSystem), given on ``given``."""
+    return {
+        "resourceType": "Immunization",
+        "status": "completed",
+        "vaccineCode": {"coding": [{"system": DOSE_SYSTEM, "code": dose}]},
+        "patient": {"reference": f"Patient/{patient}"},
+        "occurrenceDateTime": given,
+        **elements,
+    }
 
 
 # ---- reading answers ----

@@ -18,6 +18,7 @@ from factories import (
     create,
     encounter_json,
     episode_of_care_json,
+    immunization_json,
     location_json,
     observation_json,
     patient_json,
@@ -158,6 +159,17 @@ def everything(client: TestClient) -> dict[str, dict[str, Any]]:
         "type": {"coding": [{"system": PARTICIPANT_TYPE, "code": "enterer"}]},
         "role": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "code": "ENT"}]}],
     }
+    dose = immunization_json(
+        patient["id"],
+        "mr-1",
+        "2026-11-03T08:15:00+07:00",
+        **of_visit,
+        location={"reference": f"Location/{location['id']}"},
+        lotNumber="MR-2026-0917",
+        doseQuantity={"value": 0.5, "unit": "mL", "system": UCUM, "code": "mL"},
+        performer=[{"actor": {"reference": f"PractitionerRole/{kader['id']}"}}],
+        protocolApplied=[{"authority": {"reference": f"Organization/{network['dinkes']}"}, "doseNumberPositiveInt": 1}],
+    )
     return {
         "Organization": organization,
         "Patient": patient,
@@ -172,6 +184,7 @@ def everything(client: TestClient) -> dict[str, dict[str, Any]]:
         "Task": stored_task,
         "Provenance": create(client, answer_recorded),
         "QuestionnaireResponse": create(client, puma),
+        "Immunization": create(client, dose),
     }
 
 

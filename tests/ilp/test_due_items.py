@@ -16,7 +16,7 @@ from ilp_api.ilp.engine_settings import DEFAULT_SETTINGS, EngineSettings
 from ilp_api.ilp.evaluate import evaluate
 from ilp_api.ilp.inputs import Measurements, Pregnancy, Site, VisitInput
 from ilp_api.ilp.results import Sex
-from ilp_api.ilp.screening_packages import DueFacts, DueItem, due_items
+from ilp_api.ilp.screening_packages import DueDose, DueFacts, DueItem, doses_due, due_items
 from ilp_api.ilp.stages import life_cycle_stages
 
 VISIT = date(2026, 6, 1)  # June: neither a vitamin-A nor a deworming month
@@ -581,6 +581,36 @@ def test_doses_due_at_2_months_with_the_birth_doses_given() -> None:
 )
 def test_dose_due_by_age_and_minimum_interval(age_months: int, given: dict[str, date], dose: str, due: bool) -> None:
     assert (dose in doses(baby(born(months=age_months), given))) is due
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (
+            {},
+            [
+                DueDose("bcg", date(2026, 1, 31)),
+                DueDose("opv-1", date(2026, 1, 31)),
+                DueDose("mr-1", date(2026, 10, 31)),
+            ],
+        ),
+        ({"opv-1": date(2026, 3, 20)}, [DueDose("opv-2", date(2026, 4, 17))]),  # 28 days after OPV1, past 2 months
+        ({"opv-1": date(2026, 2, 10)}, [DueDose("opv-2", date(2026, 3, 31))]),  # 2 months old after the 28 days
+        ({"dpt-hb-hib-1": date(2026, 3, 31)}, [DueDose("dpt-hb-hib-2", date(2026, 4, 30))]),  # 3 months: 30 April
+    ],
+    ids=["from-the-month-of-age", "from-the-interval", "from-the-age-after-the-interval", "month-end"],
+)
+def test_a_due_dose_says_since_when(given: dict[str, date], expected: list[DueDose]) -> None:
+    """The day a dose fell due: the later of its month of age and the minimum interval after the dose before."""
+    due = {dose.code: dose for dose in doses_due(date(2026, 1, 31), date(2026, 11, 15), given)}
+    assert [due[dose.code] for dose in expected] == expected
+
+
+def test_the_doses_due_are_the_engines() -> None:
+    """The worklist's doses (``doses_due``) and a visit's (``due_items``) are one rule."""
+    birth = born(months=10)
+    given = {"bcg": birth, "opv-1": birth, "dpt-hb-hib-1": add_months(birth, 2)}
+    assert sorted(dose.code for dose in doses_due(birth, VISIT, given)) == doses(baby(birth, given))
 
 
 @pytest.mark.parametrize(

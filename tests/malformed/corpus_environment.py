@@ -21,6 +21,7 @@ from factories import (
     create,
     encounter_json,
     episode_of_care_json,
+    immunization_json,
     location_json,
     observation_json,
     patient_json,
@@ -110,6 +111,7 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
     )
     task = create(client, task_json(patient["id"], requester=network["posyandu"], owner=network["puskesmas"]))
     provenance = create(client, provenance_json(f"Task/{task['id']}", network["puskesmas"]))
+    immunization = create(client, immunization_json(patient["id"]))
     del client.headers["Authorization"]
     with database.session(write=True) as session:
         token_client = register_client(session, "corpus token client", network["posyandu"], "system/*.rs")
@@ -129,6 +131,7 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "ServiceRequest": referral["id"],
         "Task": task["id"],
         "Provenance": provenance["id"],
+        "Immunization": immunization["id"],
         "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
         "Questionnaire": "tes-bisik",  # read-only too: the screening forms
         "ConceptMap": "temuan-skrining-icd10",  # and the map of screening findings to ICD-10

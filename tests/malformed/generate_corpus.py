@@ -60,6 +60,7 @@ from factories import (  # noqa: E402
     condition_json,
     encounter_json,
     episode_of_care_json,
+    immunization_json,
     location_json,
     nik,
     observation_json,
@@ -268,6 +269,7 @@ class CorpusBuilder:
             "Task": lambda: task_json("${Patient}", requester="${posyandu}", owner="${puskesmas}"),
             "Provenance": lambda: provenance_json("Task/${Task}", "${puskesmas}"),
             "QuestionnaireResponse": lambda: questionnaire_response_json("${Patient}"),
+            "Immunization": lambda: immunization_json("${Patient}", encounter={"reference": "Encounter/${Encounter}"}),
         }
         resource = builders.get(resource_type, lambda: {"resourceType": resource_type})()
         if with_id:

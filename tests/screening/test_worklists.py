@@ -7,9 +7,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from factories import KELURAHAN, build_network, create, nik, organization_json, outcome, patient_json
+from factories import (
+    KELURAHAN,
+    build_network,
+    create,
+    immunization_json,
+    nik,
+    organization_json,
+    outcome,
+    patient_json,
+)
 from harness import mint_token
 from ilp_api.db.engine import Database
+from ilp_api.ilp.age import add_months
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 from visits import PREGNANT, blood_pressure, quantity, record_visit, visit_bundle
@@ -51,6 +61,15 @@ def items_by_patient(listed: dict[str, Any]) -> dict[str, set[str]]:
     for item in listed["items"]:
         found.setdefault(item["patient"].removeprefix("Patient/"), set()).add(item["item"])
     return found
+
+
+def doses_listed(listed: dict[str, Any], patient: str) -> dict[str, dict[str, Any]]:
+    """The patient's imunisasi/<dose> items, by item."""
+    return {
+        i["item"]: i
+        for i in listed["items"]
+        if i["patient"] == f"Patient/{patient}" and i["item"].startswith("imunisasi/")
+    }
 
 
 def test_the_posyandu_worklist_says_who_is_due_for_what_and_why(client: TestClient, network: dict[str, str]) -> None:
@@ -109,6 +128,50 @@ def test_what_falls_due_with_time_appears_without_any_new_write(client: TestClie
     assert "tindak-lanjut/cek-gula-3-bulan" in now[adult]  # listed from the start, due in 90 days …
     overdue = worklist(client, f"{query}&date={(TODAY + timedelta(days=100)).isoformat()}")["items"]
     assert any(i["item"] == "tindak-lanjut/cek-gula-3-bulan" and i["overdue"] for i in overdue)  # … overdue by then
+
+
+def test_an_overdue_immunization_is_on_the_worklist_until_the_dose_is_recorded(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    """DOFU: a 10-month-old without MR1 (due at 9 months) is listed for it, overdue, until MR1 is recorded."""
+    born = add_months(TODAY, -10) - timedelta(days=5)
+    baby = villager(client, network, born.isoformat(), "female", 1, "001")
+    for dose in ("bcg", "opv-1"):
+        create(client, immunization_json(baby, dose, (born + timedelta(days=7)).isoformat()))
+    query = f"organization=Organization/{network['posyandu']}"
+
+    before = doses_listed(worklist(client, query), baby)
+    create(client, immunization_json(baby, "mr-1", days_ago(2)))
+    after = doses_listed(worklist(client, query), baby)
+    as_of_before_it = doses_listed(worklist(client, f"{query}&date={days_ago(3)}"), baby)
+
+    measles_rubella = before["imunisasi/mr-1"]
+    assert (measles_rubella["since"], measles_rubella["due"]) == (add_months(born, 9).isoformat(),) * 2
+    assert measles_rubella["overdue"]
+    assert measles_rubella["rule"] == "4.4-imunisasi"
+    assert measles_rubella["reason"].startswith("Imunisasi Campak-Rubela (MR) dosis 1 belum diberikan")
+    assert {"imunisasi/bcg", "imunisasi/opv-1"}.isdisjoint(before)  # given
+    assert "imunisasi/opv-2" in before  # the next polio dose, due 28 days after the first
+    assert "imunisasi/mr-1" not in after
+    assert "imunisasi/mr-1" in as_of_before_it
+    assert "imunisasi/mr-2" not in after  # from 18 months, 6 months after MR1
+
+
+def test_a_dose_falls_due_with_age_alone_and_is_no_longer_followed_up_from_24_months(
+    client: TestClient, network: dict[str, str]
+) -> None:
+    born = add_months(TODAY, -8) - timedelta(days=5)
+    baby = villager(client, network, born.isoformat(), "male", 1, "002")
+    query = f"organization=Organization/{network['posyandu']}"
+    nine_months = add_months(born, 9)
+
+    def doses_on(day: date) -> dict[str, dict[str, Any]]:
+        return doses_listed(worklist(client, f"{query}&date={day.isoformat()}"), baby)
+
+    assert "imunisasi/mr-1" not in doses_on(TODAY)
+    assert not doses_on(nine_months)["imunisasi/mr-1"]["overdue"]  # due that day
+    assert doses_on(nine_months + timedelta(days=1))["imunisasi/mr-1"]["overdue"]
+    assert doses_on(add_months(born, 24)) == {}
 
 
 def test_a_client_reads_only_the_worklists_within_its_reach(

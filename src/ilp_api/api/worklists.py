@@ -40,7 +40,9 @@ class WorkItemOut(Schema):
     patient: str = Field(description="Patient/{id}")
     patient_name: str
     rw: str | None
-    item: str = Field(description="tindak-lanjut/<code>, rujukan-belum-dijawab, kunjungan-anc, skrining-tahunan")
+    item: str = Field(
+        description="tindak-lanjut/<code>, rujukan-belum-dijawab, kunjungan-anc, skrining-tahunan, imunisasi/<dose>"
+    )
     reason: str
     since: date
     due: date
@@ -64,7 +66,8 @@ class WorklistOut(Schema):
     description=(
         "Computed when asked from what is stored and today's date, so that what falls due with time alone (a "
         "follow-up's date, a pregnant woman's next K visit, an unanswered referral, a new year without "
-        "screening) appears without any new write. Longest due first; paged with `_count` and `_offset`."
+        "screening, a child reaching the age of a vaccine dose) appears without any new write. Longest due first; "
+        "paged with `_count` and `_offset`."
     ),
     response_model=WorklistOut,
     response_model_by_alias=True,

@@ -6,7 +6,7 @@ so the K3 glucose check and the yearly one give one ``gula-darah`` entry.
 """
 
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache, cached_property
@@ -346,8 +346,21 @@ class Dose:
     min_days: int = 0
     min_months: int = 0
 
+    def earliest_after(self, previous: date) -> date:
+        """The first day this dose may follow ``previous``, the day the dose before it was given."""
+        return max(previous + timedelta(days=self.min_days), add_months(previous, self.min_months))
+
     def interval_ok(self, previous: date, given: date) -> bool:
-        return (given - previous).days >= self.min_days and add_months(previous, self.min_months) <= given
+        return self.earliest_after(previous) <= given
+
+    def due_from(self, birth_date: date, given: Mapping[str, date]) -> date | None:
+        """The day this dose falls due: its month of age reached and, after an earlier dose, the interval since
+        that dose passed; None while the earlier dose is not given."""
+        reached = add_months(birth_date, self.from_months)
+        if self.after is None:
+            return reached
+        previous = given.get(self.after)
+        return None if previous is None else max(reached, self.earliest_after(previous))
 
 
 MONTH_INTERVAL = 28  # "1 month" between doses [interpretation]
@@ -372,22 +385,29 @@ SCHEDULE = (
     Dose("dpt-hb-hib-4", 18, "dpt-hb-hib-3", min_months=12),
     Dose("mr-2", 18, "mr-1", min_months=6),
 )
+HB0 = "hb0"  # hepatitis B within 24 hours of birth: due on the day of birth only
+DOSE_CODES = (HB0, *(dose.code for dose in SCHEDULE))
 IMMUNISATION_RULE = Rule("4.4-imunisasi", "JUK Imunisasi Rutin")
 BADUTA_MONTHS = 24  # the routine schedule is followed up through baduta age [interpretation]
 INTERVAL_TOO_SHORT = "dosis-interval-kurang"
 
 
-def _doses_due(facts: DueFacts) -> Iterator[str]:
-    if facts.age.days == 0 and "hb0" not in facts.last_done:
-        yield "hb0"  # <24 h; a later HB dose is not HB0
-    if facts.age.months >= BADUTA_MONTHS:
-        return
-    for dose in SCHEDULE:
-        if dose.code in facts.last_done or facts.age.months < dose.from_months:
-            continue
-        previous = facts.last_done.get(dose.after) if dose.after else None
-        if dose.after is None or (previous is not None and dose.interval_ok(previous, facts.visit_date)):
-            yield dose.code
+@dataclass(frozen=True)
+class DueDose:
+    code: str
+    since: date  # the day it fell due
+
+
+def doses_due(birth_date: date, day: date, given: Mapping[str, date]) -> tuple[DueDose, ...]:
+    """The §4.4 doses due on ``day`` and not yet given (``given``: dose code → the day it was given), each with the
+    day it fell due. A later hepatitis B dose is not HB0; from 24 months the schedule is no longer followed up."""
+    due = [DueDose(HB0, birth_date)] if day == birth_date and HB0 not in given else []
+    if day < add_months(birth_date, BADUTA_MONTHS):
+        for dose in SCHEDULE:
+            since = None if dose.code in given else dose.due_from(birth_date, given)
+            if since is not None and since <= day:
+                due.append(DueDose(dose.code, since))
+    return tuple(due)
 
 
 def interval_warnings(last_done: Mapping[str, date]) -> tuple[str, ...]:
@@ -412,5 +432,8 @@ def due_items(facts: DueFacts) -> tuple[DueItem, ...]:
         if reason is not None and row.timing(facts, last_done.get(key)):
             due[key] = DueItem(row.item, reason, row.rule, letter in row.sites)
     immunisation_here = letter in "YUPR"
-    doses = [DueItem("imunisasi", dose, IMMUNISATION_RULE, immunisation_here) for dose in _doses_due(facts)]
+    doses = [
+        DueItem("imunisasi", dose.code, IMMUNISATION_RULE, immunisation_here)
+        for dose in doses_due(facts.birth_date, facts.visit_date, last_done)
+    ]
     return (*due.values(), *doses)

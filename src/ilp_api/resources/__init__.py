@@ -7,6 +7,7 @@ def load_resources() -> None:
         condition,
         encounter,
         episode_of_care,
+        immunization,
         location,
         observation,
         organization,

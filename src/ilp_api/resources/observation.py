@@ -118,16 +118,16 @@ def check_observation(context: WriteContext, _model: Any, data: Json) -> Json:
     return data
 
 
-def check_visit_patient(context: WriteContext, data: Json) -> None:
-    """A record of a visit (an Observation, a QuestionnaireResponse) is about the visit's patient (an unknown visit
-    is refused by the reference check)."""
+def check_visit_patient(context: WriteContext, data: Json, patient_element: str = "subject") -> None:
+    """A record of a visit (an Observation, a QuestionnaireResponse, an Immunization) is about the visit's patient,
+    named in ``patient_element`` (an unknown visit is refused by the reference check)."""
     encounter = parse_reference(data.get("encounter", {}).get("reference", ""))
     encounter_json = context.read(encounter) if encounter and encounter.type == "Encounter" else None
     visited = parse_reference(encounter_json.get("subject", {}).get("reference", "")) if encounter_json else None
-    if visited is not None and visited != parse_reference(data["subject"].get("reference", "")):
-        subject = f"{data['resourceType']}.subject"
+    if visited is not None and visited != parse_reference(data[patient_element].get("reference", "")):
+        element = f"{data['resourceType']}.{patient_element}"
         raise Unprocessable(
-            f"{subject} must be the patient of its encounter, {visited.type}/{visited.id}", expression=subject
+            f"{element} must be the patient of its encounter, {visited.type}/{visited.id}", expression=element
         )
 
 

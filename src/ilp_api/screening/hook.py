@@ -37,6 +37,7 @@ from ilp_api.screening.derivation import (
 from ilp_api.screening.episodes import PatientEpisodes, klaster_system
 from ilp_api.screening.findings import record_findings
 from ilp_api.screening.follow_ups_done import complete_follow_ups
+from ilp_api.screening.immunizations import recorded_doses
 from ilp_api.screening.records import UnitRecords
 from ilp_api.screening.visit_record import VisitRecord, visit_date, visit_input, weight_history
 
@@ -147,6 +148,7 @@ class VisitEvaluation(UnitRecords):
             instruments=instruments_from(responses, self.base),
             earlier_weights=weight_history(weighings, before=day),
             anc_visit_number=PatientEpisodes(self, patient).anc_visit_number(day),
+            doses_given=recorded_doses(self, patient["id"], until=day),
         )
         try:
             engine_input = visit_input(record)

@@ -1,13 +1,14 @@
 """A recorded visit read as the engine's input: the Encounter, its patient and facility, its Observations and
-QuestionnaireResponses, and the history the rules need, turned into one ``VisitInput``.
+QuestionnaireResponses, and the history the rules need (earlier weighings, the doses given), turned into one
+``VisitInput``.
 
 Pure: the hook (screening/hook.py) reads the records, this module only translates them. What a visit must hold
 to be evaluated (a patient with birth date and sex, a start date, a facility as its site) is refused here with
 an expression naming the element.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -38,6 +39,8 @@ class VisitRecord:
     # The K number this visit would have on her open pregnancy (screening/episodes.py); None: no open pregnancy.
     # An open pregnancy also makes her pregnant when the visit records no pregnancy status.
     anc_visit_number: int | None = None
+    # The doses of the schedule given by the visit's day (screening/immunizations.py): dose code → the latest day.
+    doses_given: Mapping[str, date] = field(default_factory=dict)
 
 
 def visit_date(encounter: Json) -> date:
@@ -74,6 +77,7 @@ def visit_input(record: VisitRecord) -> inputs.VisitInput:
         measurements=measurements(observations),
         instruments=record.instruments,
         weights=record.earlier_weights,
+        last_done=record.doses_given,
     )
 
 

@@ -10,17 +10,24 @@ Items, each with the rule that makes it:
 - ``rujukan-belum-dijawab``: a referral still ``requested`` after ``referral_answer_days``.
 - ``kunjungan-anc``: a pregnant woman whose next K visit is due (``anc_interval_days`` after her last).
 - ``skrining-tahunan``: a resident not seen this calendar year.
+- ``imunisasi/<dose>``: a child under 24 months missing a dose of the schedule that is due (drop-out follow-up,
+  DOFU), from the day it fell due: its month of age reached and its interval after the dose before passed.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from ilp_api.fhir.datatypes import parse_date
 from ilp_api.fhir.registry import Json
+from ilp_api.ilp.age import add_months
+from ilp_api.ilp.screening_packages import BADUTA_MONTHS, IMMUNISATION_RULE, doses_due
 from ilp_api.resources.patient import residence
 from ilp_api.resources.task_workflow import WAITING
+from ilp_api.resources.vaccines import DOSE_DISPLAY
 from ilp_api.screening.derivation import TASK_CODE, code_system
 from ilp_api.screening.episodes import PREGNANCY, klaster_system
+from ilp_api.screening.immunizations import counted_immunizations, doses_given
 from ilp_api.screening.records import UnitRecords
 
 OPEN_TASK = ",".join(WAITING)
@@ -39,7 +46,7 @@ class WorklistSettings:
 @dataclass(frozen=True)
 class WorkItem:
     patient_id: str
-    item: str  # what is due: tindak-lanjut/<code>, rujukan-belum-dijawab, kunjungan-anc, skrining-tahunan
+    item: str  # what is due, one of the items above: tindak-lanjut/<code>, kunjungan-anc, imunisasi/<dose> …
     reason: str
     since: date  # when it arose
     due: date
@@ -61,6 +68,7 @@ def worklist(records: UnitRecords, today: date, settings: WorklistSettings, rw: 
         *unanswered_referrals(records, today, settings.referral_answer_days),
         *anc_visits_due(records, today, settings.anc_interval_days),
         *not_screened_this_year(records, today, set(residents)),
+        *immunizations_due(records, today, residents),
     ]
     return sorted(
         (
@@ -158,3 +166,29 @@ def not_screened_this_year(records: UnitRecords, today: date, residents: set[str
             rule=YEARLY_SCREENING,
             source=None,
         )
+
+
+def immunizations_due(records: UnitRecords, today: date, residents: Mapping[str, Json]) -> Iterator[WorkItem]:
+    """Each resident under 24 months, the doses due today and not given (profile §4.4), from the day each fell due."""
+    births = {
+        patient_id: born
+        for patient_id, patient in residents.items()
+        if (born := parse_date(patient.get("birthDate", ""))) and born <= today < add_months(born, BADUTA_MONTHS)
+    }
+    if not births:
+        return
+    recorded: dict[str, list[Json]] = {}
+    for immunization in counted_immunizations(records, ("date", f"ge{min(births.values())}"), ("date", f"le{today}")):
+        recorded.setdefault(_patient_id(immunization.get("patient")), []).append(immunization)
+    for patient_id, born in sorted(births.items()):
+        given = doses_given(recorded.get(patient_id, []), records.base, until=today)
+        for dose in doses_due(born, today, given):
+            yield WorkItem(
+                patient_id=patient_id,
+                item=f"imunisasi/{dose.code}",
+                reason=f"Imunisasi {DOSE_DISPLAY[dose.code]} belum diberikan, jatuh tempo sejak {dose.since}",
+                since=dose.since,
+                due=dose.since,
+                rule=IMMUNISATION_RULE.id,
+                source=None,
+            )

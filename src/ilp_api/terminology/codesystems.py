@@ -10,6 +10,7 @@ from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import SearchParameter, SearchType, codes, strings
 from ilp_api.resources.patient import DATA_QUALITY_DISPLAY
 from ilp_api.resources.practitioner import PERAN_CODES
+from ilp_api.resources.vaccines import DOSE_CODE_SYSTEM, DOSE_DISPLAY
 from ilp_api.terminology import screening_codes
 
 
@@ -63,6 +64,13 @@ CODE_SYSTEMS = (
         "Peran tenaga ILP",
         "Roles of kader and nakes in the ILP network (PractitionerRole.code).",
         tuple((code, code.replace("-", " ").capitalize()) for code in PERAN_CODES),
+    ),
+    CodeSystemDefinition(
+        DOSE_CODE_SYSTEM,
+        "Dosis imunisasi rutin",
+        "Doses of the national immunisation schedule (profile §4.4); a completed Immunization's vaccineCode carries "
+        "one, and the schedule counts it as given.",
+        tuple(DOSE_DISPLAY.items()),
     ),
     CodeSystemDefinition(
         "ilp-error",

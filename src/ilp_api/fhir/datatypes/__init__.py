@@ -67,6 +67,7 @@ from ilp_api.fhir.datatypes.primitives import (
     Time,
     UnsignedInt,
     Uri,
+    days,
     parse_date,
     real_calendar_date,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "UnsignedInt",
     "Uri",
     "choice",
+    "days",
     "json_problems",
     "parse_date",
     "real_calendar_date",
