@@ -4,7 +4,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,10 +15,15 @@ from ilp_api.cli import DEMO_SERVER, app
 from ilp_api.db.engine import Database
 from ilp_api.demo.generate import PLACEHOLDER, DemoNetwork, DemoResource, generate_network
 from ilp_api.demo.load import LoadReport, load_demo
+from ilp_api.demo.visits import CHILDREN, UNDER_FIVE, DemoVisit, generate_visits
+from ilp_api.fhir.datatypes import UCUM
 from ilp_api.fhir.repository import resource
+from ilp_api.ilp.age import add_months
 from ilp_api.ilp.nik import decode_nik
 from ilp_api.resources.indonesia import NIK, NIK_IBU, administrative_codes
+from ilp_api.resources.observation import catalogued_measure
 from ilp_api.resources.patient import data_quality_system
+from ilp_api.resources.questionnaire_response import answer_problems, form_answered
 from ilp_api.settings import Settings, get_settings
 
 BASE = "http://ilp-api.example/fhir"
@@ -29,6 +34,11 @@ NETWORK_COUNTS = {"Organization": 15, "Location": 15}  # 1 dinkes, 2 puskesmas, 
 @pytest.fixture(scope="module")
 def network() -> DemoNetwork:
     return generate_network(canonical_base=BASE, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def visits(network: DemoNetwork) -> tuple[DemoVisit, ...]:
+    return generate_visits(network, canonical_base=BASE, today=TODAY)
 
 
 def identifier(resource: DemoResource, system: str) -> str | None:
@@ -114,6 +124,63 @@ def test_residents_live_in_an_rw_their_posyandu_covers(network: DemoNetwork) -> 
         codes = administrative_codes(patient.body["address"][0])
         organization = patient.body["managingOrganization"]["reference"].removeprefix(PLACEHOLDER)
         assert (codes["village"], codes["rw"]) in coverage[organization]
+
+
+def test_the_same_seed_gives_the_same_visits(network: DemoNetwork, visits: tuple[DemoVisit, ...]) -> None:
+    assert generate_visits(network, canonical_base=BASE, today=TODAY) == visits
+    assert generate_visits(network, canonical_base=BASE, today=TODAY, seed=7) != visits
+
+
+def test_a_month_of_visits_of_every_life_stage_at_the_residents_posyandu(
+    network: DemoNetwork, visits: tuple[DemoVisit, ...]
+) -> None:
+    stages = {visit.stage for visit in visits}
+    assert {"ibu-hamil", "dewasa", "lansia"} <= stages
+    assert stages & UNDER_FIVE
+    assert stages & CHILDREN
+    assert [visit.day for visit in visits] == sorted(visit.day for visit in visits)
+    resources = {r.key: r for r in network.resources}
+    month_start = TODAY - timedelta(days=30)
+    weighed: dict[str, list[date]] = {}
+    for visit in visits:
+        encounter = visit.resources[0].body
+        patient = resources[encounter["subject"]["reference"].removeprefix(PLACEHOLDER)]
+        posyandu = resources[encounter["serviceProvider"]["reference"].removeprefix(PLACEHOLDER)]
+        home = administrative_codes(patient.body["address"][0])
+        assert administrative_codes(posyandu.body["address"][0])["village"] == home["village"]
+        assert home["rw"] in {extension["valueCode"] for extension in posyandu.body["extension"]}
+        # Children under five are weighed every month: this one's and the two before's open days.
+        earliest = add_months(month_start, -2) if patient.kind in UNDER_FIVE else month_start
+        assert max(earliest, date.fromisoformat(patient.body["birthDate"])) <= visit.day <= TODAY
+        if patient.kind in UNDER_FIVE:
+            weighed.setdefault(patient.key, []).append(visit.day)
+        for record in visit.resources[1:]:
+            assert record.body["subject"] == encounter["subject"]
+            assert record.body["encounter"]["reference"] == PLACEHOLDER + visit.key
+    assert any(len(days) == 3 for days in weighed.values())
+    assert all(len({(day.year, day.month) for day in days}) == len(days) for days in weighed.values())
+
+
+def test_visits_record_catalogued_measurements_and_complete_answers(visits: tuple[DemoVisit, ...]) -> None:
+    """As a kader app would record them: each measurement in its catalogue code and UCUM unit, within its plausible
+    range, and each form answered completely (the loader's test sees the server accept them)."""
+    measured: set[str] = set()
+    for record in (r.body for visit in visits for r in visit.resources[1:]):
+        if record["resourceType"] == "QuestionnaireResponse":
+            form = form_answered(record["questionnaire"], BASE)
+            assert list(answer_problems(form, record)) == []
+            measured.add(form.id)
+            continue
+        for element in (record, *record.get("component", [])):
+            measure = catalogued_measure(element["code"])
+            if measure is None:
+                continue
+            quantity = element["valueQuantity"]
+            assert (quantity["system"], quantity["code"]) == (UCUM, measure.unit)
+            assert measure.low <= quantity["value"] <= measure.high
+            measured.add(measure.key)
+    assert {"weight_kg", "length_cm", "head_circumference_cm", "muac_cm", "systolic", "glucose_random"} <= measured
+    assert {"srq-20", "adl-barthel-total", "skilas"} <= measured
 
 
 def stored_counts(db: Database) -> dict[str, int]:
