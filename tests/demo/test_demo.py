@@ -1,4 +1,5 @@
-"""`ilp demo`: the generator is deterministic and realistic; the loader goes through the API's rules, once."""
+"""`ilp demo`: the generator is deterministic and realistic; the loader goes through the API's rules, once, and its
+visits are evaluated as a kader app's would be."""
 
 import re
 from collections import Counter
@@ -194,19 +195,50 @@ def load_small(db: Database, settings: Settings) -> LoadReport:
 
 
 def test_load_stores_everything_through_the_rules_and_only_once(db: Database, settings: Settings) -> None:
-    progress: list[tuple[int, int]] = []
-    report = load_demo(db, settings, residents=40, seed=11, progress=lambda done, total: progress.append((done, total)))
+    progress: list[tuple[str, int, int]] = []
+    report = load_demo(db, settings, residents=40, seed=11, progress=lambda *stored: progress.append(stored))
     assert not report.already_loaded
-    expected = Counter(r.resource_type for r in report.network.resources)
-    assert stored_counts(db) == expected == report.created
-    assert progress[-1] == (40, 40)
-    assert len(progress) == 40
+    generated = Counter(r.resource_type for r in report.network.resources)
+    generated.update(r.resource_type for visit in report.visits for r in visit.resources)
+    assert stored_counts(db) == report.created
+    assert generated - report.created == Counter()
+    # What the rules derived from the visits: classifications, referrals, follow-ups, episodes, findings.
+    assert set(report.created - generated) == {"Observation", "ServiceRequest", "Task", "EpisodeOfCare", "Condition"}
+    residents = [done for what, done, total in progress if what == "residents"]
+    assert residents == list(range(1, 41))
+    assert progress[-1] == ("visits", len(report.visits), len(report.visits))
 
     again = load_small(db, settings)
     assert again.already_loaded
     assert again.dinkes_id == report.dinkes_id
     assert again.created == Counter()
-    assert stored_counts(db) == expected
+    assert stored_counts(db) == report.created
+
+
+def test_the_visits_are_evaluated_and_the_puskesmas_answers_some_referrals(
+    db: Database, settings: Settings, client: TestClient
+) -> None:
+    report = load_small(db, settings)
+    tally = report.tally
+    assert sum(tally.visits.values()) == len(report.visits)
+    assert {"ibu-hamil", "dewasa", "lansia"} <= set(tally.visits)
+    assert set(tally.visits) & UNDER_FIVE
+    assert set(tally.visits) & CHILDREN
+    assert tally.findings > 0
+    assert tally.follow_ups > 0
+    assert tally.referrals == report.created["ServiceRequest"] > 0
+
+    found = client.get("/fhir/Task", params={"code": "fulfill", "_count": 200}).json()
+    referrals = [entry["resource"] for entry in found["entry"]]
+    answers = Counter((task["status"], task["businessStatus"]["coding"][0]["code"]) for task in referrals)
+    assert answers[("accepted", "diterima")] == tally.answers["diterima"]
+    assert answers[("completed", "selesai")] == tally.answers["selesai"]
+    assert answers[("requested", "dikirim")] == len(referrals) - sum(tally.answers.values())
+    assert sum(tally.answers.values()) > 0
+    answered = next(task for task in referrals if task["status"] == "completed")
+    history = client.get(f"/fhir/Task/{answered['id']}/_history").json()["entry"]
+    statuses = [entry["resource"]["status"] for entry in reversed(history)]
+    assert statuses == ["requested", "received", "accepted", "in-progress", "completed"]
 
 
 def test_a_posyandus_residents_are_found_through_the_api(db: Database, settings: Settings, client: TestClient) -> None:
@@ -249,7 +281,8 @@ TOKEN_COMMAND = re.compile(
     r"TOKEN=\$\(curl -s -X POST (?P<url>\S+) -u (?P<client_id>[^:\s]+):(?P<secret>\S+) "
     r"-d grant_type=client_credentials "
 )
-READ_COMMAND = re.compile(r"curl -s '(?P<url>[^']+)' -H \"Authorization: Bearer \$TOKEN\"")
+READ_COMMAND = re.compile(r"curl -s '(?P<url>[^']+/fhir/[^']+)' -H \"Authorization: Bearer \$TOKEN\"")
+WORKLIST_COMMAND = re.compile(r"curl -s '(?P<url>[^']+/api/v1/worklists\?[^']+)' -H \"Authorization: Bearer \$TOKEN\"")
 
 
 @dataclass(frozen=True)
@@ -355,6 +388,14 @@ def test_the_printed_commands_read_the_posyandus_residents_and_no_one_elses(
     visible = {entry["resource"]["id"] for entry in everyone.get("entry", [])}
     assert expected <= visible
     assert outsider_id not in visible
+
+    # Its worklist: who is due, among them for what the demo's visits left to do (a follow-up, a referral).
+    worklist_command = WORKLIST_COMMAND.search(output)
+    assert worklist_command is not None, output
+    worklist = anonymous_client.get(worklist_command["url"].removeprefix(DEMO_SERVER), headers=bearer)
+    assert worklist.status_code == 200, worklist.text
+    items = worklist.json()["items"]
+    assert any(str(item["source"]).startswith("Task/") for item in items), items
 
 
 def under(network: DemoNetwork, patient: DemoResource, organization_key: str) -> bool:
