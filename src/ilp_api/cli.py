@@ -183,9 +183,10 @@ def print_demo_summary(report: LoadReport, credentials: list[DemoCredential]) ->
 
 
 def print_visit_summary(report: LoadReport) -> None:
-    tally = report.tally
+    """How many visits the demo recorded, and what their evaluation derived and the puskesmas answered."""
     if not report.visits:
         return
+    tally = report.tally
     first, last = report.visits[0].day.isoformat(), report.visits[-1].day.isoformat()
     stages = ", ".join(f"{count} {stage}" for stage, count in tally.visits.most_common())
     typer.echo(f"visits: {sum(tally.visits.values())} from {first} to {last} ({stages})")
