@@ -117,14 +117,15 @@ def demo(
     residents: Annotated[int, typer.Option(min=0, help="How many residents (Patients) to register")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same people")] = 3374,
 ) -> None:
-    """Apply pending migrations, load a demo kota network with nakes, kader and residents (once), and print
-    credentials of demo API clients for a dinkes, a puskesmas and a posyandu (new ones on every run)."""
+    """Apply pending migrations, load a demo kota network with nakes, kader, residents and a month of their posyandu
+    visits, evaluated as they are stored (once), and print credentials of demo API clients for a dinkes, a
+    puskesmas and a posyandu (new ones on every run)."""
     settings = get_settings()
     upgrade(settings.database_url)
 
-    def progress(done: int, total: int) -> None:
+    def progress(what: str, done: int, total: int) -> None:
         if done % 50 == 0 or done == total:
-            typer.echo(f"residents {done}/{total}", err=True)
+            typer.echo(f"{what} {done}/{total}", err=True)
 
     database = _database()
     try:
@@ -146,6 +147,7 @@ def print_demo_summary(report: LoadReport, credentials: list[DemoCredential]) ->
         typer.echo("created: " + ", ".join(f"{count} {kind}" for kind, count in sorted(report.created.items())))
         typer.echo("residents: " + ", ".join(f"{count} {group}" for group, count in report.resident_groups()))
         typer.echo(f"  {len(report.network.nik_mismatches)} with a NIK that disagrees with the record (tagged)")
+        print_visit_summary(report)
     for kind in ("dinkes", "puskesmas", "posyandu"):
         for name, organization_id in report.facilities(kind):
             typer.echo(f"{kind:<10} Organization/{organization_id}  {name}")
@@ -172,6 +174,27 @@ def print_demo_summary(report: LoadReport, credentials: list[DemoCredential]) ->
     typer.echo(
         f"  curl -s '{DEMO_SERVER}/fhir/Patient?organization=Organization/{example.organization_id}&_count=50' "
         "-H \"Authorization: Bearer $TOKEN\" -H 'Accept: application/fhir+json'"
+    )
+    typer.echo("and its worklist (who is due or overdue, for what, and why):")
+    typer.echo(
+        f"  curl -s '{DEMO_SERVER}/api/v1/worklists?organization=Organization/{example.organization_id}' "
+        '-H "Authorization: Bearer $TOKEN"'
+    )
+
+
+def print_visit_summary(report: LoadReport) -> None:
+    """How many visits the demo recorded, and what their evaluation derived and the puskesmas answered."""
+    if not report.visits:
+        return
+    tally = report.tally
+    first, last = report.visits[0].day.isoformat(), report.visits[-1].day.isoformat()
+    stages = ", ".join(f"{count} {stage}" for stage, count in tally.visits.most_common())
+    typer.echo(f"visits: {sum(tally.visits.values())} from {first} to {last} ({stages})")
+    answers = ", ".join(f"{count} {status}" for status, count in sorted(tally.answers.items()))
+    typer.echo(
+        f"  evaluated on write: {tally.findings} findings (classifications outside the normal range), "
+        f"{tally.referrals} referrals, {tally.follow_ups} follow-ups; "
+        f"{sum(tally.answers.values())} referrals answered by the puskesmas ({answers or 'none'})"
     )
 
 

@@ -1,10 +1,11 @@
-"""`ilp demo`: the generator is deterministic and realistic; the loader goes through the API's rules, once."""
+"""`ilp demo`: the generator is deterministic and realistic; the loader goes through the API's rules, once, and its
+visits are evaluated as a kader app's would be."""
 
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,10 +16,15 @@ from ilp_api.cli import DEMO_SERVER, app
 from ilp_api.db.engine import Database
 from ilp_api.demo.generate import PLACEHOLDER, DemoNetwork, DemoResource, generate_network
 from ilp_api.demo.load import LoadReport, load_demo
+from ilp_api.demo.visits import CHILDREN, UNDER_FIVE, DemoVisit, generate_visits
+from ilp_api.fhir.datatypes import UCUM
 from ilp_api.fhir.repository import resource
+from ilp_api.ilp.age import add_months
 from ilp_api.ilp.nik import decode_nik
 from ilp_api.resources.indonesia import NIK, NIK_IBU, administrative_codes
+from ilp_api.resources.observation import catalogued_measure
 from ilp_api.resources.patient import data_quality_system
+from ilp_api.resources.questionnaire_response import answer_problems, form_answered
 from ilp_api.settings import Settings, get_settings
 
 BASE = "http://ilp-api.example/fhir"
@@ -29,6 +35,11 @@ NETWORK_COUNTS = {"Organization": 15, "Location": 15}  # 1 dinkes, 2 puskesmas, 
 @pytest.fixture(scope="module")
 def network() -> DemoNetwork:
     return generate_network(canonical_base=BASE, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def visits(network: DemoNetwork) -> tuple[DemoVisit, ...]:
+    return generate_visits(network, canonical_base=BASE, today=TODAY)
 
 
 def identifier(resource: DemoResource, system: str) -> str | None:
@@ -116,6 +127,63 @@ def test_residents_live_in_an_rw_their_posyandu_covers(network: DemoNetwork) -> 
         assert (codes["village"], codes["rw"]) in coverage[organization]
 
 
+def test_the_same_seed_gives_the_same_visits(network: DemoNetwork, visits: tuple[DemoVisit, ...]) -> None:
+    assert generate_visits(network, canonical_base=BASE, today=TODAY) == visits
+    assert generate_visits(network, canonical_base=BASE, today=TODAY, seed=7) != visits
+
+
+def test_a_month_of_visits_of_every_life_stage_at_the_residents_posyandu(
+    network: DemoNetwork, visits: tuple[DemoVisit, ...]
+) -> None:
+    stages = {visit.stage for visit in visits}
+    assert {"ibu-hamil", "dewasa", "lansia"} <= stages
+    assert stages & UNDER_FIVE
+    assert stages & CHILDREN
+    assert [visit.day for visit in visits] == sorted(visit.day for visit in visits)
+    resources = {r.key: r for r in network.resources}
+    month_start = TODAY - timedelta(days=30)
+    weighed: dict[str, list[date]] = {}
+    for visit in visits:
+        encounter = visit.resources[0].body
+        patient = resources[encounter["subject"]["reference"].removeprefix(PLACEHOLDER)]
+        posyandu = resources[encounter["serviceProvider"]["reference"].removeprefix(PLACEHOLDER)]
+        home = administrative_codes(patient.body["address"][0])
+        assert administrative_codes(posyandu.body["address"][0])["village"] == home["village"]
+        assert home["rw"] in {extension["valueCode"] for extension in posyandu.body["extension"]}
+        # Children under five are weighed every month: this one's and the two before's open days.
+        earliest = add_months(month_start, -2) if patient.kind in UNDER_FIVE else month_start
+        assert max(earliest, date.fromisoformat(patient.body["birthDate"])) <= visit.day <= TODAY
+        if patient.kind in UNDER_FIVE:
+            weighed.setdefault(patient.key, []).append(visit.day)
+        for record in visit.resources[1:]:
+            assert record.body["subject"] == encounter["subject"]
+            assert record.body["encounter"]["reference"] == PLACEHOLDER + visit.key
+    assert any(len(days) == 3 for days in weighed.values())
+    assert all(len({(day.year, day.month) for day in days}) == len(days) for days in weighed.values())
+
+
+def test_visits_record_catalogued_measurements_and_complete_answers(visits: tuple[DemoVisit, ...]) -> None:
+    """As a kader app would record them: each measurement in its catalogue code and UCUM unit, within its plausible
+    range, and each form answered completely (the loader's test sees the server accept them)."""
+    measured: set[str] = set()
+    for record in (r.body for visit in visits for r in visit.resources[1:]):
+        if record["resourceType"] == "QuestionnaireResponse":
+            form = form_answered(record["questionnaire"], BASE)
+            assert list(answer_problems(form, record)) == []
+            measured.add(form.id)
+            continue
+        for element in (record, *record.get("component", [])):
+            measure = catalogued_measure(element["code"])
+            if measure is None:
+                continue
+            quantity = element["valueQuantity"]
+            assert (quantity["system"], quantity["code"]) == (UCUM, measure.unit)
+            assert measure.low <= quantity["value"] <= measure.high
+            measured.add(measure.key)
+    assert {"weight_kg", "length_cm", "head_circumference_cm", "muac_cm", "systolic", "glucose_random"} <= measured
+    assert {"srq-20", "adl-barthel-total", "skilas"} <= measured
+
+
 def stored_counts(db: Database) -> dict[str, int]:
     with db.session(write=False) as session:
         rows = session.execute(select(resource.c.resource_type, func.count()).group_by(resource.c.resource_type))
@@ -127,19 +195,50 @@ def load_small(db: Database, settings: Settings) -> LoadReport:
 
 
 def test_load_stores_everything_through_the_rules_and_only_once(db: Database, settings: Settings) -> None:
-    progress: list[tuple[int, int]] = []
-    report = load_demo(db, settings, residents=40, seed=11, progress=lambda done, total: progress.append((done, total)))
+    progress: list[tuple[str, int, int]] = []
+    report = load_demo(db, settings, residents=40, seed=11, progress=lambda *stored: progress.append(stored))
     assert not report.already_loaded
-    expected = Counter(r.resource_type for r in report.network.resources)
-    assert stored_counts(db) == expected == report.created
-    assert progress[-1] == (40, 40)
-    assert len(progress) == 40
+    generated = Counter(r.resource_type for r in report.network.resources)
+    generated.update(r.resource_type for visit in report.visits for r in visit.resources)
+    assert stored_counts(db) == report.created
+    assert generated - report.created == Counter()
+    # What the rules derived from the visits: classifications, referrals, follow-ups, episodes, findings.
+    assert set(report.created - generated) == {"Observation", "ServiceRequest", "Task", "EpisodeOfCare", "Condition"}
+    residents = [done for what, done, total in progress if what == "residents"]
+    assert residents == list(range(1, 41))
+    assert progress[-1] == ("visits", len(report.visits), len(report.visits))
 
     again = load_small(db, settings)
     assert again.already_loaded
     assert again.dinkes_id == report.dinkes_id
     assert again.created == Counter()
-    assert stored_counts(db) == expected
+    assert stored_counts(db) == report.created
+
+
+def test_the_visits_are_evaluated_and_the_puskesmas_answers_some_referrals(
+    db: Database, settings: Settings, client: TestClient
+) -> None:
+    report = load_small(db, settings)
+    tally = report.tally
+    assert sum(tally.visits.values()) == len(report.visits)
+    assert {"ibu-hamil", "dewasa", "lansia"} <= set(tally.visits)
+    assert set(tally.visits) & UNDER_FIVE
+    assert set(tally.visits) & CHILDREN
+    assert tally.findings > 0
+    assert tally.follow_ups > 0
+    assert tally.referrals == report.created["ServiceRequest"] > 0
+
+    found = client.get("/fhir/Task", params={"code": "fulfill", "_count": 200}).json()
+    referrals = [entry["resource"] for entry in found["entry"]]
+    answers = Counter((task["status"], task["businessStatus"]["coding"][0]["code"]) for task in referrals)
+    assert answers[("accepted", "diterima")] == tally.answers["diterima"]
+    assert answers[("completed", "selesai")] == tally.answers["selesai"]
+    assert answers[("requested", "dikirim")] == len(referrals) - sum(tally.answers.values())
+    assert sum(tally.answers.values()) > 0
+    answered = next(task for task in referrals if task["status"] == "completed")
+    history = client.get(f"/fhir/Task/{answered['id']}/_history").json()["entry"]
+    statuses = [entry["resource"]["status"] for entry in reversed(history)]
+    assert statuses == ["requested", "received", "accepted", "in-progress", "completed"]
 
 
 def test_a_posyandus_residents_are_found_through_the_api(db: Database, settings: Settings, client: TestClient) -> None:
@@ -182,7 +281,8 @@ TOKEN_COMMAND = re.compile(
     r"TOKEN=\$\(curl -s -X POST (?P<url>\S+) -u (?P<client_id>[^:\s]+):(?P<secret>\S+) "
     r"-d grant_type=client_credentials "
 )
-READ_COMMAND = re.compile(r"curl -s '(?P<url>[^']+)' -H \"Authorization: Bearer \$TOKEN\"")
+READ_COMMAND = re.compile(r"curl -s '(?P<url>[^']+/fhir/[^']+)' -H \"Authorization: Bearer \$TOKEN\"")
+WORKLIST_COMMAND = re.compile(r"curl -s '(?P<url>[^']+/api/v1/worklists\?[^']+)' -H \"Authorization: Bearer \$TOKEN\"")
 
 
 @dataclass(frozen=True)
@@ -288,6 +388,14 @@ def test_the_printed_commands_read_the_posyandus_residents_and_no_one_elses(
     visible = {entry["resource"]["id"] for entry in everyone.get("entry", [])}
     assert expected <= visible
     assert outsider_id not in visible
+
+    # Its worklist: who is due, among them for what the demo's visits left to do (a follow-up, a referral).
+    worklist_command = WORKLIST_COMMAND.search(output)
+    assert worklist_command is not None, output
+    worklist = anonymous_client.get(worklist_command["url"].removeprefix(DEMO_SERVER), headers=bearer)
+    assert worklist.status_code == 200, worklist.text
+    items = worklist.json()["items"]
+    assert any(str(item["source"]).startswith("Task/") for item in items), items
 
 
 def under(network: DemoNetwork, patient: DemoResource, organization_key: str) -> bool:

@@ -176,10 +176,16 @@ def test_a_batch_reaches_the_hook_per_entry(client: TestClient, hook: Recorder) 
     assert [len(changes) for changes in hook.calls] == [1, 1]
 
 
-def test_the_demo_loader_runs_the_hooks(hook: Recorder, db: Database, settings: Settings) -> None:
+def test_the_demo_loader_runs_the_hooks_once_per_request_it_stands_for(
+    hook: Recorder, db: Database, settings: Settings
+) -> None:
+    """The network, then each visit as a kader app sends it and each referral answer, in the load's one
+    transaction."""
     report = load_demo(db, settings, residents=3)
 
-    [changes] = hook.calls  # the whole load is one unit of work
-    assert len(changes) == sum(report.created.values())
-    assert {change.interaction for change in changes} == {"create"}
-    assert len(logged(db)) == 1
+    network, *steps = hook.calls
+    assert [change.resource_type for change in network] == [r.resource_type for r in report.network.resources]
+    assert {change.interaction for change in network} == {"create"}
+    visits = [changes for changes in steps if changes[0].resource_type == "Encounter"]
+    assert [len(changes) for changes in visits] == [len(visit.resources) for visit in report.visits]
+    assert len(logged(db)) == len(hook.calls)

@@ -46,6 +46,10 @@ def demo_tag_system(canonical_base: str) -> str:
     return f"{canonical_base}/CodeSystem/ilp-demo"
 
 
+def demo_meta(canonical_base: str) -> Json:
+    return {"tag": [{"system": demo_tag_system(canonical_base), "code": "demo", "display": "ILP demo data"}]}
+
+
 @dataclass(frozen=True)
 class DemoResource:
     key: str  # local name, referenced as PLACEHOLDER + key until the server assigns an id
@@ -269,8 +273,7 @@ class _Builder:
         return self.rng.choice(PHONE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
 
     def add(self, key: str, resource_type: str, kind: str, body: Json) -> str:
-        tag = {"system": demo_tag_system(self.canonical_base), "code": "demo", "display": "ILP demo data"}
-        body = {"resourceType": resource_type, "meta": {"tag": [tag]}, **body}
+        body = {"resourceType": resource_type, "meta": demo_meta(self.canonical_base), **body}
         self.resources.append(DemoResource(key, resource_type, kind, body))
         return key
 

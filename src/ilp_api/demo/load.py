@@ -1,9 +1,12 @@
-"""Load the demo network through the pipeline's ``ResourceService.create``: every demo resource passes the API's
-own rules and the write hooks.
+"""Load the demo through the pipeline's ``ResourceService``: every demo resource passes the API's own rules and the
+write hooks, so the visits are evaluated as a kader app's would be.
 
-The whole load is one unit of work, so an error leaves nothing behind and a second load sees either all of
-the demo or none of it. The dinkes is created first with If-None-Exist on its demo identifier: when it
-already exists the demo is already loaded and nothing else is written.
+The whole load is one transaction, so an error leaves nothing behind and a second load sees either all of the
+demo or none of it. Inside it, the load goes step by step as a client's requests would (``_Loader.step``): the
+network, then each visit, then each referral answer, the write hooks seeing each step's writes when it ends, so a
+visit is evaluated with the visits before it already stored (the weight trend reads the earlier weighings) and none
+after it. The dinkes is created first with If-None-Exist on its demo identifier: when it already exists the demo is
+already loaded and nothing else is written.
 
 ``create_demo_credentials`` then registers one API client each for a dinkes, a puskesmas and a posyandu, on
 every run: their secrets are stored only as hashes, so a second run cannot print the first run's secrets and
@@ -11,8 +14,10 @@ replaces those clients instead, and the operator always leaves with working cred
 """
 
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time
 from typing import Any
 
 import orjson
@@ -23,30 +28,70 @@ from ilp_api.demo.generate import (
     DEFAULT_SEED,
     PLACEHOLDER,
     DemoNetwork,
+    DemoResource,
     demo_identifier_system,
     generate_network,
 )
-from ilp_api.fhir.registry import registry
+from ilp_api.demo.visits import WIB, DemoVisit, ReferralAnswer, generate_visits
+from ilp_api.fhir.pipeline import Pipeline
+from ilp_api.fhir.registry import Json, registry
 from ilp_api.fhir.service import ResourceService
-from ilp_api.fhir.unit_of_work import UnitOfWork
-from ilp_api.resources import load_resources
+from ilp_api.fhir.unit_of_work import Change, UnitOfWork
+from ilp_api.screening.derivation import INTERPRETATION, TASK_CODE, code_system
+from ilp_api.screening.records import UnitRecords
 from ilp_api.security.clients import create_demo_clients
 from ilp_api.settings import Settings
-from ilp_api.wiring import build_pipeline
+from ilp_api.wiring import build_pipeline, load_definitions
 
-Progress = Callable[[int, int], None]
-"""Called after each resident is stored, with (residents stored, residents to store)."""
+Progress = Callable[[str, int, int], None]
+"""Called after each resident and each visit is stored, with ("residents" or "visits", how many are stored, how
+many to store)."""
+
+# The way a referral's Task goes once the facility referred to answers it: status, and businessStatus.
+REFERRAL_ANSWER_STEPS = (
+    ("received", "diterima"),
+    ("accepted", "diterima"),
+    ("in-progress", "diterima"),
+    ("completed", "selesai"),
+)
+ANSWERED_AT = time(10, 0)  # the puskesmas answers in the morning
+
+
+@dataclass
+class VisitTally:
+    """What the demo's visits recorded, what their evaluation derived, and how the referrals were answered."""
+
+    visits: Counter[str] = field(default_factory=Counter)  # life-cycle group → visits
+    findings: int = 0  # classifications outside the normal range
+    referrals: int = 0
+    follow_ups: int = 0
+    answers: Counter[str] = field(default_factory=Counter)  # businessStatus → referrals answered so
+
+    def count_derived(self, changes: Sequence[Change]) -> None:
+        """What the evaluation of a visit created (the visit's own Observations carry no interpretation)."""
+        for change in changes:
+            resource = change.after
+            if change.interaction != "create" or resource is None:
+                continue
+            if change.resource_type == "Observation":
+                self.findings += _outside_normal(resource)
+            elif change.resource_type == "ServiceRequest":
+                self.referrals += 1
+            elif change.resource_type == "Task" and resource.get("intent") == "plan":
+                self.follow_ups += 1
 
 
 @dataclass(frozen=True)
 class LoadReport:
     network: DemoNetwork
+    visits: tuple[DemoVisit, ...]
     already_loaded: bool
     dinkes_id: str
     # generator key → server id: for what this load created or, when the demo was already loaded, for the
     # demo Organizations found by their demo identifier (facility keys do not depend on the seed).
     ids: dict[str, str]
-    created: Counter[str]  # resource type → how many this load created
+    created: Counter[str]  # resource type → how many this load created, the write hooks' included
+    tally: VisitTally
 
     def facilities(self, kind: str) -> list[tuple[str, str]]:
         """(name, server id) of the demo Organizations of one facility type, in network order."""
@@ -99,39 +144,104 @@ def load_demo(
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
 ) -> LoadReport:
-    load_resources()
+    load_definitions()  # the write hooks too: the visits are evaluated as they are stored
     pipeline = build_pipeline(database, registry, settings)
-    with pipeline.unit_of_work(None, write=True) as unit:
-        network = generate_network(
-            canonical_base=settings.canonical_base, today=unit.rules.today, residents=residents, seed=seed
-        )
-        return _load(pipeline.service, unit, network, progress)
+    with pipeline.unit_of_work(None, write=True) as transaction:
+        today, base = transaction.rules.today, settings.canonical_base
+        network = generate_network(canonical_base=base, today=today, residents=residents, seed=seed)
+        visits = generate_visits(network, canonical_base=base, today=today, seed=seed)
+        return _Loader(pipeline, transaction, progress).load(network, visits)
 
 
-def _load(service: ResourceService, unit: UnitOfWork, network: DemoNetwork, progress: Progress | None) -> LoadReport:
-    ids: dict[str, str] = {}
-    references: dict[str, str] = {}  # generator key → "Type/<server id>"
-    created: Counter[str] = Counter()
-    total_residents = len(network.of_type("Patient"))
-    for resource in network.resources:
-        condition = None
-        if resource.key == network.dinkes_key:
-            condition = f"identifier={demo_identifier_system(service.canonical_base)}|{resource.key}"
+class _Loader:
+    def __init__(self, pipeline: Pipeline, transaction: UnitOfWork, progress: Progress | None) -> None:
+        self.pipeline = pipeline
+        self.service: ResourceService = pipeline.service
+        self.transaction = transaction
+        self.progress = progress or (lambda what, done, total: None)
+        self.ids: dict[str, str] = {}
+        self.references: dict[str, str] = {}  # generator key → "Type/<server id>"
+        self.created: Counter[str] = Counter()
+        self.tally = VisitTally()
+
+    @contextmanager
+    def step(self) -> Iterator[UnitOfWork]:
+        """A unit of work of its own inside the load's transaction, as one client request would be: the write hooks
+        see its changes when it ends. An error still rolls back the whole load."""
+        step = replace(self.transaction, changes=[], accesses=[])
+        yield step
+        self.pipeline.hooks.run(step)
+        self.created.update(change.resource_type for change in step.changes if change.interaction == "create")
+
+    def load(self, network: DemoNetwork, visits: tuple[DemoVisit, ...]) -> LoadReport:
+        residents, stored_residents = len(network.of_type("Patient")), 0
+        with self.step() as step:
+            for resource in network.resources:
+                condition = None
+                if resource.key == network.dinkes_key:
+                    condition = f"identifier={demo_identifier_system(self.service.canonical_base)}|{resource.key}"
+                if not self.create(step, resource, condition):
+                    dinkes_id = self.references[resource.key].partition("/")[2]
+                    ids = _existing_organizations(self.service, step, network)
+                    return LoadReport(network, visits, True, dinkes_id, ids, Counter(), VisitTally())
+                if resource.resource_type == "Patient":
+                    stored_residents += 1
+                    self.progress("residents", stored_residents, residents)
+        puskesmas = {self.references[r.key] for r in network.of_type("Organization") if r.kind == "puskesmas"}
+        for number, visit in enumerate(visits, start=1):
+            self.record(visit, puskesmas)
+            self.progress("visits", number, len(visits))
+        return LoadReport(network, visits, False, self.ids[network.dinkes_key], self.ids, self.created, self.tally)
+
+    def create(self, unit: UnitOfWork, resource: DemoResource, if_none_exist: str | None = None) -> bool:
+        """Stores ``resource`` with its placeholders resolved; False when If-None-Exist found it stored already."""
         definition = registry.get(resource.resource_type)
-        if definition is None:  # the generator only makes registered types; load_resources() registered them
+        if definition is None:  # the generator only makes registered types; load_definitions() registered them
             raise LookupError(f"{resource.resource_type} is not a registered resource type")
-        body = orjson.dumps(_resolve(resource.body, references))
-        result = service.create(unit, definition, body, condition)
-        if not result.created:
-            return LoadReport(
-                network, True, result.stored.id, _existing_organizations(service, unit, network), Counter()
-            )
-        ids[resource.key] = result.stored.id
-        references[resource.key] = f"{resource.resource_type}/{result.stored.id}"
-        created[resource.resource_type] += 1
-        if progress is not None and resource.resource_type == "Patient":
-            progress(created["Patient"], total_residents)
-    return LoadReport(network, False, ids[network.dinkes_key], ids, created)
+        body = orjson.dumps(_resolve(resource.body, self.references))
+        result = self.service.create(unit, definition, body, if_none_exist)
+        self.references[resource.key] = f"{resource.resource_type}/{result.stored.id}"
+        if result.created:
+            self.ids[resource.key] = result.stored.id
+        return result.created
+
+    def record(self, visit: DemoVisit, puskesmas: set[str]) -> None:
+        """The visit as one step, as a kader app sends it; then, as another, the answers to the referrals it leads to
+        that a puskesmas (``puskesmas``: their references) owns."""
+        with self.step() as step:
+            for resource in visit.resources:
+                self.create(step, resource)
+        self.tally.visits[visit.stage] += 1
+        self.tally.count_derived(step.changes)
+        if visit.referral_answer is None:
+            return
+        with self.step() as step:
+            records = UnitRecords(step)
+            encounter = self.references[visit.key]
+            for task in records.search("Task", ("encounter", encounter), ("code", f"{TASK_CODE}|fulfill")):
+                if task.get("owner", {}).get("reference") in puskesmas:
+                    answer_referral(records, task, visit.referral_answer)
+                    self.tally.answers[visit.referral_answer.business_status] += 1
+
+
+def answer_referral(records: UnitRecords, task: Json, answer: ReferralAnswer) -> None:
+    """The puskesmas answers a referral as its app would: the Task is received and accepted (diterima) and, when
+    the referral is done, goes on through in-progress to completed (selesai), one update per transition.
+
+    The one place the demo writes an answer, so that it can go through a Task state machine when there is one.
+    """
+    last = "accepted" if answer.business_status == "diterima" else "completed"
+    business_statuses = code_system(records.base, "status-rujukan")
+    for status, business_status in REFERRAL_ANSWER_STEPS:
+        task = {
+            **{key: value for key, value in task.items() if key != "meta"},
+            "status": status,
+            "businessStatus": {"coding": [{"system": business_statuses, "code": business_status}]},
+            "lastModified": datetime.combine(answer.day, ANSWERED_AT, WIB).isoformat(),
+        }
+        records.store("Task", task, create=False)
+        if status == last:
+            return
 
 
 def _existing_organizations(service: ResourceService, unit: UnitOfWork, network: DemoNetwork) -> dict[str, str]:
@@ -167,3 +277,9 @@ def _resolve(value: Any, references: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_resolve(item, references) for item in value]
     return value
+
+
+def _outside_normal(observation: Json) -> bool:
+    """Whether a classification's HL7 v3 interpretation is anything but N (normal)."""
+    codings = [c for concept in observation.get("interpretation", []) for c in concept.get("coding", [])]
+    return any(c.get("system") == INTERPRETATION and c.get("code") != "N" for c in codings)

@@ -18,8 +18,9 @@ from ilp_api.ilp.results import Sex
 # WHO 2006 Child Growth Standards, expanded (by day 0-1856, or by 0.1 cm for weight-for-length/height).
 Who2006AgeTable = Literal["wfa", "lfa", "bmifa", "hcfa"]
 Who2006LengthTable = Literal["wfl", "wfh"]
-# WHO 2007 Growth Reference 5-19 y, by completed month; the profile classifies only BMI-for-age from it.
-Who2007Table = Literal["bmifa"]
+# WHO 2007 Growth Reference 5-19 y, by completed month; the profile classifies only BMI-for-age from it (the demo
+# also draws school children's heights from its height-for-age).
+Who2007Table = Literal["bmifa", "lfa"]
 
 _PACKAGE = "pygrowup"
 LENGTH_STEP = Decimal("0.1")
