@@ -9,6 +9,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from audit_expectations import ExchangeLog, recorded_events
+from factories import build_network, create, patient_json
 from harness import empty_database, mint_token
 from ilp_api.app import create_app
 from ilp_api.db.engine import Database, create_database_engine
@@ -145,6 +147,18 @@ def client(anonymous_client: TestClient, issue_token: TokenFactory) -> TestClien
     """
     anonymous_client.headers["Authorization"] = f"Bearer {issue_token(None, ADMIN_SCOPE)}"
     return anonymous_client
+
+
+@pytest.fixture
+def network(client: TestClient) -> dict[str, str]:
+    """Dinkes → puskesmas → pustu → posyandu (RW 001, 002), created by an admin client: their ids."""
+    return build_network(client)
+
+
+@pytest.fixture
+def patient(client: TestClient) -> dict[str, Any]:
+    """A resident registered by NIK (factories.patient_json), as stored."""
+    return create(client, patient_json())
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,12 @@ from factories import (
     ACT_CODE,
     KLASTER_SYSTEM,
     assert_refused,
-    build_network,
     changed,
     create,
     encounter_json,
     episode_of_care_json,
     location_json,
     match_ids,
-    patient_json,
     practitioner_json,
     practitioner_role_json,
     search,
@@ -26,16 +24,6 @@ from ilp_api.db.engine import Database
 
 VISIT_SYSTEM = "https://posyandu-app.example/kunjungan"
 VISIT_KIND_SYSTEM = "https://posyandu-app.example/jenis-kunjungan"
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
-
-
-@pytest.fixture
-def patient(client: TestClient) -> dict[str, Any]:
-    return create(client, patient_json())
 
 
 def test_a_visit_is_found_by_patient_date_facility_class_and_identifier(

@@ -9,7 +9,6 @@ from factories import (
     CANONICAL,
     KLASTER_SYSTEM,
     assert_refused,
-    build_network,
     changed,
     condition_json,
     create,
@@ -23,11 +22,6 @@ from factories import (
 from ilp_api.db.engine import Database
 
 EPISODE_SYSTEM = "https://puskesmas-app.example/episode"
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
 
 
 @pytest.fixture

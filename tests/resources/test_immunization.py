@@ -12,7 +12,6 @@ from factories import (
     FHIR_JSON,
     SNOMED,
     assert_refused,
-    build_network,
     changed,
     create,
     encounter_json,
@@ -33,11 +32,6 @@ BORN = "2026-01-05"
 DOSE_RECORDS = "https://posyandu-app.example/imunisasi"
 MEASLES = "14189004"  # SNOMED CT: measles
 PROGRAMME = "http://terminology.kemkes.go.id/CodeSystem/immunization-reason"
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
 
 
 @pytest.fixture

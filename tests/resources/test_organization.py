@@ -14,7 +14,6 @@ from factories import (
     KOTA,
     OTHER_KOTA,
     SATUSEHAT_ID_SYSTEM,
-    build_network,
     create,
     expressions,
     ilp_codes,
@@ -25,11 +24,6 @@ from factories import (
     stored_rows,
 )
 from ilp_api.db.engine import Database
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ from factories import (
     FHIR_JSON,
     KECAMATAN,
     PERAN_SYSTEM,
-    build_network,
     create,
     expressions,
     ilp_codes,
@@ -21,11 +20,6 @@ from factories import (
     stored_rows,
 )
 from ilp_api.db.engine import Database
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
 
 
 def test_roles_are_searchable_by_organization_role_and_practitioner(

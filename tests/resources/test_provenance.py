@@ -8,7 +8,6 @@ from fastapi.testclient import TestClient
 
 from factories import (
     assert_refused,
-    build_network,
     changed,
     create,
     match_ids,
@@ -20,11 +19,6 @@ from factories import (
 )
 from ilp_api.db.engine import Database
 from ilp_api.resources.provenance import PATIENT_EXTENSION
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from factories import (
     FHIR_JSON,
     answer,
     assert_refused,
-    build_network,
     changed,
     create,
     encounter_json,
@@ -76,16 +75,6 @@ VALID_ANSWERS: dict[str, dict[str, Any]] = {
     "tes-bisik": {"words-heard": 3},
 }
 RESPONSE_SYSTEM = "https://posyandu-app.example/kuesioner"
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
-
-
-@pytest.fixture
-def patient(client: TestClient) -> dict[str, Any]:
-    return create(client, patient_json())
 
 
 @pytest.mark.parametrize("form", sorted(VALID_ANSWERS))

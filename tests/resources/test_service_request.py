@@ -10,14 +10,12 @@ from factories import (
     PATIENT_REFERRAL,
     SNOMED,
     assert_refused,
-    build_network,
     changed,
     condition_json,
     create,
     encounter_json,
     match_ids,
     observation_json,
-    patient_json,
     search,
     service_request_json,
 )
@@ -25,16 +23,6 @@ from ilp_api.db.engine import Database
 
 REFERRAL_SYSTEM = "http://sys-ids.kemkes.go.id/servicerequest/100011"
 REFERRAL_TO_SERVICE = "306206005"
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
-
-
-@pytest.fixture
-def patient(client: TestClient) -> dict[str, Any]:
-    return create(client, patient_json())
 
 
 def test_a_referral_is_found_by_each_of_its_parameters(

@@ -8,13 +8,11 @@ from fastapi.testclient import TestClient
 from factories import (
     CANONICAL,
     assert_refused,
-    build_network,
     changed,
     condition_json,
     create,
     encounter_json,
     match_ids,
-    patient_json,
     search,
     service_request_json,
     task_json,
@@ -24,16 +22,6 @@ from ilp_api.db.engine import Database
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
 REFERRAL_STATUS = f"{CANONICAL}/CodeSystem/status-rujukan"
 GROUP_SYSTEM = "https://puskesmas-app.example/task-group"
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
-
-
-@pytest.fixture
-def patient(client: TestClient) -> dict[str, Any]:
-    return create(client, patient_json())
 
 
 def test_a_task_is_found_by_each_of_its_parameters(

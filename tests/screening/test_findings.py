@@ -4,10 +4,9 @@ unconfirmed, coded by the ConceptMap, extended by a repeat finding, withdrawn by
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from factories import CONDITION_CLINICAL, FHIR_JSON, build_network, questionnaire_response_json, search
+from factories import CONDITION_CLINICAL, FHIR_JSON, questionnaire_response_json, search
 from visits import (
     BASE,
     KLASIFIKASI,
@@ -22,12 +21,6 @@ from visits import (
     resident,
     visit_bundle,
 )
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
-
 
 ICD_10 = "http://hl7.org/fhir/sid/icd-10"
 SCREENING_FINDINGS = f"category={BASE}/CodeSystem/kategori-kondisi|temuan-skrining"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from factories import CANONICAL, build_network, changed, create, immunization_json
+from factories import CANONICAL, changed, create, immunization_json
 from ilp_api.ilp.evaluate import Evaluation, evaluate
 from ilp_api.screening import hook
 from ilp_api.screening.immunizations import doses_given
@@ -20,11 +20,6 @@ from visits import record_visit, resident, visit_bundle
 
 BORN = "2026-01-05"
 VISIT_DAY = "2026-04-08"  # 3 months and 3 days old
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
 
 
 @pytest.fixture

@@ -40,11 +40,6 @@ from visits import (
 )
 
 
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
-
-
 def test_the_pregnant_22_year_old_with_raised_bp_gets_her_klaster_her_pregnancy_and_a_referral(
     client: TestClient, network: dict[str, str]
 ) -> None:

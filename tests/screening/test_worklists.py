@@ -4,12 +4,10 @@ day it is asked (the visits are dated relative to today, so nothing here depends
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from factories import (
     KELURAHAN,
-    build_network,
     create,
     immunization_json,
     nik,
@@ -25,11 +23,6 @@ from ilp_api.settings import Settings
 from visits import PREGNANT, blood_pressure, quantity, record_visit, visit_bundle
 
 TODAY = date.today()  # the site's date in the test settings' time zone may differ by a day: kept clear of edges
-
-
-@pytest.fixture
-def network(client: TestClient) -> dict[str, str]:
-    return build_network(client)
 
 
 def days_ago(days: int) -> str:
