@@ -205,23 +205,26 @@ class BundleProcessor:
         assigned = assign_ids(bundle, targets)
         digest = self._receipt_digest(bundle, targets)
         outcomes: dict[int, Outcome] = {}
+        replayed: Processed | None = None  # what an earlier copy of this transaction stored
         processed = Processed([])
 
         def settle(unit: UnitOfWork) -> None:
             """Once the write hooks have written too: each entry's latest version, and what the hooks derived."""
             nonlocal processed
-            if not processed.entries:
-                processed = _with_derived([outcomes[target.index] for target in targets], unit.changes)
-                if digest:
-                    receipts.complete(digest, [_receipt(o) for o in (*processed.entries, *processed.derived)])
+            if replayed is not None:
+                processed = replayed
+                return
+            processed = _with_derived([outcomes[target.index] for target in targets], unit.changes)
+            if digest:
+                receipts.complete(digest, [_receipt(o) for o in (*processed.entries, *processed.derived)])
 
         try:
             with self.pipeline.unit_of_work(self.origin.caller, write=True, settled=settle) as unit:
                 receipts = TransactionReceipts(unit.repository.session)
                 earlier = receipts.receive(digest, self.origin.caller.client_id) if digest else None
                 if earlier is not None:
-                    processed = _replayed(unit, earlier, len(targets))
-                    outcomes = dict(enumerate(processed.entries))
+                    replayed = _replayed(unit, earlier, len(targets))
+                    outcomes = dict(enumerate(replayed.entries))
                 else:
                     outcomes = self.entries.transaction(unit, bundle, targets, assigned)
                 for target in targets:
