@@ -88,7 +88,8 @@ def test_a_visit_is_found_by_its_klaster_as_coded(
     assert found("klaster=klaster-3") == [adult["id"]]
     assert found(f"klaster={KLASTER_SYSTEM}|klaster-5") == [lab["id"]]
     assert found("klaster=klaster-3,klaster-5") == sorted([adult["id"], lab["id"]])
-    assert found("klaster=3") == []
+    assert found("klaster=3") == [adult["id"]]  # as the issue spells it: the klaster's number
+    assert found("klaster=5,3") == sorted([adult["id"], lab["id"]])
 
 
 def test_a_visit_is_found_by_its_episode_and_the_referral_it_answers(

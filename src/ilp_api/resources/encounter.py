@@ -34,6 +34,7 @@ from ilp_api.fhir.visibility_rules import InPatientCompartment, ReferencesSubtre
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 # The project's klaster CodeSystem lies under the canonical base, a setting: its url is known by how it ends.
 KLASTER_SYSTEM_PATH = "/CodeSystem/klaster"
+KLASTER_PREFIX = "klaster-"
 
 
 class EncounterParticipant(HasExtensions):
@@ -78,10 +79,14 @@ class Encounter(Resource):
 
 def klaster_codes(encounter: Json) -> Iterator[Token]:
     """The visit's type codings from the project's klaster CodeSystem: ``klaster-2`` to ``klaster-5`` (klaster 1,
-    Manajemen, serves no visit). Indexed as written, so that a search names a klaster as a client stores it."""
+    Manajemen, serves no visit). Indexed as written, and by the klaster's number too, so that both
+    ``klaster=klaster-3`` and ``klaster=3`` find a klaster-3 visit."""
     for coding in walk(encounter, "type.coding"):
         if coding.get("system", "").endswith(KLASTER_SYSTEM_PATH):
-            yield from tokens_of(coding)
+            for token in tokens_of(coding):
+                yield token
+                if token.code.startswith(KLASTER_PREFIX):
+                    yield token._replace(code=token.code.removeprefix(KLASTER_PREFIX))
 
 
 registry.register(
@@ -112,8 +117,8 @@ registry.register(
                 "klaster",
                 SearchType.TOKEN,
                 "The klaster that served the visit: the code of a type coding from the project's klaster "
-                "CodeSystem (its url ends in /CodeSystem/klaster) as written, `klaster-2` to `klaster-5`, or as "
-                "system|code",
+                "CodeSystem (its url ends in /CodeSystem/klaster), `klaster-2` to `klaster-5` or just its number "
+                "(`3`), or as system|code",
                 klaster_codes,
                 example="klaster-3",
             ),
