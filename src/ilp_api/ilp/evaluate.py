@@ -27,7 +27,14 @@ from ilp_api.ilp.inputs import VisitInput
 from ilp_api.ilp.klaster import KlasterAssignment, RoutingFacts, route_klaster
 from ilp_api.ilp.referrals import FollowUp, Person, Referral, plan_actions
 from ilp_api.ilp.results import Classification
-from ilp_api.ilp.screening_packages import DueFacts, DueItem, due_items, interval_warnings, trimester
+from ilp_api.ilp.screening_packages import (
+    IMMUNISATION_ITEM,
+    DueFacts,
+    DueItem,
+    due_items,
+    interval_warnings,
+    trimester,
+)
 from ilp_api.ilp.stages import life_cycle_stages
 
 MATERNAL_STAGES = frozenset({"ibu-hamil", "ibu-bersalin", "ibu-nifas"})
@@ -73,7 +80,9 @@ def evaluate(visit: VisitInput, settings: EngineSettings = DEFAULT_SETTINGS) -> 
         )
     )
     person = Person(age, visit.sex, stage_set, visit.measurements.weight_kg)
-    unavailable = [item.reason if item.item == "imunisasi" else item.item for item in due if not item.available_here]
+    unavailable = [
+        item.reason if item.item == IMMUNISATION_ITEM else item.item for item in due if not item.available_here
+    ]
     referrals, follow_ups = plan_actions(classifications, person, visit.site, unavailable)
     klaster = route_klaster(
         RoutingFacts(

@@ -244,17 +244,19 @@ def trimester(gestational_age_days: int) -> int:
 
 
 ADULT = _age_years(15)
+IMMUNISATION_ITEM = "imunisasi"  # its reason names what is due: a dose, or the pregnant woman's T-status
+T_STATUS = "status-t"
 CATALOGUE: tuple[CatalogueRow, ...] = (
     CatalogueRow("antropometri-anak", _age_months(0, 59, "balita"), MONTHLY, "YUP", "JUK K2 Balita"),
     CatalogueRow("pemantauan-nt", _age_months(0, 59, "balita"), MONTHLY, "Y", "NYW"),
     CatalogueRow("kpsp", _kpsp_eligible, not_since(_kpsp_band_start), "YUP", "PKG"),
     CatalogueRow(
-        "imunisasi",
-        lambda f: "status-t" if "ibu-hamil" in f.stages else None,  # T-status, target T5
+        IMMUNISATION_ITEM,
+        lambda f: T_STATUS if "ibu-hamil" in f.stages else None,  # T-status, target T5
         not_since(lambda f: f.pregnancy_start),
         "YUPR",
         "JUK Imunisasi",
-        record="status-t",
+        record=T_STATUS,
     ),
     CatalogueRow("vitamin-a", _age_months(6, 59, "balita"), in_months(2, 8), "Y", "JUK Vit A"),
     CatalogueRow("obat-cacing", _first(_age_months(12, 59, "balita"), _at_school), in_months(8), "YS", "JUK Vit A"),
@@ -433,7 +435,7 @@ def due_items(facts: DueFacts) -> tuple[DueItem, ...]:
             due[key] = DueItem(row.item, reason, row.rule, letter in row.sites)
     immunisation_here = letter in "YUPR"
     doses = [
-        DueItem("imunisasi", dose.code, IMMUNISATION_RULE, immunisation_here)
+        DueItem(IMMUNISATION_ITEM, dose.code, IMMUNISATION_RULE, immunisation_here)
         for dose in doses_due(facts.birth_date, facts.visit_date, last_done)
     ]
     return (*due.values(), *doses)

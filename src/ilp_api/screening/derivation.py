@@ -13,8 +13,9 @@ from datetime import date, timedelta
 from ilp_api.fhir.datatypes import UCUM
 from ilp_api.fhir.registry import Json
 from ilp_api.ilp.evaluate import Evaluation
-from ilp_api.ilp.referrals import FollowUp, Referral
+from ilp_api.ilp.referrals import SCHEDULE, FollowUp, Referral
 from ilp_api.ilp.results import Classification, Rule
+from ilp_api.ilp.screening_packages import DOSE_CODES
 
 INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -91,6 +92,10 @@ class _Derivation:
 
     def _concepts(self, system: str, codes: tuple[str, ...]) -> list[Json]:
         return [{"coding": [{"system": code_system(self.base, system), "code": code}]} for code in codes]
+
+    def _due_item(self, item: str) -> Json:
+        system = "imunisasi" if item in DOSE_CODES else "paket-skrining"
+        return {"coding": [{"system": code_system(self.base, system), "code": item}]}
 
     def observation(self, result: Classification) -> Derived:
         key = classification_key(self.facts.encounter_id, result.key)
@@ -176,7 +181,10 @@ class _Derivation:
         key = f"{facts.encounter_id}/tindak-lanjut/{follow_up.code}"
         due = facts.day + timedelta(days=follow_up.due_in_days)
         site = {"reference": f"Organization/{facts.provider_id}"}
-        reasons = self._concepts("ilp-klasifikasi", follow_up.reasons)
+        if follow_up.code == SCHEDULE.code:  # R8: items due that this site cannot provide, not findings
+            reasons = [self._due_item(reason) for reason in follow_up.reasons]
+        else:
+            reasons = self._concepts("ilp-klasifikasi", follow_up.reasons)
         return Derived(
             "Task",
             key,

@@ -137,6 +137,13 @@ CODE_SYSTEMS = (
         screening_codes.ILP_TINDAKAN,
     ),
     CodeSystemDefinition(
+        "paket-skrining",
+        "Paket skrining ILP",
+        "The items of the life-cycle screening packages (profile §4.1): the reasons of a jadwalkan follow-up "
+        "(Task.reasonCode), an item due that the site cannot provide. A dose due is named in imunisasi.",
+        screening_codes.PAKET_SKRINING,
+    ),
+    CodeSystemDefinition(
         "kategori-kondisi",
         "Kategori kondisi ILP",
         "What kind of Condition the server keeps (Condition.category, beside R4's problem-list-item): a screening "

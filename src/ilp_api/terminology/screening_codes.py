@@ -8,6 +8,8 @@ a test runs the engine over its inputs to keep it complete. One code may serve s
 ``tinggi``): the Observation's code says which.
 """
 
+from ilp_api.ilp.screening_packages import CATALOGUE, IMMUNISATION_ITEM, T_STATUS
+
 Concepts = tuple[tuple[str, str], ...]
 
 KLASTER: Concepts = (
@@ -172,3 +174,10 @@ ILP_TINDAKAN: Concepts = (
 )
 
 KATEGORI_KONDISI: Concepts = (("temuan-skrining", "Temuan skrining: belum didiagnosis"),)
+
+# The items of the life-cycle screening packages (profile §4.1): the reasons of a ``jadwalkan`` follow-up, an
+# item due that the site cannot provide. A vaccine dose due is named in the imunisasi CodeSystem instead.
+PAKET_SKRINING: Concepts = tuple(
+    (item, "Status imunisasi T ibu hamil" if item == T_STATUS else item.replace("-", " ").capitalize())
+    for item in sorted({row.item for row in CATALOGUE if row.item != IMMUNISATION_ITEM} | {T_STATUS})
+)
