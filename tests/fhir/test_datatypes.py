@@ -12,51 +12,23 @@ from ilp_api.fhir.datatypes import (
     Age,
     Annotation,
     Attachment,
-    CodeableConcept,
     Duration,
     Element,
-    FhirDateTime,
     Identifier,
-    Integer,
     Period,
     Quantity,
     Range,
     Ratio,
-    Resource,
     SampledData,
     SimpleQuantity,
-    Time,
     Timing,
     choice,
 )
 from ilp_api.fhir.outcome import validation_issues
+from ilp_api.resources.observation import Observation
 
 UCUM = "http://unitsofmeasure.org"
 KG = {"value": 72.5, "unit": "kg", "system": UCUM, "code": "kg"}
-
-
-class Observation(
-    Resource,
-    choice(
-        "value",
-        Quantity=Quantity,
-        CodeableConcept=CodeableConcept,
-        String=str,
-        Boolean=bool,
-        Integer=Integer,
-        Range=Range,
-        Ratio=Ratio,
-        SampledData=SampledData,
-        Time=Time,
-        DateTime=FhirDateTime,
-        Period=Period,
-    ),
-    choice("effective", DateTime=FhirDateTime, Period=Period),
-):
-    """A test-only Observation: enough to show how a resource declares its choice elements."""
-
-    status: str
-    code: CodeableConcept
 
 
 VALID = [
@@ -172,7 +144,13 @@ def test_a_comparator_is_only_for_a_quantity() -> None:
         Range.model_validate({"low": KG | {"comparator": ">"}})
 
 
-OBSERVATION = {"resourceType": "Observation", "status": "final", "code": {"text": "Berat badan"}}
+# The served Observation: value[x] and effective[x] are its choice elements.
+OBSERVATION = {
+    "resourceType": "Observation",
+    "status": "final",
+    "code": {"text": "Berat badan"},
+    "subject": {"reference": "Patient/1"},
+}
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from ilp_api.demo.generate import (
     generate_network,
 )
 from ilp_api.demo.visits import WIB, DemoVisit, ReferralAnswer, generate_visits
+from ilp_api.fhir.json import without_meta
 from ilp_api.fhir.pipeline import Pipeline
 from ilp_api.fhir.registry import Json, registry
 from ilp_api.fhir.service import ResourceService
@@ -234,7 +235,7 @@ def answer_referral(records: UnitRecords, task: Json, answer: ReferralAnswer) ->
     business_statuses = code_system(records.base, "status-rujukan")
     for status, business_status in REFERRAL_ANSWER_STEPS:
         task = {
-            **{key: value for key, value in task.items() if key != "meta"},
+            **without_meta(task),
             "status": status,
             "businessStatus": {"coding": [{"system": business_statuses, "code": business_status}]},
             "lastModified": datetime.combine(answer.day, ANSWERED_AT, WIB).isoformat(),

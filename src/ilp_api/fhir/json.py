@@ -98,3 +98,8 @@ def _exact_text(value: Any) -> orjson.Fragment:
 def dumps(data: Any) -> bytes:
     """JSON bytes, with each ``ExactNumber`` written as the text it was parsed from."""
     return orjson.dumps(data, default=_exact_text)
+
+
+def without_meta(resource: dict[str, Any]) -> dict[str, Any]:
+    """A stored resource as its writer would send it again: without the ``meta`` the server keeps (version, time)."""
+    return {key: value for key, value in resource.items() if key != "meta"}

@@ -104,18 +104,21 @@ def organization_wilayah(data: Json) -> str | None:
     return next((most_specific_wilayah(administrative_codes(a)) for a in data.get("address", [])), None)
 
 
-def in_subtree(context: WriteContext, organization: Json | None, root_id: str) -> bool:
-    """Whether ``organization`` is ``root_id`` or lies below it, up its partOf chain as the context sees it
-    (what lies above a client is out of its sight, so the walk ends there)."""
-    current: Json | None = organization
+def network_above(context: WriteContext, organization: Json | None) -> Iterator[Json]:
+    """The organization and each one it is part of, upwards, as the context sees them (what lies above a client
+    is out of its sight, so the walk ends there)."""
+    current = organization
     for _ in range(MAX_NETWORK_DEPTH):
         if current is None:
-            return False
-        if current.get("id") == root_id:
-            return True
+            return
+        yield current
         parent = parse_reference(current.get("partOf", {}).get("reference", ""))
         current = context.read(parent) if parent is not None and parent.type == "Organization" else None
-    return False
+
+
+def in_subtree(context: WriteContext, organization: Json | None, root_id: str) -> bool:
+    """Whether ``organization`` is ``root_id`` or lies below it."""
+    return any(above.get("id") == root_id for above in network_above(context, organization))
 
 
 def apply_organization_rules(context: WriteContext, organization: Organization, data: Json) -> Json:

@@ -22,6 +22,7 @@ answer is the back-referral's Task. Plain writes may do the same in a transactio
 from datetime import UTC, datetime
 
 from ilp_api.fhir import json as fhir_json
+from ilp_api.fhir.json import without_meta
 from ilp_api.fhir.limits import Limits
 from ilp_api.fhir.outcome import Conflict, Unprocessable
 from ilp_api.fhir.providers import Answer, Operation, OperationCall, OperationLevel, OperationParameter, providers
@@ -53,7 +54,7 @@ def answer_with_rujuk_balik(unit: UnitOfWork, service: ResourceService, call: Op
     _check_answerable(context, referral)
     instructions = _instructions(call.body, service.limits)
     answered = {
-        **{key: value for key, value in referral.items() if key != "meta"},
+        **without_meta(referral),
         "businessStatus": {"coding": [{"system": referral_status_system(context.canonical_base), "code": RUJUK_BALIK}]},
     }
     # First the referral, whose rules check the caller may answer it; then what the answer creates.

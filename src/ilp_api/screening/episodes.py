@@ -14,6 +14,7 @@ visit or with ``ilp episodes close`` (a sweep of every active episode, meant for
 from collections.abc import Callable, Iterator
 from datetime import date
 
+from ilp_api.fhir.json import without_meta
 from ilp_api.fhir.pipeline import Pipeline
 from ilp_api.fhir.registry import Json
 from ilp_api.fhir.service import new_id
@@ -142,7 +143,7 @@ class PatientEpisodes:
         tags = episode.get("meta", {}).get("tag", [])
         if ended.flagged:
             tags = [*tags, {"system": data_quality_system(self.base), "code": DELIVERY_NOT_RECORDED}]
-        closed = {key: value for key, value in episode.items() if key != "meta"}
+        closed = without_meta(episode)
         return {
             **closed,
             **({"meta": {"tag": tags}} if tags else {}),

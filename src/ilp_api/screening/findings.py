@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from ilp_api.fhir.json import without_meta
 from ilp_api.fhir.registry import LATEST, Json, date_range, parse_reference
 from ilp_api.fhir.service import new_id
 from ilp_api.ilp.evaluate import Evaluation
@@ -174,7 +175,7 @@ class _Findings:
         self.records.store("Condition", self._with_evidence(condition, [self.visit.evidence(finding)]), create=True)
 
     def _rewrite(self, condition: Json, evidence: list[Json]) -> None:
-        current = {key: value for key, value in condition.items() if key != "meta"}
+        current = without_meta(condition)
         if _rules_own(condition):
             rewritten = self._with_evidence(current, evidence)
         else:  # a clinician's Condition keeps its statuses and dates; only evidence the visit withdrew leaves it

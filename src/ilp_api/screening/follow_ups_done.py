@@ -10,6 +10,7 @@ screening visit, and its owner completes it as any other Task.
 from collections.abc import Callable, Mapping
 from datetime import date
 
+from ilp_api.fhir.json import without_meta
 from ilp_api.fhir.registry import Json
 from ilp_api.ilp.inputs import VisitInput
 from ilp_api.resources.task_workflow import WAITING
@@ -66,5 +67,5 @@ def _completed(follow_up: Json, encounter_id: str) -> Json:
         "type": {"text": "Kunjungan yang melaksanakan tindak lanjut"},
         "valueReference": {"reference": f"Encounter/{encounter_id}"},
     }
-    content = {key: value for key, value in follow_up.items() if key != "meta"}
+    content = without_meta(follow_up)
     return {**content, "status": "completed", "output": [*follow_up.get("output", []), done_by]}

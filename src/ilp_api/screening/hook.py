@@ -14,10 +14,11 @@ The hook reads and writes without the caller's organization scope: the referral 
 above the caller's own facility.
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ilp_api.fhir.hooks import write_hooks
+from ilp_api.fhir.json import without_meta
 from ilp_api.fhir.outcome import FhirError, Unprocessable
 from ilp_api.fhir.registry import Json, Ref, parse_reference
 from ilp_api.fhir.service import new_id
@@ -26,7 +27,7 @@ from ilp_api.ilp.engine_settings import DEFAULT_SETTINGS
 from ilp_api.ilp.errors import InvalidInput
 from ilp_api.ilp.evaluate import Evaluation, evaluate
 from ilp_api.ilp.inputs import Site, VisitInput
-from ilp_api.resources.organization import facility_type
+from ilp_api.resources.organization import facility_type, network_above
 from ilp_api.resources.questionnaire_response import instruments_from
 from ilp_api.screening.derivation import (
     Derived,
@@ -43,7 +44,6 @@ from ilp_api.screening.visit_record import VisitRecord, visit_date, visit_input,
 
 SITES: dict[str, Site] = {"posyandu": "posyandu", "pustu": "pustu", "puskesmas": "puskesmas"}
 NOT_EVALUATED = frozenset({"planned", "cancelled", "entered-in-error"})  # such an Encounter keeps nothing derived
-MAX_NETWORK_DEPTH = 6  # posyandu → pustu → puskesmas → dinkes, with room to spare
 # What retiring a derived resource means for its type, and the statuses in which it is already at rest.
 RETIRED = {"Observation": "cancelled", "ServiceRequest": "revoked", "Task": "cancelled"}
 AT_REST = frozenset({"cancelled", "revoked", "completed", "rejected", "failed", "entered-in-error"})
@@ -80,15 +80,6 @@ class VisitEvaluation(UnitRecords):
         super().__init__(unit)
         self.encounter_id = encounter_id
 
-    def network_above(self, organization: Json) -> Iterator[Json]:
-        """The organization and each one it is part of, upwards."""
-        current: Json | None = organization
-        for _ in range(MAX_NETWORK_DEPTH):
-            if current is None:
-                return
-            yield current
-            current = self.read(current.get("partOf"))
-
     # ---- the evaluation ----
 
     def run(self) -> None:
@@ -106,7 +97,7 @@ class VisitEvaluation(UnitRecords):
         if encounter["status"] in NOT_EVALUATED or provider is None:
             record_findings(self, encounter, None, self.reconcile([]))
             return
-        network = list(self.network_above(provider))
+        network = list(network_above(self.unit.rules, provider))
         site = SITES.get(facility_type(provider, self.base) or "")
         if site is None:
             raise Unprocessable(
@@ -186,14 +177,16 @@ class VisitEvaluation(UnitRecords):
             elif (
                 current.get("status") in _owned_statuses(derived.resource_type)
                 and current.get("owner") == resource.get("owner")  # else its requester has addressed it since
-                and _content(current) != resource
+                and without_meta(current) != resource
             ):
                 self.store(derived.resource_type, resource, create=False)
         for resource in held.values():
             retired = RETIRED[resource["resourceType"]]
             if resource.get("status") not in AT_REST:
                 reason = {"statusReason": {"text": NO_LONGER_INDICATED}} if resource["resourceType"] == "Task" else {}
-                self.store(resource["resourceType"], {**_content(resource), "status": retired, **reason}, create=False)
+                self.store(
+                    resource["resourceType"], {**without_meta(resource), "status": retired, **reason}, create=False
+                )
         return every_id | ids
 
     def link(self, encounter: Json, evaluation: Evaluation, episodes: list[str]) -> None:
@@ -203,12 +196,12 @@ class VisitEvaluation(UnitRecords):
         klaster = sorted({entry.klaster for entry in evaluation.klaster})
         kept = [e for e in encounter.get("episodeOfCare", []) if e.get("reference") not in _refs(episodes)]
         linked = {
-            **_content(encounter),
+            **without_meta(encounter),
             "type": [*others, *({"coding": [{"system": system, "code": f"klaster-{k}"}]} for k in klaster)],
             "episodeOfCare": [*kept, *({"reference": ref} for ref in _refs(episodes))],
             "id": encounter["id"],
         }
-        if linked != {**_content(encounter), "id": encounter["id"]}:
+        if linked != {**without_meta(encounter), "id": encounter["id"]}:
             self.store("Encounter", linked, create=False)
 
 
@@ -228,11 +221,6 @@ def _identifier_systems(resource: Json) -> set[str]:
 
 def _derived_key(resource: Json, system: str) -> str:
     return str(next(i["value"] for i in resource["identifier"] if i.get("system") == system))
-
-
-def _content(resource: Json) -> Json:
-    """A stored resource as written, without what the server adds (meta)."""
-    return {key: value for key, value in resource.items() if key != "meta"}
 
 
 def _resolved(value: Any, ids: dict[str, str], types: dict[str, str]) -> Any:
