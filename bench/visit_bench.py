@@ -759,6 +759,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="server URL; the bench makes its own databases")
     parser.add_argument("--visits", type=int, default=500, help="measured visits per server and client count")
     parser.add_argument("--warm-up", type=int, default=100, help="unmeasured visits per server, at 8 clients")
+    parser.add_argument("--count-only", action="store_true", help="print what one visit writes and sends, then stop")
     parser.add_argument("--serve", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
@@ -781,6 +782,8 @@ def main() -> None:
         tables = all_tables(seeded)
         counts = {kind: count_one_visit(kind, arguments.postgres, template, work.counted, tables) for kind in KINDS}
         written = report_one_visit(counts, tables)
+        if arguments.count_only:
+            return
         runs = {kind: measure(kind, arguments.postgres, template, work, written) for kind in KINDS}
     report(arguments, runs, written, load_at_start)
 

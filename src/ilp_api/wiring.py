@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ilp_api.audit.repository import append_access
+from ilp_api.audit.repository import append_accesses
 from ilp_api.db.engine import Database
 from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.hooks import write_hooks
@@ -110,5 +110,5 @@ def build_pipeline(database: Database, registry: Registry, settings: Settings) -
         identifier_refusals=refusals_per_client(
             settings.identifier_refusals_per_hour, settings.rate_limit_tracked_keys
         ),
-        audit=append_access,
+        audit=append_accesses,
     )

@@ -18,7 +18,7 @@ def append_one(db: Database) -> None:
         (Ref("Patient", "p1"),),
     )  # fmt: skip
     with db.session(write=True) as session:
-        AuditRepository(session).append(record)
+        AuditRepository(session).append([record])
 
 
 def statements(db: Database) -> list[str]:

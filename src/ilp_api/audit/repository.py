@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -15,18 +16,18 @@ from ilp_api.fhir.unit_of_work import Access
 event = AuditEventRow.__table__  # type: ignore[attr-defined]
 entity = AuditEntityRow.__table__  # type: ignore[attr-defined]
 
-_EVENT_COLUMNS = tuple(column.name for column in event.columns)
-_APPEND_SQL = f"""\
+# PostgreSQL: the events and their entities of a unit of work in one round trip, each table's rows as one JSON array
+# (the entities' foreign key is checked at the statement's end, after the events are in).
+_APPEND_SQL = """\
 WITH appended AS (
-    INSERT INTO audit_event ({", ".join(_EVENT_COLUMNS)})
-    VALUES ({", ".join(f"%({column})s" for column in _EVENT_COLUMNS)}))
+    INSERT INTO audit_event SELECT * FROM json_populate_recordset(NULL::audit_event, %(events)s::json))
 INSERT INTO audit_entity (audit_id, entity_type, entity_id)
-SELECT %(id)s, * FROM unnest(%(entity_type)s::text[], %(entity_id)s::text[])"""
+SELECT audit_id, entity_type, entity_id FROM json_populate_recordset(NULL::audit_entity, %(entities)s::json)"""
 
 
-def append_access(session: Session, access: Access) -> None:
+def append_accesses(session: Session, accesses: Sequence[Access]) -> None:
     """The pipeline's audit writer (``fhir.pipeline.AuditWriter``)."""
-    AuditRepository(session).append(record_of(access))
+    AuditRepository(session).append([record_of(access) for access in accesses])
 
 
 @dataclass(frozen=True)
@@ -49,38 +50,37 @@ class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def append(self, record: AuditRecord) -> None:
-        event_values = {
-            "id": record.id,
-            "recorded": record.recorded,
-            "interaction": record.interaction,
-            "action": record.action,
-            "outcome": record.outcome,
-            "status": record.status,
-            "client_id": record.client_id,
-            "organization_id": record.organization_id,
-            "source_ip": record.source_ip,
-            "purpose": record.purpose,
-            "path": record.path,
-            "query": record.query,
-        }
+    def append(self, records: Sequence[AuditRecord]) -> None:
+        events = [
+            {
+                "id": record.id,
+                "recorded": record.recorded,
+                "interaction": record.interaction,
+                "action": record.action,
+                "outcome": record.outcome,
+                "status": record.status,
+                "client_id": record.client_id,
+                "organization_id": record.organization_id,
+                "source_ip": record.source_ip,
+                "purpose": record.purpose,
+                "path": record.path,
+                "query": record.query,
+            }
+            for record in records
+        ]
+        entities = [
+            {"audit_id": record.id, "entity_type": ref.type, "entity_id": ref.id}
+            for record in records
+            for ref in record.entities
+        ]
         if self.session.get_bind().dialect.name == "postgresql":
-            # One round trip for the event and its entities (the foreign key is checked at the statement's end).
             self.session.connection().exec_driver_sql(
-                _APPEND_SQL,
-                event_values
-                | {
-                    "entity_type": [ref.type for ref in record.entities],
-                    "entity_id": [ref.id for ref in record.entities],
-                },
+                _APPEND_SQL, {"events": orjson.dumps(events).decode(), "entities": orjson.dumps(entities).decode()}
             )
             return
-        self.session.execute(insert(event).values(event_values))
-        if record.entities:
-            self.session.execute(
-                insert(entity),
-                [{"audit_id": record.id, "entity_type": r.type, "entity_id": r.id} for r in record.entities],
-            )
+        self.session.execute(insert(event), events)
+        if entities:
+            self.session.execute(insert(entity), entities)
 
     def search(
         self, entities: Sequence[Sequence[Ref]], dates: Sequence[Sequence[DateValue]], page: Page

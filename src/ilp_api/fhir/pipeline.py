@@ -12,7 +12,7 @@ identifier-refusal allowance, an ``AuditWriter``); security/ and audit/ implemen
 them. Synchronous: the HTTP edge (api/) runs it in the thread pool.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -73,9 +73,9 @@ RulesContext = Callable[[ResourceRepository], WriteContext]  # the rules' contex
 
 
 class AuditWriter(Protocol):
-    """Appends the audit record of one access in ``session``'s transaction (audit/repository.py)."""
+    """Appends the audit records of ``accesses`` in ``session``'s transaction (audit/repository.py)."""
 
-    def __call__(self, session: Session, access: Access) -> None: ...
+    def __call__(self, session: Session, accesses: Sequence[Access]) -> None: ...
 
 
 class Pipeline:
@@ -119,8 +119,8 @@ class Pipeline:
             self.hooks.run(unit)
             if settled is not None:
                 settled(unit)
-            for access in unit.accesses:
-                self.audit(session, access)
+            if unit.accesses:
+                self.audit(session, unit.accesses)
 
     def interact(
         self,
@@ -162,7 +162,7 @@ class Pipeline:
         Written even when the client has gone and its own work was cancelled.
         """
         with outside_cancellation(), self.database.session(write=True) as session:
-            self.audit(session, access)
+            self.audit(session, [access])
 
     def is_patient_data(self, ref: Ref) -> bool:
         definition = self.registry.get(ref.type)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
+    event,
     exists,
     false,
     func,
@@ -65,6 +66,7 @@ from ilp_api.fhir.visibility_rules import (
     ReferencesSubtree,
     Scope,
     ScopeRule,
+    reach_depends_on,
 )
 
 resource = ResourceRow.__table__  # type: ignore[attr-defined]
@@ -192,6 +194,52 @@ _COLUMNS = (
 )
 
 
+_SEEN = "ilp_api.fhir.repository.seen"  # the key of a session's ``_Seen`` in ``Session.info``
+ScopeKey = str | None  # the organization a scope is of (its rules and area follow from it); None: unscoped
+
+
+class _Seen:
+    """The current rows of resources a transaction has read or written, by what each scope saw of them.
+
+    A visit's rules read its Encounter for each of its Observations, and every reference of a derived resource
+    points at something the visit just read or wrote: asked once per transaction, not once per use. Only rows
+    found are kept (a resource not found may come into view later in the transaction). A write replaces its own
+    entry; a write that can change what a scope reaches of *other* resources (fhir/visibility_rules.py,
+    ``reach_depends_on``: an Organization, a Patient) forgets what every scope saw. The rows are
+    forgotten whenever a transaction or savepoint ends: a rolled-back write must not be remembered.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], dict[ScopeKey, Stored]] = {}
+        self.scopes = set[ScopeKey]()
+        self.reach_depends_on = frozenset[str]()  # of those scopes
+
+    def get(self, scope: Scope | None, resource_type: str, resource_id: str) -> Stored | None:
+        return self.rows.get((resource_type, resource_id), {}).get(_key(scope))
+
+    def saw(self, scope: Scope | None, stored: Stored) -> None:
+        key = _key(scope)
+        if scope is not None and key not in self.scopes:
+            self.scopes.add(key)
+            self.reach_depends_on |= reach_depends_on(scope.rules)
+        self.rows.setdefault((stored.resource_type, stored.id), {})[key] = stored
+
+    def wrote(self, stored: Stored) -> None:
+        if stored.resource_type in self.reach_depends_on:
+            self.rows = {key: {None: seen[None]} for key, seen in self.rows.items() if None in seen}
+        # Unscoped, a write is seen as written; what a scope sees of it is asked again (it may have left the scope).
+        self.rows[(stored.resource_type, stored.id)] = {None: stored}
+
+
+def _key(scope: Scope | None) -> ScopeKey:
+    return scope.organization_id if scope else None
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_seen(session: Session, _transaction: Any) -> None:
+    session.info.pop(_SEEN, None)
+
+
 class ResourceRepository:
     """Reads and writes stored resources. With a ``scope``, every read sees only what the scope allows."""
 
@@ -200,9 +248,19 @@ class ResourceRepository:
         self.scope = scope
         self._subtree: CTE | None = None
 
+    @property
+    def _seen(self) -> _Seen:
+        seen = self.session.info.get(_SEEN)
+        if seen is None:
+            seen = self.session.info[_SEEN] = _Seen()
+        return seen
+
     # ---- reads ----
 
     def get(self, resource_type: str, resource_id: str) -> Stored | None:
+        seen = self._seen.get(self.scope, resource_type, resource_id)
+        if seen is not None:
+            return seen
         row = self.session.execute(
             select(*_COLUMNS).where(
                 resource.c.resource_type == resource_type,
@@ -210,7 +268,11 @@ class ResourceRepository:
                 self._visible(resource_type, resource.c.id),
             )
         ).first()
-        return _stored(row) if row else None
+        if row is None:
+            return None
+        stored = _stored(row)
+        self._seen.saw(self.scope, stored)
+        return stored
 
     def is_visible(self, resource_type: str, resource_id: str) -> bool:
         return self.scope is None or self.get(resource_type, resource_id) is not None
@@ -240,13 +302,15 @@ class ResourceRepository:
 
     def existing_ids(self, refs: Iterable[Ref]) -> set[Ref]:
         """Which of ``refs`` point at stored, undeleted resources."""
-        wanted = set(refs)
-        if not wanted:
-            return set()
-        rows = self.session.execute(
-            select(resource.c.resource_type, resource.c.id).where(self._any_of(wanted), resource.c.deleted == false())
-        ).all()
-        return {Ref(row.resource_type, row.id) for row in rows}
+        scope, seen = self.scope, self._seen
+        known = {ref: seen.get(scope, ref.type, ref.id) for ref in set(refs)}
+        unknown = [ref for ref, stored in known.items() if stored is None]
+        if unknown:
+            for row in self.session.execute(select(*_COLUMNS).where(self._any_of(unknown))):
+                stored = _stored(row)
+                seen.saw(scope, stored)
+                known[Ref(stored.resource_type, stored.id)] = stored
+        return {ref for ref, stored in known.items() if stored is not None and not stored.deleted}
 
     def _any_of(self, refs: Iterable[Ref]) -> ColumnElement[bool]:
         """Rows that are one of ``refs`` and visible in the scope."""
@@ -294,6 +358,7 @@ class ResourceRepository:
             if holder is None:  # released between the insert and this look (read committed)
                 raise ConcurrentClaim(stored.resource_type)
             raise IdentifierTaken(refused.system, refused.code, holder)
+        self._seen.wrote(stored)
 
     def _store_in_one_statement(self, write: _Write) -> Token | None:
         """PostgreSQL: the whole write in one round trip (two for an update), built by ``_postgresql_store_sql``.

@@ -79,3 +79,17 @@ class Placement:
     managing_organization_id: str | None = None
     village: str | None = None
     rw: str | None = None
+
+
+def reach_depends_on(rules: Mapping[str, tuple[ScopeRule, ...]]) -> frozenset[str]:
+    """The types whose writes can change which resources *of other types* a scope reaches: Organizations (the
+    subtree), Patients (their placement scopes their compartments) and the sources of ``ReferencedByVisible``."""
+    types = set[str]()
+    for rule in (rule for type_rules in rules.values() for rule in type_rules):
+        if isinstance(rule, InSubtree | ReferencesSubtree):
+            types.add("Organization")
+        elif isinstance(rule, InPatientCompartment):
+            types.add("Patient")
+        elif isinstance(rule, ReferencedByVisible):
+            types.add(rule.source_type)
+    return frozenset(types)
