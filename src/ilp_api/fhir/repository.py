@@ -32,7 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.schema import Table
 from sqlalchemy.sql.selectable import CTE
 
 from ilp_api.fhir.compartment import COMPARTMENT_TYPE, Membership
@@ -118,6 +119,11 @@ class _Write:
     membership: Membership | None  # None: a type outside every patient compartment
 
     @property
+    def deferrable(self) -> bool:
+        """A create that claims no identifier and places no Patient: one that nothing but a broken database refuses."""
+        return self.expected_version is None and not self.claims and self.placement is None
+
+    @property
     def placement(self) -> Placement | None:
         return self.membership.placement if self.membership and self.index_rows is not None else None
 
@@ -194,25 +200,32 @@ _COLUMNS = (
 )
 
 
-_SEEN = "ilp_api.fhir.repository.seen"  # the key of a session's ``_Seen`` in ``Session.info``
+_IN_TRANSACTION = "ilp_api.fhir.repository"  # the key of a session's ``_InTransaction`` in ``Session.info``
 ScopeKey = str | None  # the organization a scope is of (its rules and area follow from it); None: unscoped
 
 
-class _Seen:
-    """The current rows of resources a transaction has read or written, by what each scope saw of them.
+class _InTransaction:
+    """What the repositories of one transaction share: the rows it has read or written, and its deferred creates.
 
-    A visit's rules read its Encounter for each of its Observations, and every reference of a derived resource
-    points at something the visit just read or wrote: asked once per transaction, not once per use. Only rows
-    found are kept (a resource not found may come into view later in the transaction). A write replaces its own
-    entry; a write that can change what a scope reaches of *other* resources (fhir/visibility_rules.py,
-    ``reach_depends_on``: an Organization, a Patient) forgets what every scope saw. The rows are
-    forgotten whenever a transaction or savepoint ends: a rolled-back write must not be remembered.
+    Rows: a visit's rules read its Encounter for each of its Observations, and every reference of a derived
+    resource points at something the visit just read or wrote: asked once per transaction, not once per use. Kept
+    by what each scope saw, and only rows found (a resource not found may come into view later in the
+    transaction). A write replaces its own entry; a write that can change what a scope reaches of *other*
+    resources (fhir/visibility_rules.py, ``reach_depends_on``: an Organization, a Patient) forgets what every
+    scope saw.
+
+    Deferred creates (``ResourceRepository.store``): written together, one statement per table, before the
+    transaction's next statement of any kind, and at the latest before it commits (``_flush_before_commit``).
+
+    All of it is forgotten when the transaction ends, and the rows when a savepoint ends: a rolled-back write must
+    not be remembered (no create is deferred inside a savepoint, nor across its start).
     """
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], dict[ScopeKey, Stored]] = {}
         self.scopes = set[ScopeKey]()
         self.reach_depends_on = frozenset[str]()  # of those scopes
+        self.deferred: list[_Write] = []
 
     def get(self, scope: Scope | None, resource_type: str, resource_id: str) -> Stored | None:
         return self.rows.get((resource_type, resource_id), {}).get(_key(scope))
@@ -235,9 +248,26 @@ def _key(scope: Scope | None) -> ScopeKey:
     return scope.organization_id if scope else None
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _nothing_deferred_across_a_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    state = session.info.get(_IN_TRANSACTION)
+    if transaction.nested and state is not None and state.deferred:
+        # Written after the SAVEPOINT, they would be undone with it: call ResourceRepository.flush() first.
+        raise RuntimeError("a savepoint begun with creates deferred")
+
+
+@event.listens_for(Session, "before_commit")
+def _flush_before_commit(session: Session) -> None:
+    ResourceRepository(session).flush()
+
+
 @event.listens_for(Session, "after_transaction_end")
-def _forget_seen(session: Session, _transaction: Any) -> None:
-    session.info.pop(_SEEN, None)
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    state = session.info.get(_IN_TRANSACTION)
+    if state is not None and transaction.nested:
+        state.rows.clear()
+    elif transaction.parent is None:
+        session.info.pop(_IN_TRANSACTION, None)
 
 
 class ResourceRepository:
@@ -249,11 +279,16 @@ class ResourceRepository:
         self._subtree: CTE | None = None
 
     @property
-    def _seen(self) -> _Seen:
-        seen = self.session.info.get(_SEEN)
-        if seen is None:
-            seen = self.session.info[_SEEN] = _Seen()
-        return seen
+    def _seen(self) -> _InTransaction:
+        state = self.session.info.get(_IN_TRANSACTION)
+        if state is None:
+            state = self.session.info[_IN_TRANSACTION] = _InTransaction()
+        return state
+
+    def _sql(self) -> Session:
+        """The session, once the deferred creates are written: what is sent next sees them."""
+        self.flush()
+        return self.session
 
     # ---- reads ----
 
@@ -278,14 +313,18 @@ class ResourceRepository:
         return self.scope is None or self.get(resource_type, resource_id) is not None
 
     def get_version(self, resource_type: str, resource_id: str, version_id: int) -> Stored | None:
-        row = self.session.execute(
-            select(version).where(
-                version.c.resource_type == resource_type,
-                version.c.id == resource_id,
-                version.c.version_id == version_id,
-                self._visible(resource_type, version.c.id),
+        row = (
+            self._sql()
+            .execute(
+                select(version).where(
+                    version.c.resource_type == resource_type,
+                    version.c.id == resource_id,
+                    version.c.version_id == version_id,
+                    self._visible(resource_type, version.c.id),
+                )
             )
-        ).first()
+            .first()
+        )
         return _stored(row) if row else None
 
     def history(self, resource_type: str, resource_id: str, count: int, offset: int) -> tuple[list[Stored], int]:
@@ -294,10 +333,12 @@ class ResourceRepository:
             version.c.id == resource_id,
             self._visible(resource_type, version.c.id),
         )
-        total = self.session.execute(select(func.count()).select_from(version).where(*where)).scalar_one()
-        rows = self.session.execute(
-            select(version).where(*where).order_by(version.c.version_id.desc()).limit(count).offset(offset)
-        ).all()
+        total = self._sql().execute(select(func.count()).select_from(version).where(*where)).scalar_one()
+        rows = (
+            self._sql()
+            .execute(select(version).where(*where).order_by(version.c.version_id.desc()).limit(count).offset(offset))
+            .all()
+        )
         return [_stored(row) for row in rows], total
 
     def existing_ids(self, refs: Iterable[Ref]) -> set[Ref]:
@@ -306,7 +347,7 @@ class ResourceRepository:
         known = {ref: seen.get(scope, ref.type, ref.id) for ref in set(refs)}
         unknown = [ref for ref, stored in known.items() if stored is None]
         if unknown:
-            for row in self.session.execute(select(*_COLUMNS).where(self._any_of(unknown))):
+            for row in self._sql().execute(select(*_COLUMNS).where(self._any_of(unknown))):
                 stored = _stored(row)
                 seen.saw(scope, stored)
                 known[Ref(stored.resource_type, stored.id)] = stored
@@ -349,16 +390,37 @@ class ResourceRepository:
         """
         rows = index_rows(index_values) if index_values is not None else None
         write = _Write(stored, method, expected_version, rows, sorted(set(claims)), membership)
-        if self.session.get_bind().dialect.name == "postgresql":
-            refused = self._store_in_one_statement(write)
-        else:
-            refused = self._store_table_by_table(write)
+        if write.deferrable and self.scope is None and not self.session.in_nested_transaction():
+            # Nothing of it can be refused, and the caller sees everything: written with the next statement.
+            self._seen.deferred.append(write)
+            self._seen.wrote(stored)
+            return
+        self.flush()
+        refused = self._store_in_one_statement(write) if self._postgresql else self._store_table_by_table(write)
         if refused is not None:
             holder = self.claim_holder(stored.resource_type, refused)
             if holder is None:  # released between the insert and this look (read committed)
                 raise ConcurrentClaim(stored.resource_type)
             raise IdentifierTaken(refused.system, refused.code, holder)
         self._seen.wrote(stored)
+
+    def flush(self) -> None:
+        """Write the transaction's deferred creates: on PostgreSQL in one statement, on SQLite a statement per table."""
+        state: _InTransaction | None = self.session.info.get(_IN_TRANSACTION)
+        if state is None or not state.deferred:
+            return
+        deferred, state.deferred = state.deferred, []
+        rows = _deferred_rows(deferred)
+        if self._postgresql:
+            self.session.connection().exec_driver_sql(_CREATE_ALL_SQL, _postgresql_arrays(rows))
+            return
+        for table, table_rows in rows.items():
+            if table_rows:
+                self.session.execute(insert(table), table_rows)
+
+    @property
+    def _postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def _store_in_one_statement(self, write: _Write) -> Token | None:
         """PostgreSQL: the whole write in one round trip (two for an update), built by ``_postgresql_store_sql``.
@@ -497,13 +559,17 @@ class ResourceRepository:
         return None
 
     def claim_holder(self, resource_type: str, identifier: Token) -> str | None:
-        return self.session.execute(
-            select(claim.c.resource_id).where(
-                claim.c.resource_type == resource_type,
-                claim.c.system == identifier.system,
-                claim.c.value == identifier.code,
+        return (
+            self._sql()
+            .execute(
+                select(claim.c.resource_id).where(
+                    claim.c.resource_type == resource_type,
+                    claim.c.system == identifier.system,
+                    claim.c.value == identifier.code,
+                )
             )
-        ).scalar_one_or_none()
+            .scalar_one_or_none()
+        )
 
     # ---- search ----
 
@@ -523,14 +589,14 @@ class ResourceRepository:
         if request.count:
             statement: Select[Any] = select(*_COLUMNS).where(*conditions)
             statement = statement.order_by(*_order_by(definition.type, request.sort), resource.c.id)
-            rows = self.session.execute(statement.limit(request.count).offset(request.offset)).all()
+            rows = self._sql().execute(statement.limit(request.count).offset(request.offset)).all()
             matches = [_stored(row) for row in rows]
         total = None
         if request.with_total:
             if request.offset == 0 and len(matches) < request.count:
                 total = len(matches)  # the first page holds every match: no need to count them again
             else:
-                total = self.session.execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
+                total = self._sql().execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
         included = self._included(matches, request.includes, request.revincludes)
         return SearchPage(matches, included, total)
 
@@ -552,13 +618,13 @@ class ResourceRepository:
             resource.c.last_updated,
             resource.c.id,
         )
-        rows = self.session.execute(
-            select(*_COLUMNS).where(*conditions).order_by(*order).limit(count).offset(offset)
-        ).all()
+        rows = (
+            self._sql().execute(select(*_COLUMNS).where(*conditions).order_by(*order).limit(count).offset(offset)).all()
+        )
         matches = [_stored(row) for row in rows]
         if offset == 0 and len(matches) < count:
             return matches, len(matches)
-        total = self.session.execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
+        total = self._sql().execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
         return matches, total
 
     def _included(
@@ -570,30 +636,42 @@ class ResourceRepository:
         searched_type = matches[0].resource_type
         wanted = set[Ref]()
         for include in includes:
-            rows = self.session.execute(
-                select(reference_index.c.target_type, reference_index.c.target_id).where(
-                    reference_index.c.resource_type == include.source.type,
-                    reference_index.c.param == include.parameter.name,
-                    reference_index.c.resource_id.in_(ids),
+            rows = (
+                self._sql()
+                .execute(
+                    select(reference_index.c.target_type, reference_index.c.target_id).where(
+                        reference_index.c.resource_type == include.source.type,
+                        reference_index.c.param == include.parameter.name,
+                        reference_index.c.resource_id.in_(ids),
+                    )
                 )
-            ).all()
+                .all()
+            )
             wanted.update(Ref(row.target_type, row.target_id) for row in rows)
         for include in revincludes:
-            rows = self.session.execute(
-                select(reference_index.c.resource_id).where(
-                    reference_index.c.resource_type == include.source.type,
-                    reference_index.c.param == include.parameter.name,
-                    reference_index.c.target_type == searched_type,
-                    reference_index.c.target_id.in_(ids),
+            rows = (
+                self._sql()
+                .execute(
+                    select(reference_index.c.resource_id).where(
+                        reference_index.c.resource_type == include.source.type,
+                        reference_index.c.param == include.parameter.name,
+                        reference_index.c.target_type == searched_type,
+                        reference_index.c.target_id.in_(ids),
+                    )
                 )
-            ).all()
+                .all()
+            )
             wanted.update(Ref(include.source.type, row.resource_id) for row in rows)
         wanted -= {Ref(m.resource_type, m.id) for m in matches}
         if not wanted:
             return []
-        rows = self.session.execute(
-            select(*_COLUMNS).where(self._any_of(wanted), resource.c.deleted == false()).order_by(resource.c.id)
-        ).all()
+        rows = (
+            self._sql()
+            .execute(
+                select(*_COLUMNS).where(self._any_of(wanted), resource.c.deleted == false()).order_by(resource.c.id)
+            )
+            .all()
+        )
         return [_stored(row) for row in rows]
 
     # ---- organization scoping: compiled from the rules in fhir/visibility_rules.py ----
@@ -688,15 +766,12 @@ def index_rows(values: Iterable[tuple[SearchParameter, IndexValue]]) -> dict[Sea
     return rows
 
 
+_CURRENT_COLUMNS = ("resource_type", "id", "version_id", "last_updated", "deleted", "content")
+
+
 def _current_parameters(stored: Stored) -> dict[str, Any]:
-    return {
-        "resource_type": stored.resource_type,
-        "id": stored.id,
-        "version_id": stored.version_id,
-        "last_updated": stored.last_updated,
-        "deleted": stored.deleted,
-        "content": stored.content,
-    }
+    values = (stored.resource_type, stored.id, stored.version_id, stored.last_updated, stored.deleted, stored.content)
+    return dict(zip(_CURRENT_COLUMNS, values, strict=True))
 
 
 # ---- the PostgreSQL write: one statement of data-modifying CTEs, the same text each time (so psycopg prepares it)
@@ -707,7 +782,14 @@ UPDATE resource SET version_id = %(version_id)s::integer, last_updated = %(last_
 WHERE resource_type = %(resource_type)s AND id = %(id)s AND version_id = %(expected_version)s::integer"""
 
 
-_ARRAY_TYPE = {"low": "timestamptz", "high": "timestamptz"}  # every other index column is text
+# The columns that are not text, as PostgreSQL array types (rows are sent as an array per column).
+_ARRAY_TYPE = {
+    "version_id": "integer",
+    "last_updated": "timestamptz",
+    "deleted": "boolean",
+    "low": "timestamptz",
+    "high": "timestamptz",
+}
 
 
 @cache
@@ -778,6 +860,50 @@ def _postgresql_store_sql(*, new: bool, indexed: bool, in_compartment: bool, pla
             "excluded.managing_organization_id, village = excluded.village, rw = excluded.rw)"
         )
     return "WITH " + ",\n".join(parts) + "\nSELECT system, value FROM refused ORDER BY system, value"
+
+
+# ---- deferred creates: the rows of each table, in one statement on PostgreSQL
+
+_OWNER_COLUMNS = ("resource_type", "resource_id")
+_DEFERRED_COLUMNS: dict[Table, tuple[str, ...]] = {
+    resource: _CURRENT_COLUMNS,
+    version: (*_CURRENT_COLUMNS, "method"),
+    **{INDEX_TABLES[kind]: (*_OWNER_COLUMNS, "param", *columns) for kind, columns in INDEX_VALUE_COLUMNS.items()},
+    compartment: (*_OWNER_COLUMNS, "patient_id"),
+}
+_CREATE_ALL_SQL = (
+    "WITH "
+    + ",\n".join(
+        f"created_{table.name} AS (INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest("
+        + ", ".join(f"%({table.name}__{column})s::{_ARRAY_TYPE.get(column, 'text')}[]" for column in columns)
+        + "))"
+        for table, columns in _DEFERRED_COLUMNS.items()
+    )
+    + "\nSELECT 1"
+)
+
+
+def _deferred_rows(writes: Sequence[_Write]) -> dict[Table, list[dict[str, Any]]]:
+    rows: dict[Table, list[dict[str, Any]]] = {table: [] for table in _DEFERRED_COLUMNS}
+    for write in writes:
+        stored = write.stored
+        current = _current_parameters(stored)
+        rows[resource].append(current)
+        rows[version].append(current | {"method": write.method})
+        owner = dict(zip(_OWNER_COLUMNS, (stored.resource_type, stored.id), strict=True))
+        for kind, index in (write.index_rows or {}).items():
+            columns = ("param", *INDEX_VALUE_COLUMNS[kind])
+            rows[INDEX_TABLES[kind]] += [owner | dict(zip(columns, row, strict=True)) for row in index]
+        rows[compartment] += [owner | {"patient_id": patient} for patient in write.compartment_patients or ()]
+    return rows
+
+
+def _postgresql_arrays(rows: dict[Table, list[dict[str, Any]]]) -> dict[str, list[Any]]:
+    return {
+        f"{table.name}__{column}": [row[column] for row in rows[table]]
+        for table, columns in _DEFERRED_COLUMNS.items()
+        for column in columns
+    }
 
 
 def _owned_by(table: Any, resource_type: str, parameter: str, id_column: Any) -> list[ColumnElement[bool]]:

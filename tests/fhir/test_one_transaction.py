@@ -1,16 +1,21 @@
-"""A transaction asks the database once for each resource it reads or writes (fhir/repository.py, ``_Seen``), and
-never remembers more than the database holds: a savepoint rolled back is forgotten, and a write that moves a
-Patient changes at once what a scoped reader sees of the Patient and of its compartment."""
+"""What the repositories of one transaction share (fhir/repository.py, ``_InTransaction``).
+
+Rows: a transaction asks the database once for each resource it reads or writes, and never remembers more than the
+database holds: a savepoint rolled back is forgotten, and a write that moves a Patient changes at once what a scoped
+reader sees of the Patient and of its compartment. Deferred creates: written before anything else is sent, so that
+the next search finds them, and before the commit; never across the start of a savepoint."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
 import orjson
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from factories import KECAMATAN, KELURAHAN, create, observation_json, patient_json
+from ilp_api.db.engine import Database
 from ilp_api.fhir.pipeline import Pipeline
 from ilp_api.fhir.registry import Ref, ResourceDefinition, registry
 from ilp_api.fhir.repository import ResourceRepository
@@ -48,6 +53,34 @@ def test_a_write_in_a_savepoint_rolled_back_is_forgotten(app: FastAPI, patient: 
         savepoint.rollback()
         assert unit.repository.get(*ref) is None
         assert unit.repository.existing_ids([ref]) == set()
+
+
+def created(unit: UnitOfWork, body: bytes) -> Ref:
+    return Ref("Observation", unit.resources.create(unit, definition("Observation"), body).stored.id)  # type: ignore[attr-defined]
+
+
+def test_deferred_creates_are_found_by_the_next_search_and_committed(
+    app: FastAPI, db: Database, patient: dict[str, Any]
+) -> None:
+    body = orjson.dumps(observation_json(patient["id"]))
+    observation = definition("Observation")
+    with app.state.pipeline.unit_of_work(None, write=True) as unit:
+        refs = {created(unit, body) for _ in range(3)}
+        page, _, _ = unit.resources.search(unit.repository, observation, [("patient", f"Patient/{patient['id']}")])
+        assert {Ref("Observation", found.id) for found in page.matches} == refs
+        more = {created(unit, body) for _ in range(2)}
+    with db.session(write=False) as session:
+        assert ResourceRepository(session).existing_ids(refs | more) == refs | more
+
+
+def test_no_savepoint_begins_over_deferred_creates(app: FastAPI, patient: dict[str, Any]) -> None:
+    body = orjson.dumps(observation_json(patient["id"]))
+    with rolled_back(app.state.pipeline) as unit:
+        created(unit, body)
+        with pytest.raises(RuntimeError, match="savepoint"):
+            unit.repository.session.begin_nested()
+        unit.repository.flush()
+        unit.repository.session.begin_nested().rollback()
 
 
 def test_a_patient_moved_away_leaves_the_scope_with_its_compartment_at_once(
