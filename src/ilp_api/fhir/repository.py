@@ -445,8 +445,8 @@ class ResourceRepository:
             "claim_value": [token.code for token in write.claims],
         }
         for kind, rows in (write.index_rows or {}).items():
-            for position, column in enumerate(("param", *INDEX_VALUE_COLUMNS[kind])):
-                parameters[f"{kind}_{column}"] = [row[position] for row in rows]
+            columns = ("param", *INDEX_VALUE_COLUMNS[kind])
+            parameters[f"{kind}_rows"] = orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows]).decode()
         patients = write.compartment_patients
         if patients is not None:
             parameters["compartment_patients"] = patients
@@ -784,7 +784,9 @@ UPDATE resource SET version_id = %(version_id)s::integer, last_updated = %(last_
 WHERE resource_type = %(resource_type)s AND id = %(id)s AND version_id = %(expected_version)s::integer"""
 
 
-_ARRAY_TYPE = {"low": "timestamptz", "high": "timestamptz"}  # every other index column is text
+# Index rows go to PostgreSQL as one JSON array per table (orjson writes it in C, where psycopg would quote each
+# element of a text array in Python), typed by these columns; every other index column is text.
+_COLUMN_TYPE = {"low": "timestamptz", "high": "timestamptz"}
 
 
 @cache
@@ -831,10 +833,11 @@ def _postgresql_store_sql(*, new: bool, indexed: bool, in_compartment: bool, pla
         if not new:
             parts.append(f"dropped_{kind} AS (DELETE FROM {table.name} WHERE {owner})")
         columns = ("param", *INDEX_VALUE_COLUMNS[kind])
-        arrays = ", ".join(f"%({kind}_{column})s::{_ARRAY_TYPE.get(column, 'text')}[]" for column in columns)
+        typed = ", ".join(f"{column} {_COLUMN_TYPE.get(column, 'text')}" for column in columns)
         parts.append(
             f"indexed_{kind} AS (INSERT INTO {table.name} (resource_type, resource_id, {', '.join(columns)}) "
-            f"SELECT %(resource_type)s, %(id)s, * FROM unnest({arrays}) {unless_refused})"
+            f"SELECT %(resource_type)s, %(id)s, * FROM json_to_recordset(%({kind}_rows)s::json) AS given({typed}) "
+            f"{unless_refused})"
         )
     if in_compartment:
         if not new:
@@ -866,7 +869,7 @@ _DEFERRED_COLUMNS: dict[Table, tuple[str, ...]] = {
     **{INDEX_TABLES[kind]: (*_OWNER_COLUMNS, "param", *columns) for kind, columns in INDEX_VALUE_COLUMNS.items()},
     compartment: (*_OWNER_COLUMNS, "patient_id"),
 }
-# Each table's rows as one JSON array: orjson writes it in C, where psycopg would quote each array element in Python.
+# Each table's rows as one JSON array, for the reason given at _COLUMN_TYPE.
 _CREATE_ALL_SQL = (
     "WITH "
     + ",\n".join(
