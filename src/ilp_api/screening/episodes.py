@@ -16,7 +16,7 @@ from datetime import date
 
 from ilp_api.fhir.json import without_meta
 from ilp_api.fhir.pipeline import Pipeline
-from ilp_api.fhir.registry import Json
+from ilp_api.fhir.registry import Json, Ref, parse_reference
 from ilp_api.fhir.service import new_id
 from ilp_api.ilp.episodes import Closure, EpisodeFacts, EpisodeKind, closure
 from ilp_api.ilp.evaluate import Evaluation
@@ -68,16 +68,31 @@ def close_every_ended_episode(
 
 
 class PatientEpisodes:
+    """One patient's episodes in one unit of work. Their active episodes are read once, and kept as this object
+    closes and opens them: a visit asks about them several times (to close, to count ANC visits, to keep)."""
+
     def __init__(self, records: UnitRecords, patient: Json) -> None:
         self.records = records
         self.patient = patient
         self.base = records.base
+        self._active: list[Json] | None = None
 
-    def active(self, code: str | None = None, *query: tuple[str, str]) -> list[Json]:
-        by_type = [("type", f"{klaster_system(self.base)}|{code}")] if code else []
-        return self.records.search(
-            "EpisodeOfCare", ("patient", f"Patient/{self.patient['id']}"), ("status", "active"), *by_type, *query
-        )
+    def active(self, code: str | None = None, organization: str | None = None) -> list[Json]:
+        """The active episodes, of the klaster CodeSystem's ``code`` and managed by ``organization`` if given."""
+        system = klaster_system(self.base)
+        return [
+            episode
+            for episode in self._loaded()
+            if (code is None or any(c.get("system") == system and c.get("code") == code for c in _codings(episode)))
+            and (organization is None or _managed_by(episode) == Ref("Organization", organization))
+        ]
+
+    def _loaded(self) -> list[Json]:
+        if self._active is None:
+            self._active = self.records.search(
+                "EpisodeOfCare", ("patient", f"Patient/{self.patient['id']}"), ("status", "active")
+            )
+        return self._active
 
     def visit_days(self, episode: Json, before: date) -> list[date]:
         encounters = self.records.search(
@@ -100,6 +115,8 @@ class PatientEpisodes:
         ended = closure(self.facts(episode, day), day)
         if ended is not None:
             self.records.store("EpisodeOfCare", self.closed(episode, ended), create=False)
+            if self._active is not None:
+                self._active = [kept for kept in self._active if kept["id"] != episode["id"]]
         return ended is not None
 
     def facts(self, episode: Json, day: date) -> EpisodeFacts:
@@ -116,7 +133,7 @@ class PatientEpisodes:
         )
 
     def kind(self, episode: Json) -> EpisodeKind:
-        codes = {c.get("code") for t in episode.get("type", []) for c in t.get("coding", [])}
+        codes = {c.get("code") for c in _codings(episode)}
         rules = {
             e.get("valueString") for e in episode.get("extension", []) if e["url"] == rule_extension_url(self.base)
         }
@@ -172,8 +189,7 @@ class PatientEpisodes:
             yield PREGNANCY, None, tuple(rule.id for entry in found_by for rule in entry.rules)
 
     def keep_one(self, code: str, role: str | None, rules: tuple[str, ...], started: str, puskesmas: str) -> str:
-        at_puskesmas = [] if code == PREGNANCY else [("organization", f"Organization/{puskesmas}")]
-        found = self.active(code, *at_puskesmas)
+        found = self.active(code, None if code == PREGNANCY else puskesmas)
         if found:
             return str(found[0]["id"])
         episode = {
@@ -190,4 +206,13 @@ class PatientEpisodes:
             "period": {"start": started},
         }
         self.records.store("EpisodeOfCare", episode, create=True)
+        self._loaded().append(episode)
         return str(episode["id"])
+
+
+def _codings(episode: Json) -> Iterator[Json]:
+    return (coding for concept in episode.get("type", []) for coding in concept.get("coding", []))
+
+
+def _managed_by(episode: Json) -> Ref | None:
+    return parse_reference(episode.get("managingOrganization", {}).get("reference", ""))

@@ -107,8 +107,9 @@ class VisitEvaluation(UnitRecords):
             )
         patient = self.read(encounter["subject"])
         assert patient is not None  # the reference was checked when the Encounter was stored
-        PatientEpisodes(self, patient).close_ended(visit_date(encounter))
-        engine_input, evaluation = self.evaluation(encounter, patient, site)
+        patient_episodes = PatientEpisodes(self, patient)
+        patient_episodes.close_ended(visit_date(encounter))
+        engine_input, evaluation = self.evaluation(encounter, patient_episodes, site)
         tiers = {facility_type(o, self.base): o["id"] for o in reversed(network[1:])}
         facts = VisitFacts(
             canonical_base=self.base,
@@ -122,10 +123,11 @@ class VisitEvaluation(UnitRecords):
         record_findings(self, encounter, evaluation, self.reconcile(derive(evaluation, facts)))
         complete_follow_ups(self, engine_input, facts)
         puskesmas = next((o["id"] for o in network if facility_type(o, self.base) == "puskesmas"), None)
-        episodes = PatientEpisodes(self, patient).keep(evaluation, facts.started, puskesmas) if puskesmas else []
+        episodes = patient_episodes.keep(evaluation, facts.started, puskesmas) if puskesmas else []
         self.link(encounter, evaluation, episodes)
 
-    def evaluation(self, encounter: Json, patient: Json, site: Site) -> tuple[VisitInput, Evaluation]:
+    def evaluation(self, encounter: Json, episodes: PatientEpisodes, site: Site) -> tuple[VisitInput, Evaluation]:
+        patient = episodes.patient
         visit = f"Encounter/{self.encounter_id}"
         observations = [o for o in self.search("Observation", ("encounter", visit)) if not self.is_derived(o)]
         responses = self.search("QuestionnaireResponse", ("encounter", visit))
@@ -138,7 +140,7 @@ class VisitEvaluation(UnitRecords):
             observations=observations,
             instruments=instruments_from(responses, self.base),
             earlier_weights=weight_history(weighings, before=day),
-            anc_visit_number=PatientEpisodes(self, patient).anc_visit_number(day),
+            anc_visit_number=episodes.anc_visit_number(day),
             doses_given=recorded_doses(self, patient["id"], until=day),
         )
         try:
