@@ -935,19 +935,22 @@ def _value_condition(table: Any, parameter: SearchParameter, modifier: str | Non
     return column.startswith(value, autoescape=True)
 
 
-def _date_condition(low: Any, high: Any, value: DateValue) -> ColumnElement[bool]:
+def _date_condition(
+    low: ColumnElement[datetime], high: ColumnElement[datetime], value: DateValue
+) -> ColumnElement[bool]:
     """FHIR date prefixes over ranges: the stored range [low, high) against the searched range."""
     searched = value.range
+    match value.prefix:  # only the one asked for is built: each comparison costs a search measurable time
+        case "lt":
+            return low < searched.low
+        case "le":
+            return low < searched.high
+        case "gt":
+            return high > searched.high
+        case "ge":
+            return high > searched.low
     within = and_(low >= searched.low, high <= searched.high)
-    conditions: dict[str, ColumnElement[bool]] = {
-        "eq": within,
-        "ne": not_(within),
-        "lt": low < searched.low,
-        "le": low < searched.high,
-        "gt": high > searched.high,
-        "ge": high > searched.low,
-    }
-    return conditions[value.prefix]
+    return not_(within) if value.prefix == "ne" else within
 
 
 def _column_condition(search_filter: Filter) -> ColumnElement[bool]:
