@@ -98,3 +98,15 @@ def test_a_patient_moved_away_leaves_the_scope_with_its_compartment_at_once(
         assert posyandu.get("Patient", resident["id"]) is None
         assert posyandu.get("Observation", observation["id"]) is None
         assert posyandu.existing_ids([Ref("Observation", observation["id"])]) == set()
+
+
+def test_a_scoped_reader_sees_what_an_unscoped_writer_deferred(
+    app: FastAPI, client: TestClient, network: dict[str, str], settings: Settings
+) -> None:
+    resident = create(client, patient_json(wilayah=KELURAHAN, rw="001", organization=network["posyandu"]))
+    with rolled_back(app.state.pipeline) as unit:
+        ref = created(unit, orjson.dumps(observation_json(resident["id"])))
+        session = unit.repository.session
+        posyandu = ResourceRepository(session, scope_for(session, network["posyandu"], settings.canonical_base))
+        assert posyandu.get(*ref) is not None
+        assert posyandu.existing_ids([ref]) == {ref}

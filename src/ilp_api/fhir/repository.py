@@ -32,8 +32,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.sql.selectable import CTE
 
@@ -286,10 +288,10 @@ class ResourceRepository:
             state = self.session.info[_IN_TRANSACTION] = _InTransaction()
         return state
 
-    def _sql(self) -> Session:
-        """The session, once the deferred creates are written: what is sent next sees them."""
+    def _execute(self, statement: Executable) -> Result[Any]:
+        """A read, once the deferred creates are written: what is sent next sees them."""
         self.flush()
-        return self.session
+        return self.session.execute(statement)
 
     # ---- reads ----
 
@@ -297,7 +299,7 @@ class ResourceRepository:
         seen = self._seen.get(self.scope, resource_type, resource_id)
         if seen is not None:
             return seen
-        row = self.session.execute(
+        row = self._execute(
             select(*_COLUMNS).where(
                 resource.c.resource_type == resource_type,
                 resource.c.id == resource_id,
@@ -314,18 +316,14 @@ class ResourceRepository:
         return self.scope is None or self.get(resource_type, resource_id) is not None
 
     def get_version(self, resource_type: str, resource_id: str, version_id: int) -> Stored | None:
-        row = (
-            self._sql()
-            .execute(
-                select(version).where(
-                    version.c.resource_type == resource_type,
-                    version.c.id == resource_id,
-                    version.c.version_id == version_id,
-                    self._visible(resource_type, version.c.id),
-                )
+        row = self._execute(
+            select(version).where(
+                version.c.resource_type == resource_type,
+                version.c.id == resource_id,
+                version.c.version_id == version_id,
+                self._visible(resource_type, version.c.id),
             )
-            .first()
-        )
+        ).first()
         return _stored(row) if row else None
 
     def history(self, resource_type: str, resource_id: str, count: int, offset: int) -> tuple[list[Stored], int]:
@@ -334,12 +332,10 @@ class ResourceRepository:
             version.c.id == resource_id,
             self._visible(resource_type, version.c.id),
         )
-        total = self._sql().execute(select(func.count()).select_from(version).where(*where)).scalar_one()
-        rows = (
-            self._sql()
-            .execute(select(version).where(*where).order_by(version.c.version_id.desc()).limit(count).offset(offset))
-            .all()
-        )
+        total = self._execute(select(func.count()).select_from(version).where(*where)).scalar_one()
+        rows = self._execute(
+            select(version).where(*where).order_by(version.c.version_id.desc()).limit(count).offset(offset)
+        ).all()
         return [_stored(row) for row in rows], total
 
     def existing_ids(self, refs: Iterable[Ref]) -> set[Ref]:
@@ -348,7 +344,7 @@ class ResourceRepository:
         known = {ref: seen.get(scope, ref.type, ref.id) for ref in set(refs)}
         unknown = [ref for ref, stored in known.items() if stored is None]
         if unknown:
-            for row in self._sql().execute(select(*_COLUMNS).where(self._any_of(unknown))):
+            for row in self._execute(select(*_COLUMNS).where(self._any_of(unknown))):
                 stored = _stored(row)
                 seen.saw(scope, stored)
                 known[Ref(stored.resource_type, stored.id)] = stored
@@ -561,17 +557,13 @@ class ResourceRepository:
         return None
 
     def claim_holder(self, resource_type: str, identifier: Token) -> str | None:
-        return (
-            self._sql()
-            .execute(
-                select(claim.c.resource_id).where(
-                    claim.c.resource_type == resource_type,
-                    claim.c.system == identifier.system,
-                    claim.c.value == identifier.code,
-                )
+        return self._execute(
+            select(claim.c.resource_id).where(
+                claim.c.resource_type == resource_type,
+                claim.c.system == identifier.system,
+                claim.c.value == identifier.code,
             )
-            .scalar_one_or_none()
-        )
+        ).scalar_one_or_none()
 
     # ---- search ----
 
@@ -591,14 +583,14 @@ class ResourceRepository:
         if request.count:
             statement: Select[Any] = select(*_COLUMNS).where(*conditions)
             statement = statement.order_by(*_order_by(definition.type, request.sort), resource.c.id)
-            rows = self._sql().execute(statement.limit(request.count).offset(request.offset)).all()
+            rows = self._execute(statement.limit(request.count).offset(request.offset)).all()
             matches = [_stored(row) for row in rows]
         total = None
         if request.with_total:
             if request.offset == 0 and len(matches) < request.count:
                 total = len(matches)  # the first page holds every match: no need to count them again
             else:
-                total = self._sql().execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
+                total = self._execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
         included = self._included(matches, request.includes, request.revincludes)
         return SearchPage(matches, included, total)
 
@@ -620,13 +612,11 @@ class ResourceRepository:
             resource.c.last_updated,
             resource.c.id,
         )
-        rows = (
-            self._sql().execute(select(*_COLUMNS).where(*conditions).order_by(*order).limit(count).offset(offset)).all()
-        )
+        rows = self._execute(select(*_COLUMNS).where(*conditions).order_by(*order).limit(count).offset(offset)).all()
         matches = [_stored(row) for row in rows]
         if offset == 0 and len(matches) < count:
             return matches, len(matches)
-        total = self._sql().execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
+        total = self._execute(select(func.count()).select_from(resource).where(*conditions)).scalar_one()
         return matches, total
 
     def _included(
@@ -638,42 +628,30 @@ class ResourceRepository:
         searched_type = matches[0].resource_type
         wanted = set[Ref]()
         for include in includes:
-            rows = (
-                self._sql()
-                .execute(
-                    select(reference_index.c.target_type, reference_index.c.target_id).where(
-                        reference_index.c.resource_type == include.source.type,
-                        reference_index.c.param == include.parameter.name,
-                        reference_index.c.resource_id.in_(ids),
-                    )
+            rows = self._execute(
+                select(reference_index.c.target_type, reference_index.c.target_id).where(
+                    reference_index.c.resource_type == include.source.type,
+                    reference_index.c.param == include.parameter.name,
+                    reference_index.c.resource_id.in_(ids),
                 )
-                .all()
-            )
+            ).all()
             wanted.update(Ref(row.target_type, row.target_id) for row in rows)
         for include in revincludes:
-            rows = (
-                self._sql()
-                .execute(
-                    select(reference_index.c.resource_id).where(
-                        reference_index.c.resource_type == include.source.type,
-                        reference_index.c.param == include.parameter.name,
-                        reference_index.c.target_type == searched_type,
-                        reference_index.c.target_id.in_(ids),
-                    )
+            rows = self._execute(
+                select(reference_index.c.resource_id).where(
+                    reference_index.c.resource_type == include.source.type,
+                    reference_index.c.param == include.parameter.name,
+                    reference_index.c.target_type == searched_type,
+                    reference_index.c.target_id.in_(ids),
                 )
-                .all()
-            )
+            ).all()
             wanted.update(Ref(include.source.type, row.resource_id) for row in rows)
         wanted -= {Ref(m.resource_type, m.id) for m in matches}
         if not wanted:
             return []
-        rows = (
-            self._sql()
-            .execute(
-                select(*_COLUMNS).where(self._any_of(wanted), resource.c.deleted == false()).order_by(resource.c.id)
-            )
-            .all()
-        )
+        rows = self._execute(
+            select(*_COLUMNS).where(self._any_of(wanted), resource.c.deleted == false()).order_by(resource.c.id)
+        ).all()
         return [_stored(row) for row in rows]
 
     # ---- organization scoping: compiled from the rules in fhir/visibility_rules.py ----
