@@ -14,6 +14,8 @@ from ilp_api.integrations.outbox.policy import Backoff
 from ilp_api.integrations.outbox.repository import item
 from ilp_api.integrations.outbox.worker import WorkerSettings
 
+SINK_PATIENT_SYSTEM = "https://sink.example/id/patient"  # the system "sink" registers for Patients' remote ids
+
 
 @dataclass
 class Sink:
