@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from ilp_api.audit.tables import APPEND_ONLY_TABLES
+from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import SchemaNotCurrent, prepare_schema, upgrade
 from ilp_api.db.privileges import RoleNotUsable, grant_service_role
@@ -18,7 +19,8 @@ from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credential
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.fhir.registry import registry
 from ilp_api.integrations.outbox.registry import destinations
-from ilp_api.integrations.outbox.service import UnknownDestination, build_worker
+from ilp_api.integrations.outbox.service import UnknownDestination, build_worker, outbox_status, status_table
+from ilp_api.integrations.outbox.tables import STATUSES
 from ilp_api.integrations.outbox.worker import Worker
 from ilp_api.logging import configure_logging
 from ilp_api.screening.episodes import close_every_ended_episode
@@ -92,6 +94,35 @@ def worker(
         database.engine.dispose()
     tally = ", ".join(f"{count} {how}" for how, count in sorted(delivering.tally.items())) or "nothing"
     typer.echo(f"attempts: {tally}")
+
+
+satusehat_app = typer.Typer(help="SATUSEHAT, the national health platform: deliveries.", no_args_is_help=True)
+app.add_typer(satusehat_app, name="satusehat")
+
+
+@satusehat_app.command("status")
+def satusehat_status(
+    status: Annotated[str | None, typer.Option(help="Only items of this status: " + ", ".join(STATUSES))] = None,
+    count: Annotated[int, typer.Option(min=0, max=1000, help="How many items to list, newest first")] = 20,
+) -> None:
+    """What the outbox holds for SATUSEHAT: counts per status, and the latest items with their last error and
+    RuleNumbers (the same as GET /api/v1/satusehat/outbox)."""
+    print_outbox_status("satusehat", status, count)
+
+
+def print_outbox_status(destination: str, status: str | None, count: int) -> None:
+    if status is not None and status not in STATUSES:
+        typer.echo(f"--status is one of {', '.join(STATUSES)}", err=True)
+        raise typer.Exit(code=2)
+    upgrade(get_settings().database_url)
+    database = _database()
+    try:
+        with database.session(write=False) as session:
+            outbox = outbox_status(session, destination, status, count, 0)
+    finally:
+        database.engine.dispose()
+    for line in status_table(outbox, utc_now()):
+        typer.echo(line)
 
 
 async def _run_until_stopped(delivering: Worker, until_idle: bool) -> None:

@@ -75,3 +75,27 @@ def build_worker(
         [registration.build(database, settings) for registration in chosen],
         WorkerSettings.from_settings(settings),
     )
+
+
+def status_table(outbox: OutboxStatus, now: datetime) -> list[str]:
+    """The status as lines of text for a terminal: the counts, then one line per item."""
+    counts = ", ".join(f"{outbox.counts[status]} {status}" for status in STATUSES)
+    lines = [f"{outbox.destination} outbox: {counts}"]
+    if outbox.blocked:
+        lines.append(f"  {outbox.blocked} waiting behind a dead item of their ordering key (retry it after a fix)")
+    if not outbox.items:
+        return lines
+    header = f"{'id':>8}  {'status':<9}  {'tries':>5}  {'subject':<48}  {'when':<20}  last error / note"
+    lines += ["", header, "-" * len(header)]
+    for item in outbox.items:
+        when = item.delivered_at if item.status == "delivered" else item.next_attempt_at
+        shown = when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
+        if item.leased_until is not None and item.leased_until > now:
+            shown = "being delivered"
+        said = item.last_error or item.note or ""
+        if item.rule_numbers:
+            said = f"[RuleNumber {', '.join(item.rule_numbers)}] {said}"
+        lines.append(
+            f"{item.id:>8}  {item.status:<9}  {item.attempts:>5}  {item.subject[:48]:<48}  {shown:<20}  {said[:100]}"
+        )
+    return lines
