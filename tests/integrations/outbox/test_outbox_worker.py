@@ -4,9 +4,11 @@ a destination is called. A Sink (outbox_doubles.py) stands in for the destinatio
 import asyncio
 from dataclasses import replace
 
+import pytest
 from outbox_doubles import FAST, Clock, Sink, outbox_rows
+from sqlalchemy.exc import OperationalError
 
-from ilp_api.db.engine import Database
+from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.integrations.outbox.destination import DeadLetter, Delivered, RetryLater
 from ilp_api.integrations.outbox.policy import Backoff
 from ilp_api.integrations.outbox.repository import enqueue, remote_ids
@@ -189,3 +191,21 @@ def test_only_the_worker_s_destinations_are_claimed(db: Database) -> None:
     asyncio.run(Worker(db, [sink], FAST).run(until_idle=True))
     assert [c.subject_id for c in sink.calls] == ["a1"]
     assert status_of(db) == {"a1": "delivered", "x1": "pending"}
+
+
+def test_a_worker_waits_for_a_database_that_does_not_answer_and_a_drain_fails() -> None:
+    unreachable = Database(
+        create_database_engine("postgresql+psycopg://postgres@127.0.0.1:1/nowhere", connect_timeout_seconds=1)
+    )
+    worker = Worker(unreachable, [Sink()], FAST)
+
+    async def run_briefly() -> None:
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.3, stop.set)
+        await worker.run(stop=stop)
+
+    asyncio.run(run_briefly())  # returns when stopped, having logged and waited
+    with pytest.raises(OperationalError):
+        asyncio.run(worker.run(until_idle=True))
+    assert worker.tally == {}
+    unreachable.engine.dispose()

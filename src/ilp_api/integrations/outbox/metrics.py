@@ -1,5 +1,5 @@
-"""The outbox in /metrics, read from the database at scrape time: per destination, the items still to deliver,
-the age of the oldest of them, and the dead letters (each registered destination is listed, at 0 when empty)."""
+"""The outbox in /metrics, read from the database at scrape time: per registered destination, the items still to
+deliver, the age of the oldest of them, and the dead letters."""
 
 import logging
 from collections.abc import Callable, Iterator
@@ -28,7 +28,7 @@ class OutboxCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
             with self.database.session(write=False) as session:
-                found = {depth.destination: depth for depth in repository.depths(session)}
+                found = repository.depths(session, self.registry.names())
         except SQLAlchemyError:  # the rest of /metrics still answers while the database is down
             log.warning("outbox metrics left out: the database did not answer")
             return
@@ -48,8 +48,7 @@ class OutboxCollector(Collector):
             labels=["destination"],
         )
         now = self.clock()
-        for name in sorted(set(self.registry.names()) | set(found)):
-            backlog = found.get(name, repository.Depth(name, 0, None, 0))
+        for name, backlog in sorted(found.items()):
             oldest = backlog.oldest_unfinished
             depth.add_metric([name], backlog.unfinished)
             age.add_metric([name], (now - oldest).total_seconds() if oldest else 0.0)

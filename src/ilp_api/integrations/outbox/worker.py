@@ -9,6 +9,9 @@
    OperationOutcome. A lease outlives the delivery timeout, so a live worker never loses one mid-call; a worker
    that died mid-call (SIGKILL) leaves a lease that expires, and another claim takes the item over.
 
+A database that does not answer is waited for (an attempt whose result could not be recorded is delivered again
+once its lease expires); with ``until_idle`` it ends the run with the error instead.
+
 Stopping (SIGTERM) ends the loop before the next claim: the batch in flight is delivered and recorded first, so
 no lease is left behind.
 """
@@ -24,6 +27,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
@@ -83,9 +88,15 @@ class Worker:
         the backoffs; an item behind a dead one of its key is not waited for)."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
-            if await self.run_once():
-                continue
-            remaining, next_due = await asyncio.to_thread(self._deliverable)
+            try:
+                if await self.run_once():
+                    continue
+                remaining, next_due = await asyncio.to_thread(self._deliverable)
+            except SQLAlchemyError:
+                if until_idle:
+                    raise  # a drain that cannot finish says so
+                log.exception("outbox worker: the database did not answer; trying again")
+                remaining, next_due = 1, None
             if until_idle and remaining == 0:
                 return
             wait = self.settings.poll_interval_seconds
@@ -105,7 +116,12 @@ class Worker:
         result = await self._deliver(delivery)
         now = self.clock()
         outcome = settlement(result, delivery, now, self.settings.backoff, self.jitter())
-        settled = await asyncio.to_thread(self._settle, delivery, owner, outcome, now)
+        try:
+            settled = await asyncio.to_thread(self._settle, delivery, owner, outcome, now)
+        except SQLAlchemyError:  # the lease expires and the item is delivered again
+            log.exception("outbox item %s: its %s result could not be recorded", delivery.id, outcome.status)
+            self.tally["unrecorded"] += 1
+            return
         self.tally[outcome.status if settled else "lost"] += 1
         if not settled:
             log.warning(
