@@ -11,9 +11,11 @@ from sqlalchemy.exc import OperationalError
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.integrations.outbox.destination import DeadLetter, Delivered, RetryLater
 from ilp_api.integrations.outbox.policy import Backoff
+from ilp_api.integrations.outbox.registry import DestinationRegistry, Registration
 from ilp_api.integrations.outbox.repository import enqueue, remote_ids
-from ilp_api.integrations.outbox.service import retry
+from ilp_api.integrations.outbox.service import UnknownDestination, build_worker, retry
 from ilp_api.integrations.outbox.worker import Worker
+from ilp_api.settings import Settings
 
 
 def queue(db: Database, *items: tuple[str, str]) -> None:
@@ -209,3 +211,13 @@ def test_a_worker_waits_for_a_database_that_does_not_answer_and_a_drain_fails() 
         asyncio.run(worker.run(until_idle=True))
     assert worker.tally == {}
     unreachable.engine.dispose()
+
+
+def test_a_worker_is_built_for_registered_destinations_only(db: Database, settings: Settings) -> None:
+    registry = DestinationRegistry()
+    with pytest.raises(UnknownDestination, match="no outbox destination is registered"):
+        build_worker(db, settings, registry)
+    registry.register(Registration("sink", lambda database, settings: Sink()))
+    with pytest.raises(UnknownDestination, match=r"no outbox destination named other \(registered: sink\)"):
+        build_worker(db, settings, registry, ["other"])
+    assert list(build_worker(db, settings, registry).destinations) == ["sink"]

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, exists, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Table, exists, func, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -42,6 +42,16 @@ key = OutboxKeyRow.__table__  # type: ignore[attr-defined]
 remote = RemoteIdentifierRow.__table__  # type: ignore[attr-defined]
 
 UNFINISHED = ("pending", "failed")
+
+
+def _unfinished(table: Table = item) -> ColumnElement[bool]:
+    """Pending or failed, in the very words of the partial indexes' predicates (tables.py): a bound parameter
+    could not be matched to them."""
+    return table.c.status.in_([literal_column(f"'{status}'") for status in UNFINISHED])
+
+
+def _undelivered(table: Table) -> ColumnElement[bool]:
+    return table.c.status != literal_column("'delivered'")
 
 
 def _dialect(session: Session) -> Any:
@@ -84,15 +94,25 @@ def enqueue(
     )
 
 
-def _undelivered_before() -> ColumnElement[bool]:
-    """An item of the same key with a lower sequence is not delivered yet (pending, failed or dead)."""
-    earlier = aliased(item)
-    return exists().where(
-        earlier.c.destination == item.c.destination,
-        earlier.c.ordering_key == item.c.ordering_key,
-        earlier.c.sequence < item.c.sequence,
-        earlier.c.status != "delivered",
+def _head_of_its_key() -> ColumnElement[bool]:
+    """No item of the same key before this undelivered one is undelivered (pending, failed or dead).
+
+    Written as the key's lowest undelivered sequence, a subquery per candidate that reads one entry of the partial
+    index ix_outbox_item_undelivered, rather than as NOT EXISTS: PostgreSQL plans that as an anti-join whose cost,
+    on a table it has not analyzed yet, grows with the whole backlog at every claim.
+    """
+    same_key = aliased(item)
+    lowest = (
+        select(func.min(same_key.c.sequence))
+        .where(
+            same_key.c.destination == item.c.destination,
+            same_key.c.ordering_key == item.c.ordering_key,
+            _undelivered(same_key),
+        )
+        .scalar_subquery()
     )
+    head: ColumnElement[bool] = item.c.sequence == lowest
+    return head
 
 
 def _dead_before() -> ColumnElement[bool]:
@@ -118,10 +138,10 @@ def claim(
         select(item.c.id)
         .where(
             item.c.destination.in_(destinations),
-            item.c.status.in_(UNFINISHED),
+            _unfinished(),
             item.c.next_attempt_at <= now,
             _free(now),
-            ~_undelivered_before(),
+            _head_of_its_key(),
         )
         .order_by(item.c.next_attempt_at, item.c.id)
         .limit(limit)
@@ -248,7 +268,7 @@ def deliverable(session: Session, destinations: Collection[str]) -> tuple[int, d
     them is due: a worker draining the outbox stops when none is left."""
     row = session.execute(
         select(func.count(), func.min(item.c.next_attempt_at)).where(
-            item.c.destination.in_(destinations), item.c.status.in_(UNFINISHED), ~_dead_before()
+            item.c.destination.in_(destinations), _unfinished(), ~_dead_before()
         )
     ).one()
     return int(row[0]), _utc(row[1])
@@ -309,7 +329,7 @@ def blocked_count(session: Session, destination: str) -> int:
     """Unfinished items held back by a dead item earlier in their key."""
     return int(
         session.execute(
-            select(func.count()).where(item.c.destination == destination, item.c.status.in_(UNFINISHED), _dead_before())
+            select(func.count()).where(item.c.destination == destination, _unfinished(), _dead_before())
         ).scalar_one()
     )
 

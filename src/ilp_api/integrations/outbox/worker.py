@@ -4,10 +4,12 @@
    only, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (repository.claim), then commit.
 2. **Deliver** the batch concurrently, each call bounded by ``delivery_timeout``, with no transaction open and no
    connection held: a slow destination holds no lock and blocks no API write, on SQLite either.
-3. **Record** each answer in a short transaction of its own, if this claim still holds the lease: delivered (with
-   the remote ids), failed with its next attempt after a backoff, or dead with the destination's
-   OperationOutcome. A lease outlives the delivery timeout, so a live worker never loses one mid-call; a worker
-   that died mid-call (SIGKILL) leaves a lease that expires, and another claim takes the item over.
+3. **Record** the batch's answers in one short transaction, each only if this claim still holds its lease:
+   delivered (with the remote ids), failed with its next attempt after a backoff, or dead with the destination's
+   OperationOutcome. One transaction per batch rather than per item: the next claim waits for the whole batch
+   anyway, and a commit is the worker's dearest step. A lease outlives the delivery timeout (and the recording),
+   so a live worker never loses one mid-call; a worker that died mid-call (SIGKILL) leaves a lease that expires,
+   and another claim takes the item over.
 
 A database that does not answer is waited for (an attempt whose result could not be recorded is delivered again
 once its lease expires); with ``until_idle`` it ends the run with the error instead.
@@ -109,27 +111,28 @@ class Worker:
         """Claim one batch, deliver it and record the answers; how many items were claimed."""
         owner = f"{self.name}/{uuid.uuid4().hex[:8]}"  # unique to this claim: it fences the results
         batch = await asyncio.to_thread(self._claim, owner)
-        await asyncio.gather(*(self._attempt(delivery, owner) for delivery in batch))
-        return len(batch)
-
-    async def _attempt(self, delivery: Delivery, owner: str) -> None:
-        result = await self._deliver(delivery)
+        if not batch:
+            return 0
+        results = await asyncio.gather(*(self._deliver(delivery) for delivery in batch))
         now = self.clock()
-        outcome = settlement(result, delivery, now, self.settings.backoff, self.jitter())
+        backoff = self.settings.backoff
+        outcomes = [settlement(r, d, now, backoff, self.jitter()) for d, r in zip(batch, results, strict=True)]
         try:
-            settled = await asyncio.to_thread(self._settle, delivery, owner, outcome, now)
-        except SQLAlchemyError:  # the lease expires and the item is delivered again
-            log.exception("outbox item %s: its %s result could not be recorded", delivery.id, outcome.status)
-            self.tally["unrecorded"] += 1
-            return
-        self.tally[outcome.status if settled else "lost"] += 1
-        if not settled:
-            log.warning(
-                "outbox item %s: lease taken over before its result was recorded; the other claim's counts",
-                delivery.id,
-            )
-        elif outcome.status != "delivered":
-            log.info("outbox item %s %s: %s", delivery.id, outcome.status, outcome.last_error)
+            recorded = await asyncio.to_thread(self._settle, batch, owner, outcomes, now)
+        except SQLAlchemyError:  # their leases expire and the items are delivered again
+            log.exception("outbox: the results of %d attempts could not be recorded", len(batch))
+            self.tally["unrecorded"] += len(batch)
+            return len(batch)
+        for delivery, outcome, settled in zip(batch, outcomes, recorded, strict=True):
+            self.tally[outcome.status if settled else "lost"] += 1
+            if not settled:
+                log.warning(
+                    "outbox item %s: lease taken over before its result was recorded; the other claim's counts",
+                    delivery.id,
+                )
+            elif outcome.status != "delivered":
+                log.info("outbox item %s %s: %s", delivery.id, outcome.status, outcome.last_error)
+        return len(batch)
 
     async def _deliver(self, delivery: Delivery) -> DeliveryResult:
         timeout = self.settings.delivery_timeout_seconds
@@ -147,9 +150,14 @@ class Worker:
                 session, self.destinations, owner, self.clock(), self.settings.lease, self.settings.batch_size
             )
 
-    def _settle(self, delivery: Delivery, owner: str, outcome: repository.Settlement, now: datetime) -> bool:
+    def _settle(
+        self, batch: list[Delivery], owner: str, outcomes: list[repository.Settlement], now: datetime
+    ) -> list[bool]:
         with self.database.session(write=True) as session:
-            return repository.settle(session, delivery, owner, outcome, now)
+            return [
+                repository.settle(session, delivery, owner, outcome, now)
+                for delivery, outcome in zip(batch, outcomes, strict=True)
+            ]
 
     def _deliverable(self) -> tuple[int, datetime | None]:
         with self.database.session(write=False) as session:
