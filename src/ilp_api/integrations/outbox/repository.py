@@ -121,7 +121,7 @@ def _dead_before() -> ColumnElement[bool]:
         earlier.c.destination == item.c.destination,
         earlier.c.ordering_key == item.c.ordering_key,
         earlier.c.sequence < item.c.sequence,
-        earlier.c.status == "dead",
+        earlier.c.status == literal_column("'dead'"),  # literal: within ix_outbox_item_undelivered
     )
 
 
@@ -206,11 +206,11 @@ def settle(session: Session, delivery: Delivery, owner: str, settlement: Settlem
         update(item).where(item.c.id == delivery.id, item.c.lease_owner == owner).values(**values).returning(item.c.id)
     ).first()
     if settled is not None and settlement.remote_ids:
-        record_remote_ids(session, delivery.destination, settlement.remote_ids, now)
+        _record_remote_ids(session, delivery.destination, settlement.remote_ids, now)
     return settled is not None
 
 
-def record_remote_ids(
+def _record_remote_ids(
     session: Session, destination: str, remote_ids: Mapping[tuple[str, str], str], now: datetime
 ) -> None:
     insert = _dialect(session).insert(remote)
