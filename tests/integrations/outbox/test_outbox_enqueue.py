@@ -3,12 +3,19 @@
 import contextlib
 import threading
 import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import pytest
+from fastapi.testclient import TestClient
 from outbox_doubles import outbox_rows
 from sqlalchemy.orm import Session
 
+from factories import FHIR_JSON, create, nik, patient_json
 from ilp_api.db.engine import Database
+from ilp_api.fhir.hooks import write_hooks
+from ilp_api.fhir.outcome import Unprocessable
+from ilp_api.fhir.unit_of_work import Change, UnitOfWork
 from ilp_api.integrations.outbox.repository import enqueue
 
 
@@ -69,3 +76,42 @@ def test_an_item_is_pending_and_due_with_its_payload(db: Database) -> None:
     assert row["payload"] == '{"note":"enc-1"}'
     assert row["next_attempt_at"] == row["created_at"]
     assert row["lease_owner"] is None
+
+
+@dataclass
+class EnqueuingHook:
+    """What an integration's write hook does: queue a delivery per written Patient, sorted by key; then fail
+    when told to (as a later hook of the same transaction might)."""
+
+    failure: Exception | None = None
+
+    def __call__(self, changes: Sequence[Change], unit: UnitOfWork) -> None:
+        for change in sorted(changes, key=lambda c: c.id):
+            enqueue(unit.repository.session, destination="sink", ordering_key=f"Patient/{change.id}",
+                    kind=change.interaction, subject_type=change.resource_type, subject_id=change.id)  # fmt: skip
+        if self.failure is not None:
+            raise self.failure
+
+
+@pytest.fixture
+def enqueuing_hook() -> Iterator[EnqueuingHook]:
+    hook = EnqueuingHook()
+    write_hooks.add(hook)
+    try:
+        yield hook
+    finally:
+        write_hooks.remove(hook)
+
+
+def test_a_write_that_commits_has_its_delivery_queued_and_one_that_fails_has_none(
+    client: TestClient, db: Database, enqueuing_hook: EnqueuingHook
+) -> None:
+    patient = create(client, patient_json(nik(serial=1)))
+    updated = client.put(f"/fhir/Patient/{patient['id']}", json=patient | {"gender": "female"}, headers=FHIR_JSON)
+    assert updated.status_code == 200, updated.text
+    assert [(r["kind"], r["sequence"]) for r in outbox_rows(db)] == [("create", 1), ("update", 2)]
+
+    enqueuing_hook.failure = Unprocessable("refused by a later rule", expression="Patient")
+    refused = client.post("/fhir/Patient", json=patient_json(nik(serial=2)), headers=FHIR_JSON)
+    assert refused.status_code == 422, refused.text
+    assert len(outbox_rows(db)) == 2
