@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 from outbox_doubles import FAST, Clock, Sink, outbox_rows
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from ilp_api.db.engine import Database, create_database_engine
@@ -221,3 +222,32 @@ def test_a_worker_is_built_for_registered_destinations_only(db: Database, settin
     with pytest.raises(UnknownDestination, match=r"no outbox destination named other \(registered: sink\)"):
         build_worker(db, settings, registry, ["other"])
     assert list(build_worker(db, settings, registry).destinations) == ["sink"]
+
+
+def test_an_idle_worker_looks_again_after_the_poll_interval_not_in_a_loop(db: Database) -> None:
+    """Items due but not claimable (leased by another worker, or behind their key's head) are no reason to look
+    again at once; only a retry falling due before the next look is."""
+    queue(db, ("Patient/a", "a1"), ("Patient/a", "a2"))
+    holder_sink = Sink()
+    holder = Worker(db, [holder_sink], FAST)
+    own = Database(create_database_engine(db.engine.url.render_as_string(hide_password=False)))
+    statements = []
+    event.listen(own.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    idle = Worker(own, [Sink()], replace(FAST, poll_interval_seconds=0.1))
+
+    async def scenario() -> None:
+        holder_sink.gate = asyncio.Event()
+        holding = asyncio.create_task(holder.run_once())  # a1 leased, a2 behind it: both due, neither claimable
+        while not holder_sink.calls:
+            await asyncio.sleep(0.005)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.5, stop.set)
+        await idle.run(stop=stop)
+        holder_sink.gate.set()
+        await holding
+
+    asyncio.run(scenario())
+    own.engine.dispose()
+    # A look is a claim and a count: two queries of the outbox, about five times in 0.5 s.
+    queries = sum("outbox_item" in statement for statement in statements)
+    assert 4 <= queries <= 20, f"{queries} queries of the outbox in 0.5 s at a 0.1 s poll interval"

@@ -263,11 +263,13 @@ def remote_ids_of(
     return [(row.destination, row.resource_type, row.resource_id, row.remote_id) for row in rows]
 
 
-def deliverable(session: Session, destinations: Collection[str]) -> tuple[int, datetime | None]:
-    """How many items are still to be delivered (not behind a dead one of their key), and when the earliest of
-    them is due: a worker draining the outbox stops when none is left."""
+def deliverable(session: Session, destinations: Collection[str], now: datetime) -> tuple[int, datetime | None]:
+    """How many items are still to be delivered (not behind a dead one of their key), and when the first retry
+    waiting after ``now`` falls due: a worker draining the outbox stops when none is left. (An item due already
+    that the claim left was leased elsewhere or waits behind its key's head: no reason to look again sooner.)"""
+    later = item.c.next_attempt_at > now
     row = session.execute(
-        select(func.count(), func.min(item.c.next_attempt_at)).where(
+        select(func.count(), func.min(item.c.next_attempt_at).filter(later)).where(
             item.c.destination.in_(destinations), _unfinished(), ~_dead_before()
         )
     ).one()

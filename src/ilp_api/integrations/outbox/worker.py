@@ -62,7 +62,7 @@ class WorkerSettings:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Worker:
@@ -81,8 +81,9 @@ class Worker:
         self.settings = settings
         self.clock = clock
         self.jitter = jitter
-        self.name = name or worker_name()
-        # Attempts by how they ended: delivered, failed, dead, and lost (the lease had been taken over).
+        self.name = (name or worker_name())[:100]  # a lease owner is this and a claim's own suffix
+        # Attempts by how they ended: delivered, failed, dead; lost (the lease had been taken over), unrecorded
+        # (the database did not answer).
         self.tally: Counter[str] = Counter()
 
     async def run(self, *, until_idle: bool = False, stop: asyncio.Event | None = None) -> None:
@@ -102,7 +103,7 @@ class Worker:
             if until_idle and remaining == 0:
                 return
             wait = self.settings.poll_interval_seconds
-            if next_due is not None:
+            if next_due is not None:  # a retry falls due before the next look
                 wait = min(wait, max((next_due - self.clock()).total_seconds(), 0.0))
             with contextlib.suppress(TimeoutError):  # the wait ended without a stop
                 await asyncio.wait_for(stop.wait(), wait)
@@ -161,4 +162,4 @@ class Worker:
 
     def _deliverable(self) -> tuple[int, datetime | None]:
         with self.database.session(write=False) as session:
-            return repository.deliverable(session, self.destinations)
+            return repository.deliverable(session, self.destinations, self.clock())
