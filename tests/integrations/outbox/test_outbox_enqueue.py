@@ -1,5 +1,6 @@
 """Enqueueing: each ordering key's items are numbered in commit order, without gaps, in the caller's transaction."""
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from outbox_doubles import outbox_rows
+from outbox_doubles import FAST, Sink, outbox_rows
 from sqlalchemy.orm import Session
 
 from factories import FHIR_JSON, create, nik, patient_json
@@ -17,6 +18,7 @@ from ilp_api.fhir.hooks import write_hooks
 from ilp_api.fhir.outcome import Unprocessable
 from ilp_api.fhir.unit_of_work import Change, UnitOfWork
 from ilp_api.integrations.outbox.repository import enqueue
+from ilp_api.integrations.outbox.worker import Worker
 
 
 def enqueue_visit(session: Session, key: str, subject_id: str) -> None:
@@ -115,3 +117,29 @@ def test_a_write_that_commits_has_its_delivery_queued_and_one_that_fails_has_non
     refused = client.post("/fhir/Patient", json=patient_json(nik(serial=2)), headers=FHIR_JSON)
     assert refused.status_code == 422, refused.text
     assert len(outbox_rows(db)) == 2
+
+
+def test_a_worker_looking_while_item_1_is_uncommitted_delivers_nothing_of_its_key_until_both_in_order(
+    db: Database,
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite's single writer makes the worker's claim wait for the open transaction instead")
+    sink = Sink()
+    worker = Worker(db, [sink], FAST)
+    second_done = threading.Event()
+
+    def second() -> None:
+        with db.session(write=True) as session:
+            enqueue_visit(session, "Patient/1", "second")
+        second_done.set()
+
+    with db.session(write=True) as session:
+        enqueue_visit(session, "Patient/1", "first")  # uncommitted while the worker looks
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.1)
+        assert asyncio.run(worker.run_once()) == 0
+        assert not second_done.is_set()
+    thread.join(timeout=10)
+    asyncio.run(worker.run(until_idle=True))
+    assert [(c.subject_id, c.sequence) for c in sink.calls] == [("first", 1), ("second", 2)]
