@@ -14,6 +14,9 @@ from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
 from ilp_api.health import router as health_router
+from ilp_api.integrations.outbox.metrics import OutboxCollector
+from ilp_api.integrations.outbox.registry import destinations
+from ilp_api.integrations.outbox.router import router as outbox_router
 from ilp_api.metrics import metrics_registry
 from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddleware
 from ilp_api.screening.router import router as screening_router
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         )
     )
     app.state.metrics_registry = metrics_registry(app.state.database.engine)
+    app.state.metrics_registry.register(OutboxCollector(app.state.database, destinations))
     app.state.pipeline = build_pipeline(app.state.database, registry, settings)
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(
@@ -61,6 +65,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_routes(app, bundle_router)
     add_routes(app, screening_router)
     add_routes(app, worklists_router)
+    add_routes(app, outbox_router)
     install_openapi(app, registry, providers)
     install_docs(app)
     return app

@@ -1,6 +1,8 @@
 """The ``ilp`` command: thin wrappers that call services; long work prints progress."""
 
+import asyncio
 import json
+import signal
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -9,12 +11,17 @@ import typer
 import uvicorn
 
 from ilp_api.audit.tables import APPEND_ONLY_TABLES
+from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.db.migrate import SchemaNotCurrent, prepare_schema, upgrade
 from ilp_api.db.privileges import RoleNotUsable, grant_service_role
 from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credentials, load_demo
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.fhir.registry import registry
+from ilp_api.integrations.outbox.registry import destinations
+from ilp_api.integrations.outbox.service import UnknownDestination, build_worker, outbox_status, status_table
+from ilp_api.integrations.outbox.tables import STATUSES
+from ilp_api.integrations.outbox.worker import Worker
 from ilp_api.logging import configure_logging
 from ilp_api.screening.episodes import close_every_ended_episode
 from ilp_api.security.clients import list_clients, register_client, revoke_client
@@ -52,6 +59,78 @@ def serve(
         raise typer.Exit(code=1) from None
     typer.echo(f"ILP API on http://{host}:{port}  (FHIR base /fhir, docs /docs)", err=True)
     uvicorn.run("ilp_api.main:app", host=host, port=port, workers=workers, log_config=None, access_log=False)
+
+
+@app.command()
+def worker(
+    until_idle: Annotated[
+        bool, typer.Option("--until-idle", help="Deliver what is queued (waiting out retries) and exit")
+    ] = False,
+    destination: Annotated[
+        list[str] | None, typer.Option(help="Only this destination (repeatable); default: every registered one")
+    ] = None,
+) -> None:
+    """Deliver the outbox to its destinations, in order per ordering key, with retries; runs until SIGTERM or
+    Ctrl-C (the deliveries in flight finish first), or with --until-idle until nothing is left to deliver."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        prepare_schema(settings.database_url, migrate=settings.migrates_on_start)
+    except SchemaNotCurrent as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from None
+    load_definitions()
+    database = Database(
+        create_database_engine(settings.database_url, connect_timeout_seconds=settings.database_connect_timeout_seconds)
+    )
+    try:
+        delivering = build_worker(database, settings, destinations, destination or ())
+        typer.echo(f"worker {delivering.name} delivering to {', '.join(delivering.destinations)}", err=True)
+        asyncio.run(_run_until_stopped(delivering, until_idle))
+    except UnknownDestination as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        database.engine.dispose()
+    tally = ", ".join(f"{count} {how}" for how, count in sorted(delivering.tally.items())) or "nothing"
+    typer.echo(f"attempts: {tally}")
+
+
+satusehat_app = typer.Typer(help="SATUSEHAT, the national health platform: deliveries.", no_args_is_help=True)
+app.add_typer(satusehat_app, name="satusehat")
+
+
+@satusehat_app.command("status")
+def satusehat_status(
+    status: Annotated[str | None, typer.Option(help="Only items of this status: " + ", ".join(STATUSES))] = None,
+    count: Annotated[int, typer.Option(min=0, max=1000, help="How many items to list, newest first")] = 20,
+) -> None:
+    """What the outbox holds for SATUSEHAT: counts per status, and the latest items with their last error and
+    RuleNumbers (the same as GET /api/v1/satusehat/outbox)."""
+    print_outbox_status("satusehat", status, count)
+
+
+def print_outbox_status(destination: str, status: str | None, count: int) -> None:
+    if status is not None and status not in STATUSES:
+        typer.echo(f"--status is one of {', '.join(STATUSES)}", err=True)
+        raise typer.Exit(code=2)
+    upgrade(get_settings().database_url)
+    database = _database()
+    try:
+        with database.session(write=False) as session:
+            outbox = outbox_status(session, destination, status, count, 0)
+    finally:
+        database.engine.dispose()
+    for line in status_table(outbox, utc_now()):
+        typer.echo(line)
+
+
+async def _run_until_stopped(delivering: Worker, until_idle: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for stopping in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stopping, stop.set)
+    await delivering.run(until_idle=until_idle, stop=stop)
 
 
 @db_app.command("upgrade")

@@ -139,6 +139,29 @@ class Settings(BaseSettings):
         "429 (0: unlimited). Without a bound the refusal would tell anyone which NIKs are registered.",
     )
 
+    # The outbox and `ilp worker` (integrations/outbox): deliveries to other systems.
+    outbox_batch_size: int = Field(
+        default=20, ge=1, le=1000, description="Items a worker claims at once and delivers concurrently."
+    )
+    outbox_lease_seconds: float = Field(
+        default=120,
+        gt=0,
+        description="How long a claimed item stays a worker's; a worker that died leaves it to be taken over after "
+        "this. Longer than ILP_OUTBOX_DELIVERY_TIMEOUT_SECONDS, so that a live worker never loses one mid-call.",
+    )
+    outbox_delivery_timeout_seconds: float = Field(
+        default=60, gt=0, description="Bound on one delivery call; beyond, the item is retried later."
+    )
+    outbox_backoff_base_seconds: float = Field(
+        default=5, gt=0, description="The first retry waits about this long; each further one twice as long."
+    )
+    outbox_backoff_cap_seconds: float = Field(
+        default=1800, gt=0, description="The longest wait between retries (a Retry-After sent may be longer)."
+    )
+    outbox_poll_interval_seconds: float = Field(
+        default=2, gt=0, description="How long an idle worker waits before looking for new items again."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:
@@ -163,6 +186,11 @@ class Settings(BaseSettings):
     def _signing_keys(self) -> Self:
         if self.environment == "production" and not self.jwt_keys:
             raise ValueError("ILP_JWT_KEYS is required in production: tokens must survive restarts and workers")
+        if self.outbox_lease_seconds <= self.outbox_delivery_timeout_seconds:
+            raise ValueError(
+                "ILP_OUTBOX_LEASE_SECONDS must be longer than ILP_OUTBOX_DELIVERY_TIMEOUT_SECONDS: a lease that "
+                "expires during a delivery lets a second worker deliver the same item"
+            )
         kids = [key.kid for key in self.jwt_keys]
         if len(set(kids)) != len(kids):
             raise ValueError("ILP_JWT_KEYS: every kid must be unique")

@@ -1,6 +1,6 @@
 """The FHIR machinery as configured: the service, the rules' context and the pipeline, wired to the settings,
-the wilayah list, security's visibility and refusal limits and the audit trail. The API (app.py) and the
-CLI's loaders build them here, the same way.
+the wilayah list, security's visibility and refusal limits, the audit trail and the ids the outbox's destinations
+gave resources (shown when they are read). The API (app.py) and the CLI's loaders build them here, the same way.
 """
 
 from dataclasses import dataclass, replace
@@ -20,6 +20,8 @@ from ilp_api.fhir.repository import ResourceRepository
 from ilp_api.fhir.service import ResourceService
 from ilp_api.fhir.unit_of_work import Caller
 from ilp_api.fhir.visibility_rules import Scope
+from ilp_api.integrations.outbox.read_side import RemoteIdentifiers
+from ilp_api.integrations.outbox.registry import destinations
 from ilp_api.resources import load_resources
 from ilp_api.security.refusals import refusals_per_client
 from ilp_api.security.visibility import scope_for
@@ -93,6 +95,7 @@ def resource_service(registry: Registry, settings: Settings) -> ResourceService:
         default_count=settings.default_page_size,
         max_count=settings.max_page_size,
         limits=limits,
+        external_identifiers=RemoteIdentifiers(destinations),
     )
 
 

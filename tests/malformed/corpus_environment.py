@@ -35,6 +35,9 @@ from factories import (
 from harness import empty_database, mint_token
 from ilp_api.app import create_app
 from ilp_api.db.engine import Database
+from ilp_api.integrations.outbox.registry import destinations
+from ilp_api.integrations.outbox.repository import enqueue
+from ilp_api.integrations.outbox.repository import items as outbox_items
 from ilp_api.schema import metadata
 from ilp_api.security.clients import register_client
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
@@ -113,9 +116,16 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
     provenance = create(client, provenance_json(f"Task/{task['id']}", network["puskesmas"]))
     immunization = create(client, immunization_json(patient["id"]))
     del client.headers["Authorization"]
+    # The operations view of a registered outbox destination (none on a branch without integrations: then every
+    # case meets the 404 of an unknown destination), with an item queued for it.
+    destination = next(iter(destinations.names()), "satusehat")
     with database.session(write=True) as session:
         token_client = register_client(session, "corpus token client", network["posyandu"], "system/*.rs")
         throwaway = register_client(session, "corpus throwaway client", network["posyandu"], "system/*.rs")
+        enqueue(session, destination=destination, ordering_key=f"Patient/{patient['id']}", kind="visit",
+                subject_type="Encounter", subject_id=encounter["id"])  # fmt: skip
+    with database.session(write=False) as session:
+        [queued] = outbox_items(session, destination, None, 1, 0)
     return {
         **network,
         "Patient": patient["id"],
@@ -138,4 +148,6 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "client_id": token_client.info.client_id,
         "client_secret": token_client.client_secret,
         "throwaway_client": throwaway.info.client_id,
+        "destination": destination,
+        "item_id": str(queued.id),
     }

@@ -1039,7 +1039,7 @@ class CorpusBuilder:
         return dict.fromkeys(schema.get("required", []), "x")
 
     def by_scope(self, operation: Operation) -> None:
-        """Operations only an ilp/admin client may call (managing clients): 403 for any other."""
+        """Operations only an ilp/admin client may call (managing clients, the outbox): 403 for any other."""
         body = self.valid_json_body(operation) if operation.media_type else None
         for detail in ("cruds", "rs"):
             self.add(
@@ -1052,7 +1052,8 @@ class CorpusBuilder:
 
     def json_query(self, operation: Operation) -> None:
         """/api/v1 reads that take query parameters: each parameter missing, malformed or of the wrong type."""
-        valid = {"organization": "Organization/${posyandu}"}
+        declared = {name for name, parameter in operation.parameters.items() if parameter["in"] == "query"}
+        valid = {"organization": "Organization/${posyandu}"} if "organization" in declared else {}
         add = self.add
         for name, parameter in operation.parameters.items():
             if parameter["in"] != "query":
@@ -1065,10 +1066,14 @@ class CorpusBuilder:
             "count-negative": [["_count", "-1"]],
             "offset-exponent": [["_offset", "1e3"]],
             "date-impossible": [["date", "2023-02-30"]],
+            "status-unknown": [["status", "not-a-status"]],
             "unknown-organization": [["organization", "Organization/" + UNKNOWN_ID]],
             "organization-not-an-organization": [["organization", "Patient/${Patient}"]],
-            "purpose-lowercase": [],
+            # A read of an organization's residents (the worklist) checks the purpose of use it is given.
+            "purpose-lowercase": [["organization", "Organization/${posyandu}"]],
         }.items():
+            if not {name for name, _ in pairs} <= declared:
+                continue  # a parameter the operation does not take is ignored, not refused
             headers = {"X-Purpose-Of-Use": "treat"} if detail == "purpose-lowercase" else {}
             query = [[n, v] for n, v in valid.items() if n not in dict(pairs)] + pairs
             add(operation, "bad-query", detail, query=query, headers=headers)
@@ -1233,7 +1238,7 @@ def build_corpus() -> list[Case]:
             builder.json_api(operation)
         elif operation.path.startswith("/api/v1") and operation.method == "GET" and operation.parameters:
             builder.json_query(operation)
-        if operation.path.startswith("/api/v1/clients"):
+        if operation.path.startswith("/api/v1/clients") or operation.path.endswith(("/outbox", "/retry")):
             builder.by_scope(operation)
         if operation.fhir_type is None and not operation.parameters and operation.media_type is None:
             builder.ignored_input(operation)

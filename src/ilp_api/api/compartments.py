@@ -14,6 +14,8 @@ from ilp_api.fhir.compartment_operations import compartment_search
 from ilp_api.fhir.outcome import NotFound
 from ilp_api.fhir.pipeline import SEARCH
 from ilp_api.fhir.registry import Registry
+from ilp_api.fhir.repository import SearchPage
+from ilp_api.fhir.unit_of_work import UnitOfWork
 from ilp_api.security.auth import CurrentPrincipal
 
 
@@ -38,16 +40,15 @@ def compartment_router(registry: Registry) -> APIRouter:
             raise NotFound(f"Unknown resource type {resource_type!r}; a Patient compartment holds {members}")
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "_format"]
         lenient = lenient_handling(prefer)
-        page, count, offset = await perform(
-            request,
-            principal,
-            definition,
-            SEARCH,
-            lambda unit: compartment_search(
-                pipeline(request).service, unit.repository, definition, patient_id, query, lenient=lenient
-            ),
-            entities=found_refs,
-        )
+        service = pipeline(request).service
+
+        def search(unit: UnitOfWork) -> tuple[SearchPage, int, int]:
+            page, count, offset = compartment_search(
+                service, unit.repository, definition, patient_id, query, lenient=lenient
+            )
+            return service.shown_page(unit.repository, page), count, offset
+
+        page, count, offset = await perform(request, principal, definition, SEARCH, search, entities=found_refs)
         path = f"{COMPARTMENT_TYPE}/{patient_id}/{resource_type}"
         return json_response(searchset(fhir_base(request), path, query, page, count, offset))
 

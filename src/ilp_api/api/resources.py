@@ -193,6 +193,18 @@ PATCH_BODY: dict[str, Any] = {
 }
 
 
+def shown_search(
+    service: ResourceService,
+    unit: UnitOfWork,
+    definition: ResourceDefinition,
+    query: list[tuple[str, str]],
+    lenient: bool,
+) -> tuple[SearchPage, int, int]:
+    """A search's page as the reader is shown it (with the identifiers other systems gave its resources)."""
+    page, count, offset = service.search(unit.repository, definition, query, lenient=lenient)
+    return service.shown_page(unit.repository, page), count, offset
+
+
 def resource_router(definition: ResourceDefinition) -> APIRouter:
     kind = definition.type
     router = APIRouter(prefix=f"/fhir/{kind}", tags=[kind], responses=ERROR_RESPONSES)
@@ -232,7 +244,7 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             SEARCH,
-            lambda unit: service(request).search(unit.repository, definition, query, lenient=lenient_handling(prefer)),
+            lambda unit: shown_search(service(request), unit, definition, query, lenient_handling(prefer)),
             entities=found_refs,
             body_types=body_types,
             query=audited_query,
@@ -263,7 +275,9 @@ def resource_router(definition: ResourceDefinition) -> APIRouter:
             principal,
             definition,
             READ,
-            lambda unit: service(request).read(unit.repository, definition, resource_id),
+            lambda unit: service(request).shown(
+                unit.repository, service(request).read(unit.repository, definition, resource_id)
+            ),
             entities=_one,
             target=resource_id,
         )

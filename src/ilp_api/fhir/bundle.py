@@ -186,9 +186,12 @@ class EntryRunner:
             return Outcome(204, touched=(Ref(definition.type, target.resource_id),))
         if target.interaction is READ:
             assert target.resource_id is not None
-            stored = self.service.read(unit.repository, definition, target.resource_id)
+            stored = self.service.shown(
+                unit.repository, self.service.read(unit.repository, definition, target.resource_id)
+            )
             return Outcome(200, stored, touched=_ref(stored))
         page, count, offset = self.service.search(unit.repository, definition, target.query)
+        page = self.service.shown_page(unit.repository, page)
         found = tuple(Ref(s.resource_type, s.id) for s in (*page.matches, *page.included))
         return Outcome(200, page=Page(page, count, offset), touched=found)
 

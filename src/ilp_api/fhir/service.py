@@ -51,6 +51,11 @@ from ilp_api.fhir.repository import (
     VersionConflict,
 )
 from ilp_api.fhir.search import MAX_OFFSET, Searchable, SearchRequest, paging_number, parse_search
+from ilp_api.fhir.shown_identifiers import (
+    ExternalIdentifiers,
+    page_with_external_identifiers,
+    with_external_identifiers,
+)
 from ilp_api.fhir.unit_of_work import Change, UnitOfWork
 
 
@@ -135,13 +140,30 @@ def etag_version(if_match: str) -> int:
 
 class ResourceService:
     def __init__(
-        self, registry: Registry, *, canonical_base: str, default_count: int, max_count: int, limits: Limits
+        self,
+        registry: Registry,
+        *,
+        canonical_base: str,
+        default_count: int,
+        max_count: int,
+        limits: Limits,
+        external_identifiers: ExternalIdentifiers | None = None,
     ) -> None:
         self.registry = registry
         self.canonical_base = canonical_base
         self.default_count = default_count
         self.max_count = max_count
         self.limits = limits
+        self.external_identifiers = external_identifiers
+
+    # ---- as a reader is shown them (never written back: the rules read resources as stored) ----
+
+    def shown(self, repository: ResourceRepository, stored: Stored) -> Stored:
+        """A resource read, with the identifiers other systems gave it (fhir/shown_identifiers.py)."""
+        return with_external_identifiers(self.external_identifiers, repository.session, [stored])[0]
+
+    def shown_page(self, repository: ResourceRepository, page: SearchPage) -> SearchPage:
+        return page_with_external_identifiers(self.external_identifiers, repository.session, page)
 
     # ---- reads ----
 

@@ -177,7 +177,9 @@ def require(principal: Principal, resource_type: str, interaction: str) -> None:
 
 def require_admin(principal: Principal) -> None:
     if not principal.is_admin:
-        raise _insufficient_scope(f"Managing clients needs the scope {ADMIN_SCOPE}", ADMIN_SCOPE)
+        raise _insufficient_scope(
+            f"Operators only: this needs the scope {ADMIN_SCOPE} (managing clients, the outbox)", ADMIN_SCOPE
+        )
 
 
 oauth2_scheme = OAuth2(
