@@ -15,6 +15,7 @@ from ilp_api.db.privileges import RoleNotUsable, grant_service_role
 from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credentials, load_demo
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.fhir.registry import registry
+from ilp_api.integrations.satusehat.cli import satusehat_app
 from ilp_api.logging import configure_logging
 from ilp_api.screening.episodes import close_every_ended_episode
 from ilp_api.security.clients import list_clients, register_client, revoke_client
@@ -28,6 +29,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 wilayah_app = typer.Typer(help="Kemendagri wilayah reference list.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(wilayah_app, name="wilayah")
+app.add_typer(satusehat_app, name="satusehat")
 
 
 def _database() -> Database:
