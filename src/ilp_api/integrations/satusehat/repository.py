@@ -4,7 +4,7 @@ stored visit and its people and places, and the supervising nakes configured for
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ilp_api.db.base import utc_now
 from ilp_api.fhir import json as fhir_json
@@ -78,7 +78,7 @@ class SatusehatRepository:
             participants=tuple(self._participants(encounter)),
             network=network,
             location=self._location(encounter, network[0] if network else None),
-            supervisor_ihs=self.supervisor([str(organization["id"]) for organization in network]),
+            supervisor_ihs=supervisor(self.session, [str(organization["id"]) for organization in network]),
         )
 
     def _participants(self, encounter: Json) -> list[Participant]:
@@ -110,26 +110,26 @@ class SatusehatRepository:
             candidates += self.search("Location", ("organization", f"Organization/{provider['id']}"))
         return next((location for location in candidates if _has_position(location)), None)
 
-    # ---- supervising nakes ----
 
-    def supervisor(self, organization_ids: Sequence[str]) -> str | None:
-        """The supervising nakes' IHS number configured for the first of these organizations that has one."""
-        for organization_id in organization_ids:
-            row = self.session.get(SatusehatSupervisorRow, organization_id)
-            if row is not None:
-                return row.practitioner_ihs
-        return None
+def supervisor(session: Session, organization_ids: Sequence[str]) -> str | None:
+    """The supervising nakes' IHS number configured for the first of these organizations that has one."""
+    for organization_id in organization_ids:
+        row = session.get(SatusehatSupervisorRow, organization_id)
+        if row is not None:
+            return row.practitioner_ihs
+    return None
 
-    def set_supervisor(self, organization_id: str, practitioner_ihs: str) -> None:
-        row = self.session.get(SatusehatSupervisorRow, organization_id)
-        if row is None:
-            row = SatusehatSupervisorRow(
-                organization_id=organization_id, practitioner_ihs=practitioner_ihs, updated=utc_now()
-            )
-        else:
-            row.practitioner_ihs, row.updated = practitioner_ihs, utc_now()
-        self.session.add(row)
-        self.session.flush()
+
+def set_supervisor(session: Session, organization_id: str, practitioner_ihs: str) -> None:
+    row = session.get(SatusehatSupervisorRow, organization_id)
+    if row is None:
+        row = SatusehatSupervisorRow(
+            organization_id=organization_id, practitioner_ihs=practitioner_ihs, updated=utc_now()
+        )
+    else:
+        row.practitioner_ihs, row.updated = practitioner_ihs, utc_now()
+    session.add(row)
+    session.flush()
 
 
 def _has_position(location: Json) -> bool:
