@@ -409,3 +409,18 @@ class _Mapper:
         if local.get("occurrenceDateTime"):
             immunization["occurrenceDateTime"] = utc(local["occurrenceDateTime"])
         return immunization
+
+
+def as_updates(bundle: Json, sent: tuple[str, ...], remote_ids: dict[str, str]) -> Json:
+    """The Bundle with each resource SATUSEHAT already holds (``remote_ids``: local reference → its id there) sent
+    as a PUT of that id instead of a POST."""
+    entries = []
+    for local, entry in zip(sent, bundle["entry"], strict=True):
+        remote = remote_ids.get(local)
+        if remote is None:
+            entries.append(entry)
+            continue
+        kind = entry["resource"]["resourceType"]
+        resource = {**entry["resource"], "id": remote}
+        entries.append({**entry, "resource": resource, "request": {"method": "PUT", "url": f"{kind}/{remote}"}})
+    return {**bundle, "entry": entries}

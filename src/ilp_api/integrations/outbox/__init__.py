@@ -1,0 +1,1 @@
+"""The generic transactional outbox: deliveries keyed by destination, delivered by ``ilp worker``."""
