@@ -14,6 +14,7 @@ from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
 from ilp_api.health import router as health_router
+from ilp_api.integrations.satusehat.router import router as satusehat_router
 from ilp_api.metrics import metrics_registry
 from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddleware
 from ilp_api.screening.router import router as screening_router
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_routes(app, bundle_router)
     add_routes(app, screening_router)
     add_routes(app, worklists_router)
+    add_routes(app, satusehat_router)
     install_openapi(app, registry, providers)
     install_docs(app)
     return app

@@ -196,6 +196,8 @@ class Settings(BaseSettings):
     def _signing_keys(self) -> Self:
         if self.environment == "production" and not self.jwt_keys:
             raise ValueError("ILP_JWT_KEYS is required in production: tokens must survive restarts and workers")
+        if (self.satusehat_auth_url is None) != (self.satusehat_fhir_url is None):
+            raise ValueError("set both ILP_SATUSEHAT_AUTH_URL and ILP_SATUSEHAT_FHIR_URL, or neither (SATUSEHAT off)")
         if self.environment == "production" and self.credentials_key is None:
             raise ValueError("ILP_CREDENTIALS_KEY is required in production: it encrypts the integrations' secrets")
         kids = [key.kid for key in self.jwt_keys]

@@ -13,9 +13,9 @@ from ilp_api.db.engine import Database
 from ilp_api.integrations.credentials import CredentialCipher, CredentialStore, CredentialsUnreadable
 from ilp_api.integrations.satusehat.client import SatusehatCredential
 from ilp_api.integrations.satusehat.config import (
-    SatusehatMisconfigured,
     credential_for,
     endpoints,
+    remote_identifier_system,
     save_credential,
     status,
 )
@@ -64,8 +64,8 @@ def test_satusehat_urls_switch_the_integration_on(db: Database, network: dict[st
     production = Settings(environment="production", jwt_keys=keys, credentials_key=SecretStr(KEY.decode()))
     assert endpoints(production) is None
     assert status(production) == "SATUSEHAT off: ILP_SATUSEHAT_AUTH_URL and ILP_SATUSEHAT_FHIR_URL are unset"
-    with pytest.raises(SatusehatMisconfigured):
-        endpoints(production.model_copy(update={"satusehat_auth_url": "https://x/oauth2/v1"}))
+    with pytest.raises(ValidationError, match="set both ILP_SATUSEHAT_AUTH_URL and ILP_SATUSEHAT_FHIR_URL"):
+        Settings(satusehat_auth_url="https://x/oauth2/v1")
     development = Settings()
     mounted = endpoints(development)
     assert mounted is not None
@@ -114,3 +114,23 @@ def test_cli_sets_credentials_and_supervisor(
         assert found is not None
         assert found.secrets == {"client_secret": SECRET}
         assert supervisor(session, [network["posyandu"], network["pustu"]]) == "1001"
+
+
+def test_the_api_says_whether_satusehat_is_on(client: TestClient, anonymous_client: TestClient) -> None:
+    response = client.get("/api/v1/satusehat")
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "enabled": True,
+        "simulator": True,
+        "fhirUrl": "http://127.0.0.1:8000/simulator/satusehat/fhir-r4/v1",
+        "status": "SATUSEHAT on: the built-in simulator (development)",
+    }
+    del anonymous_client.headers["Authorization"]
+    assert anonymous_client.get("/api/v1/satusehat").status_code == 401
+
+
+def test_satusehat_ids_are_shown_under_their_systems() -> None:
+    base = "http://ilp-api.example/fhir"
+    assert remote_identifier_system("Patient", base) == "https://fhir.kemkes.go.id/id/ihs-number"
+    assert remote_identifier_system("Practitioner", base) == "https://fhir.kemkes.go.id/id/nakes-his-number"
+    assert remote_identifier_system("Encounter", base) == f"{base}/sid/satusehat-id"

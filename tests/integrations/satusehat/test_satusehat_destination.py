@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from factories import create, location_json, practitioner_json, practitioner_role_json
 from ilp_api.db.engine import Database
-from ilp_api.fhir.hooks import write_hooks
 from ilp_api.fhir.registry import Json, registry
 from ilp_api.integrations.credentials import CredentialCipher, CredentialStore
 from ilp_api.integrations.outbox.destination import DeadLetter, Delivered, Delivery, DeliveryResult, RetryLater
@@ -26,7 +25,7 @@ from ilp_api.integrations.satusehat.simulator.state import SEED_CLIENT
 from ilp_api.settings import Settings
 from ilp_api.wiring import resource_service
 from satusehat_simulator import Simulator
-from visits import blood_pressure, quantity, record_visit, visit_bundle
+from visits import blood_pressure, quantity, quantity_value, record_visit, visit_bundle
 
 PATIENT_IHS = "P02478375538"  # the simulator's person with the test patient's NIK
 NAKES_IHS = "10006926841"  # the simulator's nakes with factories.practitioner_json's NIK
@@ -240,8 +239,8 @@ def test_the_hook_queues_each_visit_and_its_updates(
         assert isinstance(session, Session)  # the writer's own transaction
         queued.append(item)
 
-    hook = install_satusehat_hook(enqueue, settings)
-    assert hook is not None, "development: on, against the mounted simulator"
+    production = settings.model_copy(update={"environment": "production"})
+    assert install_satusehat_hook(enqueue, settings) is not None, "development: on, against the mounted simulator"
     try:
         encounter_id = record_visit(
             client, visit_bundle(patient["id"], network["posyandu"], quantity("29463-7", 70, "kg"))
@@ -264,7 +263,7 @@ def test_the_hook_queues_each_visit_and_its_updates(
             },
         )
     finally:
-        write_hooks.remove(hook)
+        assert install_satusehat_hook(enqueue, production) is None, "the integration off: the hook is removed"
     item = {
         "destination": "satusehat",
         "ordering_key": f"Patient/{patient['id']}",
@@ -273,5 +272,5 @@ def test_the_hook_queues_each_visit_and_its_updates(
     }
     assert queued == [item | {"kind": "visit"}, item | {"kind": "update"}]
     assert planned["id"] not in [q["subject_id"] for q in queued]
-    production = settings.model_copy(update={"environment": "production"})
-    assert install_satusehat_hook(enqueue, production) is None, "the integration off: nothing queued"
+    create(client, weight | {"valueQuantity": quantity_value(171, "cm")})
+    assert len(queued) == 2, "with the integration off, nothing is queued"

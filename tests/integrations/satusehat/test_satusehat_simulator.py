@@ -173,6 +173,12 @@ def test_encounter_rules_and_duplicates(simulator: Simulator) -> None:
     no_subject = encounter(place, subject=None)
     assert rule_numbers(fhir(simulator, "POST", "/Encounter", token, json=no_subject).json()) == ("10118",)
 
+    simulator.admin("POST", "clients", client_id="other", client_secret="x", organization_id="100099")
+    foreign_provider = encounter(place, serviceProvider={"reference": "Organization/100099"})
+    business_rule = fhir(simulator, "POST", "/Encounter", token, json=foreign_provider)
+    assert business_rule.status_code == 400
+    assert "business rule" in business_rule.json()["issue"][0]["details"]["text"]
+
     created = fhir(simulator, "POST", "/Encounter", token, json=encounter(place))
     assert created.status_code == 201
     duplicate = fhir(simulator, "POST", "/Encounter", token, json=encounter(place))

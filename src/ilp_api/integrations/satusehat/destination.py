@@ -51,6 +51,7 @@ from ilp_api.integrations.satusehat.mapping import (
 )
 from ilp_api.integrations.satusehat.protocol import NIK, NIK_IBU
 from ilp_api.integrations.satusehat.repository import SatusehatRepository, VisitRecord
+from ilp_api.resources.organization import facility_type
 from ilp_api.settings import Settings
 
 DESTINATION = "satusehat"
@@ -196,14 +197,17 @@ class _VisitDelivery:
     # ---- what the Bundle refers to ----
 
     async def service_provider(self) -> str:
-        """The facility's own Organization id when the visit was held at the organization holding the credentials;
-        else the sub-Organization of the posyandu or pustu, registered under the facility (and its pustu) once."""
+        """The facility's own Organization id when the visit was held at the facility (the puskesmas, or the
+        organization that carries the credential's SATUSEHAT id); else the sub-Organization of the posyandu or pustu,
+        registered under the facility (and its pustu) once."""
         below: list[Json] = []
         for organization in self.record.network:
-            if self.known.get(f"Organization/{organization['id']}") == self.credential.organization_id:
+            local = f"Organization/{organization['id']}"
+            facility = facility_type(organization, self.base) == "puskesmas"
+            if self.known.get(local) == self.credential.organization_id:
                 break
-            if _satusehat_id(organization) == self.credential.organization_id:
-                self.remember(f"Organization/{organization['id']}", self.credential.organization_id)
+            if facility or _satusehat_id(organization) == self.credential.organization_id:
+                self.remember(local, self.credential.organization_id)  # the facility SATUSEHAT knows
                 break
             below.append(organization)
         parent = self.credential.organization_id

@@ -77,8 +77,14 @@ def _patient(resource: Json) -> str | None:
     return None
 
 
+_installed: list[WriteHook] = []  # at most one: write hooks are per process, and apps are built more than once
+
+
 def install_satusehat_hook(enqueue: Enqueue, settings: Settings) -> WriteHook | None:
-    """Registers the hook when SATUSEHAT is configured; returns it (None when the integration is off)."""
+    """Registers the hook when SATUSEHAT is configured, replacing one installed before; returns it (None when the
+    integration is off)."""
+    while _installed:
+        write_hooks.remove(_installed.pop())
     if endpoints(settings) is None:
         return None
 
@@ -97,4 +103,5 @@ def install_satusehat_hook(enqueue: Enqueue, settings: Settings) -> WriteHook | 
                 subject_id=encounter_id,
             )
 
-    return write_hooks.add(queue_visits_for_satusehat)
+    _installed.append(write_hooks.add(queue_visits_for_satusehat))
+    return queue_visits_for_satusehat

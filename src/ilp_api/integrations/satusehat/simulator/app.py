@@ -30,11 +30,23 @@ BAD_CREDENTIALS = (
 )
 SEARCHABLE = ("Patient", "Practitioner", "Organization", "Location", "Encounter")
 WRITABLE = (
-    "Patient", "Organization", "Location", "Encounter", "Observation", "Condition", "QuestionnaireResponse",
-    "ServiceRequest", "Immunization",
-)  # fmt: skip
-STATUS_TEXT = {408: "Request Timeout", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-               504: "Gateway Timeout"}  # fmt: skip
+    "Patient",
+    "Organization",
+    "Location",
+    "Encounter",
+    "Observation",
+    "Condition",
+    "QuestionnaireResponse",
+    "ServiceRequest",
+    "Immunization",
+)
+STATUS_TEXT = {
+    408: "Request Timeout",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 def create_simulator_app(state: SimulatorState | None = None) -> FastAPI:
@@ -69,7 +81,7 @@ def create_simulator_app(state: SimulatorState | None = None) -> FastAPI:
         form = {key: values[0] for key, values in parse_qs((await request.body()).decode("latin-1")).items()}
         client = current().clients.get(form.get("client_id", ""))
         if client is None or client.client_secret != form.get("client_secret"):
-            return _refused(401, [Problem(BAD_CREDENTIALS, "client_secret")], code="invalid")
+            return _refused(401, [Problem(BAD_CREDENTIALS, "client_secret")], severity="invalid")
         token = current().issue_token(client)
         issued = str(int(datetime.now(UTC).timestamp() * 1000))
         return JSONResponse(
@@ -210,15 +222,16 @@ def create_simulator_app(state: SimulatorState | None = None) -> FastAPI:
 # ---- answers ----
 
 
-def _refused(status: int, problems: list[Problem], code: str = "value") -> JSONResponse:
+def _refused(status: int, problems: list[Problem], severity: str = "error") -> JSONResponse:
+    """An OperationOutcome; authentication failures say ``severity: invalid`` as SATUSEHAT's does (§2)."""
     body = outcome(problems)
     for issue in body["issue"]:
-        issue["severity"], issue["code"] = ("invalid", code) if code == "invalid" else ("error", code)
+        issue["severity"] = severity
     return JSONResponse(body, status_code=status)
 
 
 def _unauthenticated() -> JSONResponse:
-    return _refused(401, [Problem("Access token is missing, invalid or expired", "Authorization")], code="invalid")
+    return _refused(401, [Problem("Access token is missing, invalid or expired", "Authorization")], severity="invalid")
 
 
 async def _json_body(request: Request) -> Json | Response:
@@ -245,10 +258,11 @@ def _shown(resource: Json) -> Json:
     if resource["resourceType"] != "Patient":
         return resource
     identifiers = [
-        {**identifier, "value": _masked(identifier["value"])} if identifier.get("system") in (NIK, NIK_IBU)
+        {**identifier, "value": _masked(identifier["value"])}
+        if identifier.get("system") in (NIK, NIK_IBU)
         else identifier
         for identifier in resource.get("identifier", [])
-    ]  # fmt: skip
+    ]
     return {**resource, "identifier": identifiers}
 
 
@@ -297,6 +311,12 @@ def _problems(
     problems = validate(resource, client.organization_id, exists, now, strict_utc=state.strict_utc)
     if problems:
         return problems
+    provider = resource.get("serviceProvider", {}).get("reference", "")
+    if provider.startswith("Organization/") and not _below(state, provider, client.organization_id, pending=exists):
+        # One client id = one Organization id (§2): another organization's data is refused.
+        return [
+            Problem("resource cannot be accessed due to business rule", f"{resource['resourceType']}.serviceProvider")
+        ]
     kind = resource["resourceType"]
     for index, identifier in enumerate(resource.get("identifier", [])):
         key = (kind, str(identifier.get("system", "")), str(identifier.get("value", "")))
@@ -307,6 +327,19 @@ def _problems(
             where = f"{kind}.identifier[{index}]"
             return [Problem(f"Found duplicate resource: {kind}/{holder}", where, DUPLICATE)]
     return []
+
+
+def _below(state: SimulatorState, reference: str, organization_id: str, pending: Callable[[str], bool]) -> bool:
+    """Whether the Organization is the client's own or lies below it (``partOf``); one created in the same
+    Bundle is taken as the client's."""
+    for _ in range(10):
+        if reference == f"Organization/{organization_id}":
+            return True
+        organization = state.get("Organization", reference.partition("/")[2])
+        if organization is None:
+            return pending(reference)
+        reference = organization.get("partOf", {}).get("reference", "")
+    return False
 
 
 def _transaction(state: SimulatorState, client: SimulatorClient, bundle: Json) -> Response:
