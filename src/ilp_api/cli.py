@@ -16,6 +16,7 @@ from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credential
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.fhir.registry import registry
 from ilp_api.integrations.satusehat.cli import satusehat_app
+from ilp_api.integrations.satusehat.demo import connect_demo_to_simulator
 from ilp_api.logging import configure_logging
 from ilp_api.screening.episodes import close_every_ended_episode
 from ilp_api.security.clients import list_clients, register_client, revoke_client
@@ -133,9 +134,15 @@ def demo(
     try:
         report = load_demo(database, settings, residents=residents, seed=seed, progress=progress)
         credentials = create_demo_credentials(database, report)
+        simulated = connect_demo_to_simulator(database, settings, [i for _, i in report.facilities("puskesmas")])
     finally:
         database.engine.dispose()
     print_demo_summary(report, credentials)
+    if simulated:
+        typer.echo(
+            "SATUSEHAT: the demo's puskesmas deliver to the simulator `ilp serve` mounts under /simulator/satusehat "
+            "(its seeded client; kader-only visits with its seeded nakes)"
+        )
 
 
 DEMO_SERVER = "http://127.0.0.1:8000"  # where `ilp serve` listens by default

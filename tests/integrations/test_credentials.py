@@ -19,6 +19,7 @@ from ilp_api.integrations.satusehat.config import (
     save_credential,
     status,
 )
+from ilp_api.integrations.satusehat.demo import connect_demo_to_simulator
 from ilp_api.integrations.satusehat.repository import supervisor
 from ilp_api.settings import JwtKey, Settings, get_settings
 
@@ -134,3 +135,18 @@ def test_satusehat_ids_are_shown_under_their_systems() -> None:
     assert remote_identifier_system("Patient", base) == "https://fhir.kemkes.go.id/id/ihs-number"
     assert remote_identifier_system("Practitioner", base) == "https://fhir.kemkes.go.id/id/nakes-his-number"
     assert remote_identifier_system("Encounter", base) == f"{base}/sid/satusehat-id"
+
+
+def test_the_demo_is_connected_to_the_simulator_in_development_only(db: Database, network: dict[str, str]) -> None:
+    keys = [JwtKey(kid="k", secret=SecretStr("k" * 32))]
+    production = Settings(environment="production", jwt_keys=keys, credentials_key=SecretStr(KEY.decode()))
+    assert not connect_demo_to_simulator(db, production, [network["puskesmas"]])
+    development = Settings()
+    assert connect_demo_to_simulator(db, development, [network["puskesmas"]])
+    with db.session(write=False) as session:
+        store = CredentialStore(session, CredentialCipher.from_settings(development))
+        found = store.nearest("satusehat", network["posyandu"])
+        assert found is not None
+        assert found.values == {"client_id": "ilp-simulator", "org_id": "100011"}
+        chain = [network["posyandu"], network["pustu"], network["puskesmas"]]
+        assert supervisor(session, chain) == "10009880728"
