@@ -49,9 +49,9 @@ STATUS_TEXT = {
 }
 
 
-def create_simulator_app(state: SimulatorState | None = None) -> FastAPI:
+def create_simulator_app() -> FastAPI:
     app = FastAPI(title="SATUSEHAT simulator (ILP API)", openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.simulator = state or SimulatorState()
+    app.state.simulator = SimulatorState()
 
     def current() -> SimulatorState:
         simulator: SimulatorState = app.state.simulator

@@ -108,15 +108,15 @@ def _codings(concept: Json | None) -> list[Json]:
     return list((concept or {}).get("coding", []))
 
 
-def _identifier_systems(resource: Json, kind: str, organization_id: str, rule: str | None) -> Iterator[Problem]:
-    """A ``http://sys-ids.kemkes.go.id/...`` identifier must carry the sender's own Organization id."""
+def _identifier_systems(resource: Json, kind: str, organization_id: str) -> Iterator[Problem]:
+    """A ``http://sys-ids.kemkes.go.id/...`` identifier must carry the sender's own Organization id (numbered
+    10117 for the Encounter only; for other types the reference gives no number)."""
     for index, identifier in enumerate(resource.get("identifier", [])):
         system = str(identifier.get("system", ""))
         if system.startswith(SYS_IDS + "/") and system.rsplit("/", 1)[-1] != organization_id:
             yield Problem(
                 f"Wrong organization ID provided by system URL: {system}",
                 f"{kind}.identifier[{index}].system",
-                rule,
             )
 
 
@@ -190,7 +190,7 @@ def check_observation(resource: Json, organization_id: str, exists: Exists) -> I
     for where, quantity in quantities:
         if quantity is not None and (quantity.get("system") != UCUM or not quantity.get("code")):
             yield Problem("Invalid Coding System: a quantity needs a UCUM unit code", f"{where}.system", "10012")
-    yield from _identifier_systems(resource, "Observation", organization_id, "10117")
+    yield from _identifier_systems(resource, "Observation", organization_id)
 
 
 def check_condition(resource: Json, organization_id: str, exists: Exists) -> Iterator[Problem]:
@@ -210,7 +210,7 @@ def check_condition(resource: Json, organization_id: str, exists: Exists) -> Ite
                 f"Condition.code.coding[{index}].code",
                 "10003",
             )
-    yield from _identifier_systems(resource, "Condition", organization_id, "10117")
+    yield from _identifier_systems(resource, "Condition", organization_id)
 
 
 def check_service_request(resource: Json, organization_id: str, exists: Exists) -> Iterator[Problem]:
@@ -218,7 +218,7 @@ def check_service_request(resource: Json, organization_id: str, exists: Exists) 
     for element in ("status", "intent", "code"):
         if not resource.get(element):
             yield Problem(f"ServiceRequest.{element} is mandatory", f"ServiceRequest.{element}")
-    yield from _identifier_systems(resource, "ServiceRequest", organization_id, "10117")
+    yield from _identifier_systems(resource, "ServiceRequest", organization_id)
 
 
 def check_questionnaire_response(resource: Json, organization_id: str, exists: Exists) -> Iterator[Problem]:
