@@ -37,7 +37,8 @@ def test_secrets_are_encrypted_at_rest_and_found_above_a_facility(db: Database, 
     with db.engine.connect() as connection:
         stored = connection.execute(text("SELECT plain_values, secret_values FROM integration_credential")).all()
     assert len(stored) == 2
-    assert all(SECRET not in row.secret_values and "c1" not in row.secret_values for row in stored)
+    assert all(SECRET not in row.secret_values for row in stored)
+    assert all("client_secret" not in row.secret_values and "secret_key" not in row.secret_values for row in stored)
 
     with db.session(write=False) as session:
         credentials = CredentialStore(session, CredentialCipher(KEY))

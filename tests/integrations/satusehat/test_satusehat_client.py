@@ -174,13 +174,13 @@ def test_requests_per_credential_are_rate_limited(simulator: Simulator) -> None:
     async def calls(client: SatusehatClient) -> float:
         await client.token(CREDENTIAL)
         started = time.monotonic()
-        for _ in range(4):
+        for _ in range(5):
             await client.fhir(CREDENTIAL, "GET", "Patient/P02478375538")
         return time.monotonic() - started
 
-    # 600 a minute, one at once: a request every 0.1 s; the token request took the first slot.
+    # 600 a minute, one at once: a request every 0.1 s, so five take at least 0.4 s however the first is timed.
     elapsed = run(simulator, calls, requests_per_minute=600, burst=1)
-    assert elapsed >= 0.35
+    assert elapsed >= 0.39
 
 
 def test_duplicate_names_the_existing_id(simulator: Simulator) -> None:

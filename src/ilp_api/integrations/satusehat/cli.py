@@ -1,5 +1,7 @@
 """``ilp satusehat …``: the simulator, and the credentials and supervising nakes of facilities."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -14,7 +16,7 @@ from ilp_api.integrations.satusehat.client import SatusehatCredential
 from ilp_api.integrations.satusehat.config import save_credential, status
 from ilp_api.integrations.satusehat.repository import set_supervisor
 from ilp_api.integrations.satusehat.simulator.app import create_simulator_app
-from ilp_api.settings import get_settings
+from ilp_api.settings import Settings, get_settings
 
 satusehat_app = typer.Typer(
     help="SATUSEHAT: credentials, supervising nakes, the local simulator.", no_args_is_help=True
@@ -51,15 +53,9 @@ def credentials_set(
     """Store (or replace) the SATUSEHAT credentials of a puskesmas: its visits, and those of the pustu and posyandu
     below it, go out with them."""
     settings = get_settings()
-    upgrade(settings.database_url)
-    database = Database(create_database_engine(settings.database_url))
-    try:
-        with database.session(write=True) as session:
-            _require_organization(session, organization)
-            store = CredentialStore(session, CredentialCipher.from_settings(settings))
-            save_credential(store, organization, SatusehatCredential(client_id, client_secret, org_id))
-    finally:
-        database.engine.dispose()
+    with _organization_session(settings, organization) as session:
+        store = CredentialStore(session, CredentialCipher.from_settings(settings))
+        save_credential(store, organization, SatusehatCredential(client_id, client_secret, org_id))
     typer.echo(f"SATUSEHAT credentials of Organization/{organization} stored (client {client_id}, org {org_id})")
     typer.echo(status(settings))
 
@@ -71,20 +67,22 @@ def supervisor_set(
 ) -> None:
     """Name the nakes who answers in SATUSEHAT for the kader-only visits of a posyandu (or of every posyandu
     below a pustu)."""
-    settings = get_settings()
+    with _organization_session(get_settings(), organization) as session:
+        set_supervisor(session, organization, practitioner_ihs)
+    typer.echo(f"Organization/{organization}: kader-only visits go out with Practitioner/{practitioner_ihs}")
+
+
+@contextmanager
+def _organization_session(settings: Settings, organization_id: str) -> Iterator[Session]:
+    """A write transaction on the migrated database, once the local Organization is known to exist."""
     upgrade(settings.database_url)
     database = Database(create_database_engine(settings.database_url))
     try:
         with database.session(write=True) as session:
-            _require_organization(session, organization)
-            set_supervisor(session, organization, practitioner_ihs)
+            stored = ResourceRepository(session).get("Organization", organization_id)
+            if stored is None or stored.deleted:
+                typer.echo(f"Organization/{organization_id} is not known here", err=True)
+                raise typer.Exit(code=1)
+            yield session
     finally:
         database.engine.dispose()
-    typer.echo(f"Organization/{organization}: kader-only visits go out with Practitioner/{practitioner_ihs}")
-
-
-def _require_organization(session: Session, organization_id: str) -> None:
-    stored = ResourceRepository(session).get("Organization", organization_id)
-    if stored is None or stored.deleted:
-        typer.echo(f"Organization/{organization_id} is not known here", err=True)
-        raise typer.Exit(code=1)

@@ -107,14 +107,20 @@ def create_simulator_app() -> FastAPI:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return current().client_of(token) if scheme.lower() == "bearer" else None
 
-    @app.post(FHIR)
-    async def transaction(request: Request) -> Response:
+    async def write_request(request: Request) -> tuple[SimulatorClient, Json] | Response:
+        """The caller and the JSON body of a write, or the refusal to answer."""
         client = caller(request)
         if client is None:
             return _unauthenticated()
         body = await _json_body(request)
-        if isinstance(body, Response):
-            return body
+        return body if isinstance(body, Response) else (client, body)
+
+    @app.post(FHIR)
+    async def transaction(request: Request) -> Response:
+        written = await write_request(request)
+        if isinstance(written, Response):
+            return written
+        client, body = written
         return _transaction(current(), client, body)
 
     @app.get(f"{FHIR}/{{resource_type}}")
@@ -140,12 +146,10 @@ def create_simulator_app() -> FastAPI:
 
     @app.post(f"{FHIR}/{{resource_type}}")
     async def create(request: Request, resource_type: str) -> Response:
-        client = caller(request)
-        if client is None:
-            return _unauthenticated()
-        body = await _json_body(request)
-        if isinstance(body, Response):
-            return body
+        written = await write_request(request)
+        if isinstance(written, Response):
+            return written
+        client, body = written
         result = _write(current(), client, resource_type, None, body)
         if isinstance(result, list):
             return _refused(400, result)
@@ -155,12 +159,10 @@ def create_simulator_app() -> FastAPI:
 
     @app.put(f"{FHIR}/{{resource_type}}/{{resource_id}}")
     async def update(request: Request, resource_type: str, resource_id: str) -> Response:
-        client = caller(request)
-        if client is None:
-            return _unauthenticated()
-        body = await _json_body(request)
-        if isinstance(body, Response):
-            return body
+        written = await write_request(request)
+        if isinstance(written, Response):
+            return written
+        client, body = written
         result = _write(current(), client, resource_type, resource_id, body)
         return _refused(400, result) if isinstance(result, list) else JSONResponse(result)
 
