@@ -1,11 +1,11 @@
 """The write hook that queues visits for SATUSEHAT, in the transaction that stores them (the outbox, issue 10).
 
 A visit whose Encounter is stored (created, or updated into a status that took place) queues a ``visit``
-delivery; a later change of the visit (its Encounter, or a resource of it written by a client: a measurement
-added or corrected, a dose recorded) queues an ``update``, which sends the visit as it then stands, each
-resource SATUSEHAT already holds as a PUT. Deliveries of one patient go in order (ordering key ``Patient/<id>``),
-so an update never overtakes the visit it corrects. What the visit's evaluation derives is read when the visit is
-sent, not queued on its own.
+delivery; a later change of the visit (its Encounter, or a resource of it of a type that is sent, written by a
+client: a measurement added or corrected, a dose recorded, a referral answered) queues an ``update``, which sends
+the visit as it then stands, each resource SATUSEHAT already holds as a PUT. Deliveries of one patient go in order
+(ordering key ``Patient/<id>``), so an update never overtakes the visit it corrects. What the visit's evaluation
+derives is read when the visit is sent, not queued on its own.
 
 The hook is installed by the shell with the outbox's ``enqueue`` (integrations/outbox/repository.py) and only
 when SATUSEHAT is configured (integrations/satusehat/config.py): with the integration off nothing is queued.
@@ -21,8 +21,7 @@ from ilp_api.fhir.registry import Json, Ref, parse_reference
 from ilp_api.fhir.unit_of_work import Change, UnitOfWork
 from ilp_api.integrations.satusehat.config import endpoints
 from ilp_api.integrations.satusehat.destination import DESTINATION
-from ilp_api.integrations.satusehat.mapping import SENT_ENCOUNTER_STATUSES
-from ilp_api.integrations.satusehat.repository import VISIT_PARTS
+from ilp_api.integrations.satusehat.mapping import SENT_ENCOUNTER_STATUSES, SENT_TYPES
 from ilp_api.settings import Settings
 
 PATIENT_ELEMENTS = ("subject", "patient", "for")  # where a visit's resource names its patient
@@ -59,7 +58,7 @@ def visit_deliveries(changes: Sequence[Change]) -> list[tuple[str, str, str]]:
                 kind = "visit" if first else "update"
                 if found.get(change.id, ("update",))[0] != "visit":
                     found[change.id] = (kind, patient)
-        elif change.resource_type in VISIT_PARTS:
+        elif change.resource_type in SENT_TYPES:
             resource = change.after or change.before
             assert resource is not None
             visit = parse_reference(resource.get("encounter", {}).get("reference", ""))

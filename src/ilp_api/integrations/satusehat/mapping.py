@@ -52,6 +52,8 @@ PATIENT_REFERRAL = {"system": SNOMED, "code": "3457005", "display": "Patient ref
 VITAL_SIGNS = frozenset({"8480-6", "8462-4", "85354-9", "8867-4", "9279-1", "8310-5", "29463-7", "8302-2", "39156-5"})
 NOT_SENT_STATUSES = frozenset({"entered-in-error", "cancelled", "revoked", "draft", "preliminary"})
 SENT_ENCOUNTER_STATUSES = frozenset({"finished", "in-progress", "arrived"})
+# The types of a visit's resources that may be sent beside its Encounter (each has a mapping below).
+SENT_TYPES = frozenset({"Observation", "Condition", "ServiceRequest", "QuestionnaireResponse", "Immunization"})
 
 
 @dataclass(frozen=True)
@@ -232,13 +234,14 @@ class _Mapper:
         status = _status(local, "status")
         if status in NOT_SENT_STATUSES or _status(local, "verificationStatus") == "entered-in-error":
             return Skipped(reference, f"status {status or 'entered-in-error'}: nothing to report")
-        mapper = {
+        mappers = {  # one per SENT_TYPES
             "Observation": self.observation,
             "Condition": self.condition,
             "ServiceRequest": self.service_request,
             "QuestionnaireResponse": self.questionnaire_response,
             "Immunization": self.immunization,
-        }.get(kind)
+        }
+        mapper = mappers.get(kind)
         if mapper is None:
             if kind == "EpisodeOfCare":
                 return Skipped(reference, "no SATUSEHAT EpisodeOfCare profile is documented (satusehat.md)")
@@ -254,7 +257,7 @@ class _Mapper:
                 "coded only in the project's CodeSystems: SATUSEHAT takes LOINC, SNOMED CT or "
                 "Kemkes examination codes (10010)",
             )
-        categories = _codings(local.get("category", [{}])[0] if local.get("category") else None, [OBSERVATION_CATEGORY])
+        categories = [c for concept in local.get("category", []) for c in _codings(concept, [OBSERVATION_CATEGORY])]
         if not categories:
             vital = any(coding["code"] in VITAL_SIGNS for coding in code)
             name = "vital-signs" if vital else "exam"
