@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from factories import create, location_json, practitioner_json, practitioner_role_json
+from factories import FHIR_JSON, create, location_json, practitioner_json, practitioner_role_json
 from ilp_api.db.engine import Database
 from ilp_api.fhir.registry import Json, registry
 from ilp_api.integrations.credentials import CredentialCipher, CredentialStore
@@ -25,7 +25,7 @@ from ilp_api.integrations.satusehat.simulator.state import SEED_CLIENT
 from ilp_api.settings import Settings
 from ilp_api.wiring import resource_service
 from satusehat_simulator import Simulator
-from visits import blood_pressure, quantity, quantity_value, record_visit, visit_bundle
+from visits import blood_pressure, derived, quantity, quantity_value, record_visit, visit_bundle
 
 PATIENT_IHS = "P02478375538"  # the simulator's person with the test patient's NIK
 NAKES_IHS = "10006926841"  # the simulator's nakes with factories.practitioner_json's NIK
@@ -151,10 +151,17 @@ def test_delivered_again_it_is_never_stored_twice(
         kind: len(simulator.resources(kind)) for kind in ("Encounter", "Observation", "Organization", "Location")
     }
 
-    # An update (the ids recorded): each resource goes as a PUT of its SATUSEHAT id.
+    # An update (the ids recorded): each resource goes as a PUT of its SATUSEHAT id, a retired one retired there.
+    weight = next(
+        o for o in derived(client, "Observation", encounter_id) if o["code"]["coding"][0]["code"] == "29463-7"
+    )
+    retired = {key: value for key, value in weight.items() if key != "meta"} | {"status": "entered-in-error"}
+    assert client.put(f"/fhir/Observation/{weight['id']}", json=retired, headers=FHIR_JSON).status_code == 200
     recorded.record(deliver(db, settings, encounter_id, recorded, kind="update"))
     (encounter,) = simulator.resources("Encounter")
     assert encounter["meta"]["versionId"] == "2"
+    remote_weight = recorded.ids[("Observation", weight["id"])]
+    assert [o["status"] for o in simulator.resources("Observation") if o["id"] == remote_weight] == ["entered-in-error"]
     # A retry whose first attempt went through unseen (no ids recorded): 20002, resolved, not stored twice.
     again = deliver(db, settings, encounter_id)
     assert isinstance(again, Delivered), again

@@ -189,7 +189,7 @@ class _VisitDelivery:
             patient=await self.patient(),
             practitioners=await self.practitioners(),
         )
-        mapped = map_visit(self.record.visit, ids, self.base)
+        mapped = map_visit(self.record.visit, ids, self.base, frozenset(self.known))
         if isinstance(mapped, Unmappable):
             return DeadLetter(mapped.reason)
         return await self.send(mapped)

@@ -106,13 +106,17 @@ def participants(nakes_ihs: Iterable[str], supervisor_ihs: str | None) -> tuple[
     return (supervisor_ihs,) if supervisor_ihs else ()
 
 
-def map_visit(visit: StoredVisit, ids: SatusehatIds, canonical_base: str) -> MappedVisit | Unmappable:
+def map_visit(
+    visit: StoredVisit, ids: SatusehatIds, canonical_base: str, delivered: frozenset[str] = frozenset()
+) -> MappedVisit | Unmappable:
+    """``delivered``: the local references SATUSEHAT holds already; one of them retired since (entered in error,
+    cancelled, revoked) is sent again in that status, so that SATUSEHAT retires it too (it has no delete)."""
     encounter = visit.encounter
     if encounter.get("status") not in SENT_ENCOUNTER_STATUSES:
         return Unmappable(f"encounter-status-{encounter.get('status')}: only visits that took place are reported")
     if not ids.practitioners:
         return Unmappable(NO_PRACTITIONER_IHS)
-    mapper = _Mapper(visit, ids, canonical_base)
+    mapper = _Mapper(visit, ids, canonical_base, delivered)
     entries = [mapper.entry(encounter, mapper.encounter())]
     sent, skipped = [_reference(encounter)], []
     for resource in sorted(visit.resources, key=lambda r: (r["resourceType"], r["id"])):
@@ -147,8 +151,9 @@ def _status(resource: Json, element: str) -> str | None:
 
 
 class _Mapper:
-    def __init__(self, visit: StoredVisit, ids: SatusehatIds, canonical_base: str) -> None:
+    def __init__(self, visit: StoredVisit, ids: SatusehatIds, canonical_base: str, delivered: frozenset[str]) -> None:
         self.visit = visit
+        self.delivered = delivered
         self.ids = ids
         self.base = canonical_base
         self.encounter_url = full_url(canonical_base, _reference(visit.encounter))
@@ -232,7 +237,8 @@ class _Mapper:
         kind = local["resourceType"]
         reference = _reference(local)
         status = _status(local, "status")
-        if status in NOT_SENT_STATUSES or _status(local, "verificationStatus") == "entered-in-error":
+        retired = status in NOT_SENT_STATUSES or _status(local, "verificationStatus") == "entered-in-error"
+        if retired and reference not in self.delivered:
             return Skipped(reference, f"status {status or 'entered-in-error'}: nothing to report")
         mappers = {  # one per SENT_TYPES
             "Observation": self.observation,
