@@ -1,4 +1,5 @@
-"""The SATUSEHAT simulator served by a real uvicorn server (one for the session, its state reset per test)."""
+"""The SATUSEHAT simulator served by a real uvicorn server, one per test module (its state reset per test): a
+server left running would allocate under later tests that measure memory (tests/security/test_client_secrets.py)."""
 
 from collections.abc import Iterator
 
@@ -9,7 +10,7 @@ from ilp_api.integrations.satusehat.simulator.app import create_simulator_app
 from satusehat_simulator import Simulator
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def simulator_server() -> Iterator[Simulator]:
     with served(create_simulator_app(), "satusehat-simulator") as url:
         yield Simulator(url)
