@@ -1,8 +1,16 @@
-"""Helpers of the fixtures, for fixtures of any scope: emptying the database, minting tokens, a free port."""
+"""Helpers of the fixtures, for fixtures of any scope: emptying the database, minting tokens, a free port, a real
+HTTP server."""
 
 import socket
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pytest
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from ilp_api.db.base import utc_now
@@ -41,6 +49,25 @@ def mint_token(database: Database, settings: Settings, organization_id: str | No
     with database.session(write=True) as session:
         ClientRepository(session).add(record)
     return KeyRing.from_settings(settings).issue(TokenClaims(client_id, organization_id, tuple(scopes.split())))
+
+
+@contextmanager
+def served(app: FastAPI, name: str) -> Iterator[str]:
+    """``app`` served by uvicorn on a free port in a background thread; yields its base URL until the block ends."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail(f"{name} did not start within 10 s")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def free_port() -> int:

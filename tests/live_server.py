@@ -3,15 +3,12 @@
 Send ``live_auth`` (an ``ilp/admin`` access token issued by the live server) with requests to ``live_server``.
 """
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
-from harness import free_port
+from harness import served
 from ilp_api.app import create_app
 from ilp_api.db.engine import Database
 from ilp_api.security.clients import register_client
@@ -22,19 +19,8 @@ from ilp_api.settings import Settings
 @pytest.fixture
 def live_server(db: Database, settings: Settings) -> Iterator[str]:
     """Uvicorn serving the app on the test database in a background thread; yields its base URL (no /fhir)."""
-    port = free_port()
-    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the live server did not start within 10 s")
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(settings, db), "live-server") as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from ilp_api.health import router as health_router
 from ilp_api.integrations.outbox.metrics import OutboxCollector
 from ilp_api.integrations.outbox.registry import destinations
 from ilp_api.integrations.outbox.router import router as outbox_router
+from ilp_api.integrations.satusehat.router import router as satusehat_router
 from ilp_api.metrics import metrics_registry
 from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddleware
 from ilp_api.screening.router import router as screening_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_routes(app, screening_router)
     add_routes(app, worklists_router)
     add_routes(app, outbox_router)
+    add_routes(app, satusehat_router)
     install_openapi(app, registry, providers)
     install_docs(app)
     return app

@@ -22,19 +22,22 @@ from ilp_api.integrations.outbox.registry import destinations
 from ilp_api.integrations.outbox.service import UnknownDestination, build_worker, outbox_status, status_table
 from ilp_api.integrations.outbox.tables import STATUSES
 from ilp_api.integrations.outbox.worker import Worker
+from ilp_api.integrations.satusehat.cli import satusehat_app
+from ilp_api.integrations.satusehat.demo import connect_demo_to_simulator
 from ilp_api.logging import configure_logging
 from ilp_api.screening.episodes import close_every_ended_episode
 from ilp_api.security.clients import list_clients, register_client, revoke_client
 from ilp_api.settings import get_settings
 from ilp_api.wilayah.importer import parse_wilayah_csv
 from ilp_api.wilayah.repository import WilayahDirectory
-from ilp_api.wiring import build_pipeline, load_definitions, site_today
+from ilp_api.wiring import build_pipeline, load_definitions, resource_service, site_today
 
 app = typer.Typer(help="ILP API: FHIR R4 backend for Integrasi Layanan Primer.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 wilayah_app = typer.Typer(help="Kemendagri wilayah reference list.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(wilayah_app, name="wilayah")
+app.add_typer(satusehat_app, name="satusehat")
 
 
 def _database() -> Database:
@@ -84,7 +87,9 @@ def worker(
         create_database_engine(settings.database_url, connect_timeout_seconds=settings.database_connect_timeout_seconds)
     )
     try:
-        delivering = build_worker(database, settings, destinations, destination or ())
+        delivering = build_worker(
+            database, settings, resource_service(registry, settings), destinations, destination or ()
+        )
         typer.echo(f"worker {delivering.name} delivering to {', '.join(delivering.destinations)}", err=True)
         asyncio.run(_run_until_stopped(delivering, until_idle))
     except UnknownDestination as error:
@@ -94,10 +99,6 @@ def worker(
         database.engine.dispose()
     tally = ", ".join(f"{count} {how}" for how, count in sorted(delivering.tally.items())) or "nothing"
     typer.echo(f"attempts: {tally}")
-
-
-satusehat_app = typer.Typer(help="SATUSEHAT, the national health platform: deliveries.", no_args_is_help=True)
-app.add_typer(satusehat_app, name="satusehat")
 
 
 @satusehat_app.command("status")
@@ -210,9 +211,15 @@ def demo(
     try:
         report = load_demo(database, settings, residents=residents, seed=seed, progress=progress)
         credentials = create_demo_credentials(database, report)
+        simulated = connect_demo_to_simulator(database, settings, [i for _, i in report.facilities("puskesmas")])
     finally:
         database.engine.dispose()
     print_demo_summary(report, credentials)
+    if simulated:
+        typer.echo(
+            "SATUSEHAT: the demo's puskesmas deliver to the simulator `ilp serve` mounts under /simulator/satusehat "
+            "(its seeded client; kader-only visits with its seeded nakes)"
+        )
 
 
 DEMO_SERVER = "http://127.0.0.1:8000"  # where `ilp serve` listens by default

@@ -125,6 +125,39 @@ class Settings(BaseSettings):
         description="When set, /metrics requires 'Authorization: Bearer <this token>'; unset, it is public.",
     )
 
+    # SATUSEHAT (issue 10): unset URLs switch the integration off, except in development (the mounted simulator).
+    satusehat_auth_url: str | None = Field(
+        default=None,
+        description="SATUSEHAT OAuth base, e.g. https://api-satusehat-stg.dto.kemkes.go.id/oauth2/v1. Unset (with "
+        "ILP_SATUSEHAT_FHIR_URL): the integration is off, except in development, where the simulator `ilp serve` "
+        "mounts under /simulator/satusehat is used.",
+    )
+    satusehat_fhir_url: str | None = Field(
+        default=None,
+        description="SATUSEHAT FHIR base, e.g. https://api-satusehat-stg.dto.kemkes.go.id/fhir-r4/v1.",
+    )
+    satusehat_client_id: str | None = Field(
+        default=None,
+        description="Single-facility deployments: the client id of the one SATUSEHAT organization, used where no "
+        "puskesmas above a visit has credentials of its own (`ilp satusehat credentials set`).",
+    )
+    satusehat_client_secret: SecretStr | None = Field(default=None, description="Its client secret.")
+    satusehat_org_id: str | None = Field(default=None, description="Its SATUSEHAT Organization id.")
+    satusehat_requests_per_minute: int = Field(
+        default=300,
+        ge=1,
+        description="Requests to SATUSEHAT per minute, per credential and process (Kemkes' SDKs throttle to 300).",
+    )
+    satusehat_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="How long one request to SATUSEHAT may take before it is retried."
+    )
+    credentials_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (32 url-safe base64 bytes; `python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'`) that encrypts the integrations' stored secrets. Required in "
+        "production; development uses a fixed, public key.",
+    )
+
     @property
     def migrates_on_start(self) -> bool:
         if self.migrate_on_start is not None:
@@ -191,6 +224,10 @@ class Settings(BaseSettings):
                 "ILP_OUTBOX_LEASE_SECONDS must be longer than ILP_OUTBOX_DELIVERY_TIMEOUT_SECONDS: a lease that "
                 "expires during a delivery lets a second worker deliver the same item"
             )
+        if (self.satusehat_auth_url is None) != (self.satusehat_fhir_url is None):
+            raise ValueError("set both ILP_SATUSEHAT_AUTH_URL and ILP_SATUSEHAT_FHIR_URL, or neither (SATUSEHAT off)")
+        if self.environment == "production" and self.credentials_key is None:
+            raise ValueError("ILP_CREDENTIALS_KEY is required in production: it encrypts the integrations' secrets")
         kids = [key.kid for key in self.jwt_keys]
         if len(set(kids)) != len(kids):
             raise ValueError("ILP_JWT_KEYS: every kid must be unique")

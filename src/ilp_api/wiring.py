@@ -22,6 +22,8 @@ from ilp_api.fhir.unit_of_work import Caller
 from ilp_api.fhir.visibility_rules import Scope
 from ilp_api.integrations.outbox.read_side import RemoteIdentifiers
 from ilp_api.integrations.outbox.registry import destinations
+from ilp_api.integrations.outbox.repository import enqueue
+from ilp_api.integrations.satusehat.hook import install_satusehat_hook
 from ilp_api.resources import load_resources
 from ilp_api.security.refusals import refusals_per_client
 from ilp_api.security.visibility import scope_for
@@ -59,6 +61,7 @@ def load_definitions() -> None:
     """Register every stored type, read-only type and operation: each owning package registers its own."""
     load_resources()
     from ilp_api.audit import audit_event  # noqa: F401
+    from ilp_api.integrations.satusehat import registration  # noqa: F401
     from ilp_api.screening import evaluate_operation, hook  # noqa: F401
     from ilp_api.terminology import codesystems, concept_maps  # noqa: F401
 
@@ -95,11 +98,14 @@ def resource_service(registry: Registry, settings: Settings) -> ResourceService:
         default_count=settings.default_page_size,
         max_count=settings.max_page_size,
         limits=limits,
-        external_identifiers=RemoteIdentifiers(destinations),
+        external_identifiers=RemoteIdentifiers(destinations, settings.canonical_base),
     )
 
 
 def build_pipeline(database: Database, registry: Registry, settings: Settings) -> Pipeline:
+    """The pipeline, with the write hooks the settings call for (SATUSEHAT's when it is configured)."""
+    install_satusehat_hook(enqueue, settings)
+
     def visibility(session: Session, caller: Caller) -> Scope | None:
         return scope_for(session, caller.organization_id, settings.canonical_base)
 

@@ -1087,6 +1087,8 @@ class CorpusBuilder:
             "bearer-garbage": {"headers": {"Authorization": "Bearer not-a-token"}},
         }.items():
             self.add(operation, "ignored-input", detail, expect="answered", **request)
+        if operation.secured:  # a token is all such an endpoint reads: without one, 401
+            self.add(operation, "unauthenticated", "no-token", auth="none")
 
 
 def hand_written(builder: CorpusBuilder, operations: dict[str, Operation]) -> None:

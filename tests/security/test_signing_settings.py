@@ -3,7 +3,7 @@
 import logging
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from ilp_api.security.tokens import InvalidToken, KeyRing, TokenClaims
 from ilp_api.settings import JwtKey, Settings
@@ -16,7 +16,8 @@ def test_production_refuses_to_start_without_keys() -> None:
 
 def test_production_with_keys() -> None:
     keys = [JwtKey(kid="2026-11", secret="k" * 32)]
-    assert Settings(environment="production", jwt_keys=keys).jwt_keys == keys
+    settings = Settings(environment="production", jwt_keys=keys, credentials_key=SecretStr("c" * 44))
+    assert settings.jwt_keys == keys
 
 
 @pytest.mark.parametrize(

@@ -1,2 +1,2 @@
-"""Integrations with systems outside ILP API: each plugs in through write hooks and the outbox (``outbox/``);
-nothing in the core imports them."""
+"""Integrations with systems outside ILP API (SATUSEHAT, BPJS, webhooks). The core never imports them: they plug
+in through write hooks (fhir/hooks.py) and the outbox, and the shell (app.py, cli.py, wiring.py) wires them."""

@@ -14,7 +14,7 @@ subtree, and a hospital's belongs to its dinkes.
 """
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import Field
 
@@ -104,7 +104,13 @@ def organization_wilayah(data: Json) -> str | None:
     return next((most_specific_wilayah(administrative_codes(a)) for a in data.get("address", [])), None)
 
 
-def network_above(context: WriteContext, organization: Json | None) -> Iterator[Json]:
+class ReadsResources(Protocol):
+    """What walking the network needs: a WriteContext, or an integration's own read-only view."""
+
+    def read(self, reference: Ref) -> Json | None: ...
+
+
+def network_above(context: ReadsResources, organization: Json | None) -> Iterator[Json]:
     """The organization and each one it is part of, upwards, as the context sees them (what lies above a client
     is out of its sight, so the walk ends there)."""
     current = organization

@@ -9,6 +9,7 @@ import sys
 
 from ilp_api.cli import app
 from ilp_api.db.engine import Database
+from ilp_api.fhir.service import ResourceService
 from ilp_api.integrations.outbox.destination import Delivered, Delivery, DeliveryResult
 from ilp_api.integrations.outbox.registry import Registration, destinations
 from ilp_api.settings import Settings
@@ -22,7 +23,7 @@ class SlowSink:
         return Delivered()
 
 
-def build(database: Database, settings: Settings) -> SlowSink:
+def build(database: Database, settings: Settings, service: ResourceService) -> SlowSink:
     return SlowSink()
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from ilp_api.db.engine import Database, create_database_engine
+from ilp_api.fhir.registry import registry as fhir_registry
 from ilp_api.integrations.outbox.destination import DeadLetter, Delivered, RetryLater
 from ilp_api.integrations.outbox.policy import Backoff
 from ilp_api.integrations.outbox.registry import DestinationRegistry, Registration
@@ -17,6 +18,7 @@ from ilp_api.integrations.outbox.repository import enqueue, remote_ids
 from ilp_api.integrations.outbox.service import UnknownDestination, build_worker, retry
 from ilp_api.integrations.outbox.worker import Worker
 from ilp_api.settings import Settings
+from ilp_api.wiring import resource_service
 
 
 def queue(db: Database, *items: tuple[str, str]) -> None:
@@ -216,12 +218,13 @@ def test_a_worker_waits_for_a_database_that_does_not_answer_and_a_drain_fails() 
 
 def test_a_worker_is_built_for_registered_destinations_only(db: Database, settings: Settings) -> None:
     registry = DestinationRegistry()
+    service = resource_service(fhir_registry, settings)
     with pytest.raises(UnknownDestination, match="no outbox destination is registered"):
-        build_worker(db, settings, registry)
-    registry.register(Registration("sink", lambda database, settings: Sink()))
+        build_worker(db, settings, service, registry)
+    registry.register(Registration("sink", lambda database, settings, service: Sink()))
     with pytest.raises(UnknownDestination, match=r"no outbox destination named other \(registered: sink\)"):
-        build_worker(db, settings, registry, ["other"])
-    assert list(build_worker(db, settings, registry).destinations) == ["sink"]
+        build_worker(db, settings, service, registry, ["other"])
+    assert list(build_worker(db, settings, service, registry).destinations) == ["sink"]
 
 
 def test_an_idle_worker_looks_again_after_the_poll_interval_not_in_a_loop(db: Database) -> None:

@@ -12,14 +12,16 @@ from ilp_api.integrations.outbox.registry import DestinationRegistry
 
 
 class RemoteIdentifiers:
-    def __init__(self, registry: DestinationRegistry) -> None:
+    def __init__(self, registry: DestinationRegistry, canonical_base: str) -> None:
         self.registry = registry
+        self.canonical_base = canonical_base
 
     def __call__(self, session: Session, resources: Collection[Ref]) -> Mapping[Ref, Sequence[Json]]:
         systems = {
             (registration.name, resource_type): system
             for registration in self.registry
-            for resource_type, system in registration.identifier_systems.items()
+            for resource_type in {ref.type for ref in resources}
+            if (system := registration.identifier_system(resource_type, self.canonical_base)) is not None
         }
         wanted = {(ref.type, ref.id) for ref in resources if any(t == ref.type for _, t in systems)}
         if not wanted:

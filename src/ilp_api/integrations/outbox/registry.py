@@ -1,21 +1,28 @@
 """The destinations the outbox delivers to, by name: each integration registers its own when imported (wiring.py
 imports them), so that the worker, the operations view and the read side know none of them by name."""
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from ilp_api.db.engine import Database
+from ilp_api.fhir.service import ResourceService
 from ilp_api.integrations.outbox.destination import Destination
 from ilp_api.settings import Settings
+
+
+def no_identifier_system(resource_type: str, canonical_base: str) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
 class Registration:
     name: str
-    # Builds the destination for a worker (it reads what it needs from the database, in sessions of its own).
-    build: Callable[[Database, Settings], Destination]
-    # Local resource type → the identifier system under which a read shows the id this destination gave it.
-    identifier_systems: Mapping[str, str] = field(default_factory=dict)
+    # Builds the destination for a worker (it reads what it needs from the database, in sessions of its own,
+    # searching through the service as configured).
+    build: Callable[[Database, Settings, ResourceService], Destination]
+    # The identifier system under which a read shows the id this destination gave a local resource of a type,
+    # given the canonical base; None: not shown.
+    identifier_system: Callable[[str, str], str | None] = no_identifier_system
 
 
 class DestinationRegistry:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ilp_api.db.engine import Database
 from ilp_api.fhir.outcome import Conflict, NotFound
+from ilp_api.fhir.service import ResourceService
 from ilp_api.integrations.outbox import repository
 from ilp_api.integrations.outbox.registry import DestinationRegistry
 from ilp_api.integrations.outbox.repository import ItemView
@@ -60,7 +61,11 @@ class UnknownDestination(ValueError):
 
 
 def build_worker(
-    database: Database, settings: Settings, registry: DestinationRegistry, names: Sequence[str] = ()
+    database: Database,
+    settings: Settings,
+    service: ResourceService,
+    registry: DestinationRegistry,
+    names: Sequence[str] = (),
 ) -> Worker:
     """A worker for the named destinations (none named: every registered one)."""
     unknown = sorted(set(names) - set(registry.names()))
@@ -72,7 +77,7 @@ def build_worker(
         raise UnknownDestination("no outbox destination is registered: there is nothing to deliver to")
     return Worker(
         database,
-        [registration.build(database, settings) for registration in chosen],
+        [registration.build(database, settings, service) for registration in chosen],
         WorkerSettings.from_settings(settings),
     )
 
