@@ -7,11 +7,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from harness import served
+from ilp_api.app import create_app
 from ilp_api.cli import DEMO_SERVER, app
 from ilp_api.db.engine import Database
 from ilp_api.demo.generate import PLACEHOLDER, DemoNetwork, DemoResource, generate_network
@@ -21,6 +24,7 @@ from ilp_api.fhir.datatypes import UCUM
 from ilp_api.fhir.repository import resource
 from ilp_api.ilp.age import add_months
 from ilp_api.ilp.nik import decode_nik
+from ilp_api.integrations.satusehat.simulator import MOUNT_PATH, mount_simulator
 from ilp_api.resources.indonesia import NIK, NIK_IBU, administrative_codes
 from ilp_api.resources.observation import catalogued_measure
 from ilp_api.resources.patient import data_quality_system
@@ -408,3 +412,26 @@ def under(network: DemoNetwork, patient: DemoResource, organization_key: str) ->
         part_of = organizations[key].body.get("partOf")
         key = part_of["reference"].removeprefix(PLACEHOLDER) if part_of else None
     return False
+
+
+def test_the_demo_s_visits_drain_into_the_mounted_simulator_and_show_delivered(
+    db: Database, settings: Settings, run_demo: RunDemo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_demo()  # in development, with SATUSEHAT unset: its visits are queued for the mounted simulator
+    served_app = create_app(settings, db)
+    mount_simulator(served_app)  # as `ilp serve` does in development
+    with served(served_app, "ilp-serve") as url:
+        # The worker finds the simulator where `ilp serve` is; the demo's few visits need no throttle.
+        monkeypatch.setenv("ILP_PUBLIC_BASE_URL", url)
+        monkeypatch.setenv("ILP_SATUSEHAT_REQUESTS_PER_MINUTE", "60000")
+        get_settings.cache_clear()
+        worker = CliRunner().invoke(app, ["worker", "--until-idle"])
+        status = CliRunner().invoke(app, ["satusehat", "status", "--count", "0"])
+        transactions = httpx.get(f"{url}{MOUNT_PATH}/admin/transactions").json()
+
+    assert worker.exit_code == 0, worker.output
+    queued = int(re.search(r"attempts: (\d+) delivered$", worker.stdout.strip())[1])  # type: ignore[index]
+    assert status.exit_code == 0, status.output
+    assert status.stdout.splitlines()[0] == f"satusehat outbox: 0 pending, {queued} delivered, 0 failed, 0 dead"
+    assert queued > 0
+    assert len({bundle["entry"][0]["resource"]["id"] for bundle in transactions}) == queued
