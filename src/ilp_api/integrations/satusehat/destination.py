@@ -15,6 +15,7 @@ refusal (the OperationOutcome and its RuleNumbers) and for what no retry can men
 ``no-nik``, the visit deleted.
 """
 
+import asyncio
 import re
 from collections.abc import Sequence
 from typing import Protocol
@@ -119,7 +120,8 @@ class SatusehatDestination:
         if delivery.kind not in ("visit", "update") or delivery.subject_type != "Encounter":
             return DeadLetter(f"unknown delivery: {delivery.kind} of {delivery.subject_type}")
         try:
-            read = self._read(delivery.subject_id)
+            # In a thread: a read on the worker's event loop would stall every other delivery of the batch.
+            read = await asyncio.to_thread(self._read, delivery.subject_id)
             return await _VisitDelivery(self.client, self.settings.canonical_base, *read).run()
         except DeliveryFailed as failure:
             return failure.result
