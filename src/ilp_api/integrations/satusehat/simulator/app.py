@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.requests import ClientDisconnect
 
 from ilp_api.integrations.satusehat.protocol import DUPLICATE, IHS_NUMBER, NIK, NIK_IBU, Json
 from ilp_api.integrations.satusehat.simulator.rules import Problem, outcome, validate
@@ -239,6 +240,8 @@ def _unauthenticated() -> JSONResponse:
 async def _json_body(request: Request) -> Json | Response:
     try:
         body = json.loads(await request.body())
+    except ClientDisconnect:  # the caller gave up before its body was read (a hang fault): no one to answer
+        return Response(status_code=499)
     except ValueError:
         return _refused(400, [Problem("Unreadable JSON", "body", "20005")])
     if not isinstance(body, dict):
