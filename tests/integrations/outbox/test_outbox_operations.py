@@ -77,7 +77,12 @@ def test_a_dead_item_is_retried_and_its_key_follows(client: TestClient, db: Data
 @pytest.mark.parametrize(
     ("method", "path", "status", "says"),
     [
-        ("GET", "/api/v1/elsewhere/outbox", 404, "No outbox destination is named 'elsewhere' (registered: sink)"),
+        (
+            "GET",
+            "/api/v1/elsewhere/outbox",
+            404,
+            "No outbox destination is named 'elsewhere' (registered: satusehat, sink)",
+        ),
         ("GET", "/api/v1/sink/outbox?status=lost", 400, "status is one of pending, delivered, failed, dead"),
         ("GET", "/api/v1/sink/outbox?_count=many", 400, "_count"),
         ("POST", "/api/v1/sink/outbox/12345/retry", 404, "The sink outbox has no item 12345"),
