@@ -6,10 +6,12 @@ Send ``live_auth`` (an ``ilp/admin`` access token issued by the live server) wit
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
 import uvicorn
+from uvicorn._types import ASGIApplication
 
 from harness import free_port
 from ilp_api.app import create_app
@@ -22,8 +24,18 @@ from ilp_api.settings import Settings
 @pytest.fixture
 def live_server(db: Database, settings: Settings) -> Iterator[str]:
     """Uvicorn serving the app on the test database in a background thread; yields its base URL (no /fhir)."""
+    with serving(create_app(settings, db)) as url:
+        yield url
+
+
+@contextmanager
+def serving(app: ASGIApplication) -> Iterator[str]:
+    """Uvicorn serving ``app`` in a background thread (the API, or a simulator); yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    # A request still hanging (a simulated outage) may delay the shutdown by a second at most.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)
     thread.start()
