@@ -14,6 +14,7 @@ from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
 from ilp_api.health import router as health_router
+from ilp_api.integrations.bpjs.simulator.app import create_simulator, simulator_state
 from ilp_api.metrics import metrics_registry
 from ilp_api.middleware import BodySizeLimitMiddleware, RequestObservationMiddleware
 from ilp_api.screening.router import router as screening_router
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_routes(app, screening_router)
     add_routes(app, worklists_router)
     install_openapi(app, registry, providers)
+    if settings.environment == "development":
+        # A PCare of its own to develop against (ILP_BPJS_PCARE_URL=http://…/simulator/bpjs); outside the OpenAPI.
+        app.mount("/simulator/bpjs", create_simulator(simulator_state(settings)))
     install_docs(app)
     return app
 

@@ -15,6 +15,7 @@ from ilp_api.db.privileges import RoleNotUsable, grant_service_role
 from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credentials, load_demo
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.fhir.registry import registry
+from ilp_api.integrations.bpjs.simulator.app import create_simulator, simulator_state
 from ilp_api.logging import configure_logging
 from ilp_api.screening.episodes import close_every_ended_episode
 from ilp_api.security.clients import list_clients, register_client, revoke_client
@@ -28,6 +29,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 wilayah_app = typer.Typer(help="Kemendagri wilayah reference list.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(wilayah_app, name="wilayah")
+bpjs_app = typer.Typer(help="BPJS Kesehatan PCare.", no_args_is_help=True)
+app.add_typer(bpjs_app, name="bpjs")
 
 
 def _database() -> Database:
@@ -52,6 +55,17 @@ def serve(
         raise typer.Exit(code=1) from None
     typer.echo(f"ILP API on http://{host}:{port}  (FHIR base /fhir, docs /docs)", err=True)
     uvicorn.run("ilp_api.main:app", host=host, port=port, workers=workers, log_config=None, access_log=False)
+
+
+@bpjs_app.command("simulator")
+def bpjs_simulator(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8090,
+) -> None:
+    """Serve a local PCare simulator (members, faults over /_simulator; see the README's BPJS section). It accepts
+    the ILP_BPJS_* credentials when set, else its own development ones."""
+    typer.echo(f"PCare simulator on http://{host}:{port}  (set ILP_BPJS_PCARE_URL to it)", err=True)
+    uvicorn.run(create_simulator(simulator_state(get_settings())), host=host, port=port, log_config=None)
 
 
 @db_app.command("upgrade")

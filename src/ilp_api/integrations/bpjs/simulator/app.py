@@ -18,15 +18,18 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from ilp_api.integrations.bpjs.config import settings_credentials
 from ilp_api.integrations.bpjs.protocol import Credentials, authorization, encrypt_response, signature
 from ilp_api.integrations.bpjs.simulator.fixtures import (
     NOT_REGISTERED_FOR_SERVICE,
     PRECONDITION_FAILED,
     PRECONDITION_FAILED_FIELD,
+    SIMULATOR_CREDENTIALS,
     UNVERIFIED_REPLIES,
     Reply,
     default_members,
 )
+from ilp_api.settings import Settings
 
 FaultKind = Literal["html-500", "hang", "garbage", "not-registered", "precondition-failed"]
 
@@ -51,6 +54,11 @@ class SimulatorState:
         self.replies = dict(UNVERIFIED_REPLIES)
         self.fault = None
         self.requests = 0
+
+
+def simulator_state(settings: Settings) -> SimulatorState:
+    """The simulator accepts the deployment's ILP_BPJS_* credentials, or the simulator's own when they are unset."""
+    return SimulatorState(settings_credentials(settings) or SIMULATOR_CREDENTIALS)
 
 
 ERROR_PAGE = (
