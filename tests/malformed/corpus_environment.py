@@ -18,12 +18,16 @@ from factories import (
     KELURAHAN,
     build_network,
     condition_json,
+    coverage_json,
     create,
+    eligibility_request_json,
+    eligibility_response_json,
     encounter_json,
     episode_of_care_json,
     immunization_json,
     location_json,
     observation_json,
+    organization_json,
     patient_json,
     practitioner_json,
     practitioner_role_json,
@@ -112,6 +116,12 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
     task = create(client, task_json(patient["id"], requester=network["posyandu"], owner=network["puskesmas"]))
     provenance = create(client, provenance_json(f"Task/{task['id']}", network["puskesmas"]))
     immunization = create(client, immunization_json(patient["id"]))
+    payor = create(client, organization_json("penjamin", name="BPJS Kesehatan", wilayah=None))
+    coverage = create(client, coverage_json(patient["id"], payor["id"]))
+    eligibility_request = create(client, eligibility_request_json(patient["id"], payor["id"]))
+    eligibility_response = create(
+        client, eligibility_response_json(patient["id"], eligibility_request["id"], payor["id"])
+    )
     del client.headers["Authorization"]
     with database.session(write=True) as session:
         token_client = register_client(session, "corpus token client", network["posyandu"], "system/*.rs")
@@ -132,6 +142,10 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "Task": task["id"],
         "Provenance": provenance["id"],
         "Immunization": immunization["id"],
+        "penjamin": payor["id"],
+        "Coverage": coverage["id"],
+        "CoverageEligibilityRequest": eligibility_request["id"],
+        "CoverageEligibilityResponse": eligibility_response["id"],
         "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
         "Questionnaire": "tes-bisik",  # read-only too: the screening forms
         "ConceptMap": "temuan-skrining-icd10",  # and the map of screening findings to ICD-10
