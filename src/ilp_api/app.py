@@ -15,6 +15,7 @@ from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
 from ilp_api.health import router as health_router
 from ilp_api.integrations.bpjs.eligibility import eligibility_operation
+from ilp_api.integrations.bpjs.router import router as bpjs_router
 from ilp_api.integrations.bpjs.service import bpjs_integration
 from ilp_api.integrations.bpjs.simulator.app import create_simulator, simulator_state
 from ilp_api.metrics import metrics_registry
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_routes(app, bundle_router)
     add_routes(app, screening_router)
     add_routes(app, worklists_router)
+    add_routes(app, bpjs_router)
     install_openapi(app, registry, providers)
     if settings.environment == "development":
         # A PCare of its own to develop against (ILP_BPJS_PCARE_URL=http://…/simulator/bpjs); outside the OpenAPI.

@@ -173,6 +173,24 @@ class Settings(BaseSettings):
         gt=0,
         description="How long the open breaker refuses calls before it lets one through to try BPJS again.",
     )
+    bpjs_cache_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="GET /api/v1/bpjs/peserta: how long an answer is served from memory without asking BPJS again; "
+        "older answers are still served, marked stale with their age, while BPJS is unreachable (0: no cache).",
+    )
+    bpjs_cache_entries: int = Field(default=10_000, ge=1, description="Answers the peserta cache holds at most.")
+    bpjs_lookups_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="GET /api/v1/bpjs/peserta per client and process, sustained (0: unlimited); beyond, 429.",
+    )
+    bpjs_lookups_burst: int = Field(default=10, ge=1, description="Peserta look-ups a client may make at once.")
+    identifier_hash_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC-SHA256 under which the audit trail records a looked-up NIK or card number; "
+        "required in production when BPJS is on (unset in development: a fixed development key).",
+    )
     bpjs_clock_skew_seconds: int = Field(
         default=120,
         ge=1,
@@ -210,6 +228,8 @@ class Settings(BaseSettings):
     def _signing_keys(self) -> Self:
         if self.environment == "production" and not self.jwt_keys:
             raise ValueError("ILP_JWT_KEYS is required in production: tokens must survive restarts and workers")
+        if self.environment == "production" and self.bpjs_pcare_url and self.identifier_hash_key is None:
+            raise ValueError("ILP_IDENTIFIER_HASH_KEY is required in production when BPJS is on (ILP_BPJS_PCARE_URL)")
         kids = [key.kid for key in self.jwt_keys]
         if len(set(kids)) != len(kids):
             raise ValueError("ILP_JWT_KEYS: every kid must be unique")

@@ -2,11 +2,17 @@
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from ilp_api.integrations.bpjs.breaker import CircuitBreaker
 from ilp_api.integrations.bpjs.client import PcareClient
+from ilp_api.integrations.bpjs.simulator.fixtures import SIMULATED_PPK, SIMULATOR_CREDENTIALS
+from ilp_api.settings import Settings
+
+BREAKER_FAILURES = 3
 
 
 @dataclass
@@ -31,3 +37,22 @@ class Simulator:
             clock_skew_seconds=120,
             clock=lambda: time.time() + clock_offset,
         )
+
+
+def bpjs_settings(settings: Settings, simulator: Simulator, **overrides: Any) -> Settings:
+    credentials = SIMULATOR_CREDENTIALS
+    return settings.model_copy(
+        update={
+            "bpjs_pcare_url": simulator.url,
+            "bpjs_cons_id": credentials.cons_id,
+            "bpjs_secret": SecretStr(credentials.secret),
+            "bpjs_user_key": SecretStr(credentials.user_key),
+            "bpjs_username": credentials.username,
+            "bpjs_password": SecretStr(credentials.password),
+            "bpjs_ppk_code": SIMULATED_PPK,
+            "bpjs_timeout_seconds": 0.5,
+            "bpjs_breaker_failures": BREAKER_FAILURES,
+            "rate_limit_per_minute": 0,
+            **overrides,
+        }
+    )

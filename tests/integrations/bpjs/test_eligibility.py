@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pcare_simulator import Simulator
+from pcare_simulator import BREAKER_FAILURES, Simulator, bpjs_settings
 from pydantic import SecretStr
 
 from factories import FHIR_JSON, TEST_NIK, create, patient_json
@@ -22,34 +22,12 @@ from ilp_api.integrations.bpjs.simulator.fixtures import (
     OTHER_PPK,
     REGISTERED_ELSEWHERE,
     SIMULATED_PPK,
-    SIMULATOR_CREDENTIALS,
     UNKNOWN,
 )
 from ilp_api.resources.indonesia import bpjs_system
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 from live_server import serving
-
-BREAKER_FAILURES = 3
-
-
-def bpjs_settings(settings: Settings, simulator: Simulator, **overrides: Any) -> Settings:
-    credentials = SIMULATOR_CREDENTIALS
-    return settings.model_copy(
-        update={
-            "bpjs_pcare_url": simulator.url,
-            "bpjs_cons_id": credentials.cons_id,
-            "bpjs_secret": SecretStr(credentials.secret),
-            "bpjs_user_key": SecretStr(credentials.user_key),
-            "bpjs_username": credentials.username,
-            "bpjs_password": SecretStr(credentials.password),
-            "bpjs_ppk_code": SIMULATED_PPK,
-            "bpjs_timeout_seconds": 0.5,
-            "bpjs_breaker_failures": BREAKER_FAILURES,
-            "rate_limit_per_minute": 0,
-            **overrides,
-        }
-    )
 
 
 @pytest.fixture
