@@ -15,6 +15,7 @@ from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
 from ilp_api.health import router as health_router
 from ilp_api.integrations.bpjs.eligibility import eligibility_operation
+from ilp_api.integrations.bpjs.registration import registration_operation
 from ilp_api.integrations.bpjs.router import router as bpjs_router
 from ilp_api.integrations.bpjs.service import bpjs_integration
 from ilp_api.integrations.bpjs.simulator.app import create_simulator, simulator_state
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.bpjs = bpjs_integration(settings)
     # Registered per app: the operation holds this app's BPJS client (its settings, its circuit breaker).
     providers.register_operation(eligibility_operation(app.state.bpjs))
+    providers.register_operation(registration_operation(app.state.bpjs))
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, canonical_base=settings.canonical_base

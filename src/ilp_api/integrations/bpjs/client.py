@@ -6,6 +6,7 @@ calls answer 503 at once. A refusal, or an answer that does not decrypt, while t
 the answer's ``Date`` by more than the tolerance is reported as clock skew, its likely cause.
 """
 
+import re
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -28,6 +29,11 @@ from ilp_api.integrations.bpjs.protocol import (
 
 Jenis = Literal["noka", "nik"]
 JENIS_WORDS = {"noka": "card number (noKartu)", "nik": "NIK"}
+# How a client names a member (parameter → PCare's jenis kartu, the shape of the number, in words).
+MEMBER_NUMBERS: dict[str, tuple[Jenis, re.Pattern[str], str]] = {
+    "noKartu": ("noka", re.compile(r"\d{13}"), "13 digits"),
+    "nik": ("nik", re.compile(r"\d{16}"), "16 digits"),
+}
 
 # Unverified (bpjs-pcare.md §13): PCare's code for an unknown card is unpublished; 201 and 204 are the candidates.
 NOT_FOUND_CODES = frozenset({201, 204})

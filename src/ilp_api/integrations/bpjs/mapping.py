@@ -17,6 +17,9 @@ COVERAGE_CLASS = "http://terminology.hl7.org/CodeSystem/coverage-class"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 JKN = {"coding": [{"system": ACT_CODE, "code": "PUBLICPOL", "display": "public healthcare"}], "text": "JKN"}
 PAYOR_ID = "bpjs-kesehatan"
+# meta.source of a Patient registered from BPJS's answer: a URN naming the source, not a place to fetch from.
+BPJS_SOURCE = "urn:bpjs-kesehatan:pcare:peserta"
+SEX = {"L": "male", "P": "female"}
 PAYOR = {"reference": f"Organization/{PAYOR_ID}", "display": "BPJS Kesehatan"}
 
 
@@ -165,3 +168,28 @@ def _fktp_extensions(provider: Any, ppk_code: str | None, canonical_base: str) -
     if ppk_code:
         extensions.append({"url": extension_url(canonical_base, "bpjs-fktp-ini"), "valueBoolean": code == ppk_code})
     return extensions
+
+
+def registered_patient(peserta: Json, canonical_base: str, organization: str | None) -> Json:
+    """A Patient from BPJS's member: name, birth date, sex, NIK, card number, phone; ``meta.source`` BPJS."""
+    identifiers = [
+        {"system": system, "value": str(value)}
+        for system, value in ((NIK, peserta.get("noKTP")), (bpjs_system(canonical_base), peserta.get("noKartu")))
+        if value
+    ]
+    patient: Json = {
+        "resourceType": "Patient",
+        "meta": {"source": BPJS_SOURCE},
+        "identifier": identifiers,
+        "active": True,
+        "name": [{"use": "official", "text": str(peserta.get("nama", "")).strip()}],
+    }
+    if gender := SEX.get(str(peserta.get("sex"))):
+        patient["gender"] = gender
+    if birth_date := fhir_date(peserta.get("tglLahir")):
+        patient["birthDate"] = birth_date
+    if peserta.get("noHP"):
+        patient["telecom"] = [{"system": "phone", "value": str(peserta["noHP"]), "use": "mobile"}]
+    if organization:
+        patient["managingOrganization"] = {"reference": f"Organization/{organization}"}
+    return patient

@@ -8,7 +8,6 @@ client holds ``ilp/bpjs-peserta-identitas``. Answers come from the cache while f
 cached answer is served marked stale with its age, else 503.
 """
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ilp_api.api.resources import ERROR_RESPONSES, origin_of, pipeline, stated_purpose
 from ilp_api.fhir.outcome import BadRequest, Forbidden, TooManyRequests, status_of
 from ilp_api.fhir.unit_of_work import PURPOSE_HEADER, Access, Origin
-from ilp_api.integrations.bpjs.client import Jenis
+from ilp_api.integrations.bpjs.client import MEMBER_NUMBERS, Jenis
 from ilp_api.integrations.bpjs.lookup import hashed_identifier, masked
 from ilp_api.integrations.bpjs.service import BpjsIntegration
 from ilp_api.security.auth import CurrentPrincipal, Principal
@@ -27,7 +26,6 @@ from ilp_api.security.smart_scopes import ADMIN_SCOPE, BPJS_PESERTA_IDENTITY_SCO
 
 router = APIRouter(prefix="/api/v1/bpjs", tags=["bpjs"])
 PATH = "/api/v1/bpjs/peserta"
-FORMATS = {"noKartu": ("noka", re.compile(r"\d{13}"), "13 digits"), "nik": ("nik", re.compile(r"\d{16}"), "16 digits")}
 
 
 class PesertaAnswer(BaseModel):
@@ -91,7 +89,7 @@ def _require_scope(principal: Principal) -> None:
 
 def _asked(request: Request) -> tuple[Jenis, str]:
     given = request.query_params.multi_items()
-    unknown = [name for name, _ in given if name not in FORMATS]
+    unknown = [name for name, _ in given if name not in MEMBER_NUMBERS]
     if unknown or len(given) != 1:
         raise BadRequest(
             "Send exactly one of noKartu (13 digits) and nik (16 digits)"
@@ -99,14 +97,14 @@ def _asked(request: Request) -> tuple[Jenis, str]:
             expression=unknown[0] if unknown else None,
         )
     name, value = given[0]
-    jenis, pattern, shape = FORMATS[name]
+    jenis, pattern, shape = MEMBER_NUMBERS[name]
     if not pattern.fullmatch(value):
         raise BadRequest(
             f"{name} is {shape}",
             expression=name,
             ilp_code="bpjs-tidak-valid" if name == "noKartu" else "nik-tidak-valid",
         )
-    return ("noka" if jenis == "noka" else "nik"), value
+    return jenis, value
 
 
 def _require_purpose(request: Request) -> None:
