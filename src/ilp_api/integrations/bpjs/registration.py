@@ -8,6 +8,7 @@ caller's to place residents in); a resident already registered with that NIK is 
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ilp_api.fhir import json as fhir_json
 from ilp_api.fhir.outcome import Unprocessable
@@ -25,17 +26,24 @@ from ilp_api.resources.pindah_masuk import PARAMETERS
 OPERATION = "$daftar-dari-bpjs"
 
 
+@dataclass(frozen=True)
+class Asked:
+    """BPJS's member, and the organization to register them with."""
+
+    peserta: Json
+    organization: str | None
+
+
 def registration_operation(bpjs: BpjsIntegration) -> Operation:
     def consult(unit: UnitOfWork, service: ResourceService, call: OperationCall) -> Callable[[], object]:
-        jenis, nomor, _ = _read_parameters(call.body, service)
-        organization = call.caller.organization_id
-        return lambda: bpjs.peserta(organization, jenis, nomor)
+        jenis, nomor, organization = _read_parameters(call.body, service)
+        caller = call.caller.organization_id
+        return lambda: Asked(bpjs.peserta(caller, jenis, nomor), organization or caller)
 
     def register(unit: UnitOfWork, service: ResourceService, call: OperationCall) -> Answer:
-        peserta = call.consulted
-        assert isinstance(peserta, dict)  # consult ran first
-        _, _, organization = _read_parameters(call.body, service)
-        patient = registered_patient(peserta, unit.rules.canonical_base, organization or call.caller.organization_id)
+        asked = call.consulted
+        assert isinstance(asked, Asked)  # consult ran first
+        patient = registered_patient(asked.peserta, unit.rules.canonical_base, asked.organization)
         nik = next((i["value"] for i in patient["identifier"] if i["system"] == NIK), None)
         if nik is None:
             raise Unprocessable("BPJS's answer holds no NIK (noKTP) to register the resident by", expression="noKTP")

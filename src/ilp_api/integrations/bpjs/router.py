@@ -50,6 +50,28 @@ class PesertaAnswer(BaseModel):
     ),
     response_model=PesertaAnswer,
     response_model_by_alias=True,
+    # Declared here, read in the body: a malformed look-up is refused, and audited, after the client is known.
+    openapi_extra={
+        "parameters": [
+            *(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": f"{shape}; or the other one",
+                    "schema": {"type": "string", "pattern": f"^{pattern.pattern}$"},
+                }
+                for name, (_, pattern, shape) in MEMBER_NUMBERS.items()
+            ),
+            {
+                "name": PURPOSE_HEADER,
+                "in": "header",
+                "required": True,
+                "description": "HL7 v3 ActReason, e.g. COVERAGE",
+                "schema": {"type": "string", "pattern": "^[A-Z]{2,16}$"},
+            },
+        ]
+    },
     responses={
         **ERROR_RESPONSES,
         502: {"description": "BPJS answered wrongly (OperationOutcome)", "content": {"application/fhir+json": {}}},
