@@ -1,4 +1,5 @@
-"""A real HTTP server for tests that need one (races, third-party FHIR clients), a plugin of tests/conftest.py.
+"""Real HTTP servers for tests that need one (races, third-party FHIR clients, the PCare simulator), a plugin of
+tests/conftest.py.
 
 Send ``live_auth`` (an ``ilp/admin`` access token issued by the live server) with requests to ``live_server``.
 """
@@ -16,6 +17,8 @@ from uvicorn._types import ASGIApplication
 from harness import free_port
 from ilp_api.app import create_app
 from ilp_api.db.engine import Database
+from ilp_api.integrations.bpjs.simulator.app import SimulatorState, create_simulator
+from ilp_api.integrations.bpjs.simulator.fixtures import SIMULATOR_CREDENTIALS
 from ilp_api.security.clients import register_client
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
@@ -47,6 +50,13 @@ def serving(app: ASGIApplication) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def pcare_simulator_url() -> Iterator[str]:
+    """The PCare simulator over real HTTP for the whole session; each user resets it first (pcare_simulator.py)."""
+    with serving(create_simulator(SimulatorState(SIMULATOR_CREDENTIALS))) as url:
+        yield url
 
 
 @pytest.fixture

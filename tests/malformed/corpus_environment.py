@@ -43,6 +43,7 @@ from ilp_api.schema import metadata
 from ilp_api.security.clients import register_client
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
+from pcare_simulator import Simulator, bpjs_settings
 
 # The only tables a rejected request may change.
 AUDIT_TABLES = frozenset({"audit_event", "audit_entity"})
@@ -74,11 +75,12 @@ class CorpusEnvironment:
 
 
 @contextmanager
-def corpus_environment(database: Database, settings: Settings) -> Iterator[CorpusEnvironment]:
-    """The environment over ``database``, emptied again afterwards."""
-    # Hundreds of requests from one client in a few seconds: the rate limiter would answer most with 429.
-    unlimited = settings.model_copy(update={"rate_limit_per_minute": 0})
-    app = create_app(unlimited, database)
+def corpus_environment(database: Database, settings: Settings, simulator: Simulator) -> Iterator[CorpusEnvironment]:
+    """The environment over ``database``, with BPJS at the PCare simulator, emptied again afterwards."""
+    # Hundreds of requests from one client in a few seconds: the rate limiter would answer most with 429
+    # (bpjs_settings lifts it).
+    simulator.reset()
+    app = create_app(bpjs_settings(settings, simulator, bpjs_lookups_per_minute=0), database)
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             seeds = seed(client, database, settings)

@@ -82,9 +82,15 @@ def test_a_person_bpjs_does_not_know_is_not_registered(bpjs_client: TestClient) 
         [{"name": "noKartu", "valueInteger": 1}],
         [{"name": "nama", "valueString": "BUDI"}],
         [{"name": "nik", "valueString": TEST_NIK}, {"name": "managingOrganization", "valueString": "x"}],
+        [
+            {"name": "nik", "valueString": TEST_NIK},
+            {"name": "managingOrganization", "valueReference": {"reference": "Organization/unknown"}},
+        ],
     ],
 )
-def test_malformed_parameters(bpjs_client: TestClient, parameters: list[dict[str, Any]]) -> None:
+def test_malformed_parameters(bpjs_client: TestClient, simulator: Simulator, parameters: list[dict[str, Any]]) -> None:
+    seen = simulator.requests_seen()
     response = register(bpjs_client, *parameters)
     assert response.status_code in (400, 422), response.text
     assert response.json()["resourceType"] == "OperationOutcome"
+    assert simulator.requests_seen() == seen  # refused before BPJS was asked

@@ -20,6 +20,7 @@ from ilp_api.integrations.bpjs.client import MEMBER_NUMBERS, Jenis
 from ilp_api.integrations.bpjs.mapping import registered_patient
 from ilp_api.integrations.bpjs.service import BpjsIntegration
 from ilp_api.resources.indonesia import NIK
+from ilp_api.resources.organization import ORGANIZATION
 from ilp_api.resources.patient import PATIENT
 from ilp_api.resources.pindah_masuk import PARAMETERS
 
@@ -37,6 +38,13 @@ class Asked:
 def registration_operation(bpjs: BpjsIntegration) -> Operation:
     def consult(unit: UnitOfWork, service: ResourceService, call: OperationCall) -> Callable[[], object]:
         jenis, nomor, organization = _read_parameters(call.body, service)
+        known = unit.repository.get(ORGANIZATION.type, organization) if organization is not None else None
+        if organization is not None and (known is None or known.deleted):
+            # Known before BPJS is asked: a request that cannot succeed costs BPJS nothing.
+            raise Unprocessable(
+                f"managingOrganization Organization/{organization} is not known",
+                expression="Parameters.parameter('managingOrganization')",
+            )
         caller = call.caller.organization_id
         return lambda: Asked(bpjs.peserta(caller, jenis, nomor), organization or caller)
 

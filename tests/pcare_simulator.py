@@ -1,4 +1,4 @@
-"""The PCare simulator as the BPJS tests drive it: over its HTTP control API."""
+"""The PCare simulator as tests drive it: over its HTTP control API; and the API's settings pointing at it."""
 
 import time
 from dataclasses import dataclass
@@ -26,6 +26,10 @@ class Simulator:
         body = {"http_status": http_status, "code": code, "message": message}
         httpx.put(f"{self.url}/_simulator/replies/{case}", json=body).raise_for_status()
 
+    def reset(self) -> None:
+        """Its members, replies and faults as they start (a session shares one simulator)."""
+        httpx.post(f"{self.url}/_simulator/reset").raise_for_status()
+
     def requests_seen(self) -> int:
         return int(httpx.get(f"{self.url}/_simulator/requests").json()["requests"])
 
@@ -40,6 +44,7 @@ class Simulator:
 
 
 def bpjs_settings(settings: Settings, simulator: Simulator, **overrides: Any) -> Settings:
+    """``settings`` with BPJS on, at the simulator with its credentials, a short timeout and a small breaker."""
     credentials = SIMULATOR_CREDENTIALS
     return settings.model_copy(
         update={
