@@ -6,7 +6,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pcare_simulator import Simulator, bpjs_settings
 
 from factories import FHIR_JSON, NIK_SYSTEM, TEST_NIK, build_network
 from ilp_api.app import create_app
@@ -17,6 +16,7 @@ from ilp_api.integrations.bpjs.simulator.fixtures import UNKNOWN
 from ilp_api.resources.indonesia import bpjs_system
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
+from pcare_simulator import Simulator, bpjs_settings
 
 CARD = "0004000000001"
 MEMBER = {
