@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pcare_simulator import BREAKER_FAILURES, Simulator, bpjs_settings
+from fhir.resources.R4B import get_fhir_model_class
 from pydantic import SecretStr
 
 from factories import FHIR_JSON, TEST_NIK, create, patient_json
@@ -28,6 +28,7 @@ from ilp_api.resources.indonesia import bpjs_system
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 from live_server import serving
+from pcare_simulator import BREAKER_FAILURES, Simulator, bpjs_settings
 
 
 @pytest.fixture
@@ -99,6 +100,8 @@ def test_an_active_member_registered_here(bpjs_client: TestClient) -> None:
     assert coverage["period"] == {"start": "2020-01-01", "end": "2099-12-31"}
     payor = bpjs_client.get("/fhir/Organization/bpjs-kesehatan").json()
     assert (payor["name"], payor["type"][0]["coding"][0]["code"]) == ("BPJS Kesehatan", "penjamin")
+    for written in (answer, request, coverage, payor):  # valid R4, as fhir.resources reads it
+        get_fhir_model_class(written["resourceType"]).model_validate(written)
 
 
 def test_asking_again_updates_the_one_coverage(bpjs_client: TestClient) -> None:
