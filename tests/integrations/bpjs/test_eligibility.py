@@ -1,7 +1,6 @@
 """``POST /fhir/Patient/{id}/$eligibility`` against the PCare simulator over real HTTP, on SQLite and PostgreSQL."""
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -29,14 +28,6 @@ from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
 from live_server import serving
 from pcare_simulator import BREAKER_FAILURES, Simulator, bpjs_settings
-
-
-@pytest.fixture
-def bpjs_client(db: Database, settings: Settings, simulator: Simulator, issue_token: Any) -> Iterator[TestClient]:
-    """The API with BPJS pointed at the simulator (its own app: a fresh circuit breaker), as an admin client."""
-    with TestClient(create_app(bpjs_settings(settings, simulator), db)) as client:
-        client.headers["Authorization"] = f"Bearer {issue_token(None, ADMIN_SCOPE)}"
-        yield client
 
 
 def resident(client: TestClient, no_kartu: str | None = None, nik: str | None = TEST_NIK) -> str:
@@ -194,13 +185,17 @@ def test_parameters_are_refused(bpjs_client: TestClient) -> None:
     assert "takes none" in response.json()["issue"][0]["diagnostics"]
 
 
-def test_the_breaker_opens_after_k_failures(bpjs_client: TestClient, simulator: Simulator) -> None:
-    patient_id = resident(bpjs_client, ACTIVE)
-    simulator.fault("html-500")
-    for _ in range(BREAKER_FAILURES):
-        assert eligibility(bpjs_client, patient_id).status_code == 502
-    seen = simulator.requests_seen()
-    response = eligibility(bpjs_client, patient_id)
+def test_the_breaker_opens_after_k_failures(
+    db: Database, settings: Settings, simulator: Simulator, issue_token: Any
+) -> None:
+    with TestClient(create_app(bpjs_settings(settings, simulator), db)) as client:  # a breaker of its own
+        client.headers["Authorization"] = f"Bearer {issue_token(None, ADMIN_SCOPE)}"
+        patient_id = resident(client, ACTIVE)
+        simulator.fault("html-500")
+        for _ in range(BREAKER_FAILURES):
+            assert eligibility(client, patient_id).status_code == 502
+        seen = simulator.requests_seen()
+        response = eligibility(client, patient_id)
     assert (response.status_code, outcome_code(response)) == (503, BpjsOutcome.BREAKER_OPEN)
     assert int(response.headers["Retry-After"]) > 0
     assert simulator.requests_seen() == seen

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pcare_simulator import Simulator
 
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.integrations.bpjs.breaker import BreakerOpen, CircuitBreaker
@@ -25,6 +24,7 @@ from ilp_api.integrations.bpjs.simulator.fixtures import (
     SIMULATOR_CREDENTIALS,
     UNKNOWN,
 )
+from pcare_simulator import Simulator
 
 RIGHT = SIMULATOR_CREDENTIALS
 
@@ -47,7 +47,7 @@ def test_members_by_card_number_and_by_nik(simulator: Simulator) -> None:
     assert client.peserta(RIGHT, "noka", NON_ASCII)["nama"] == "SRI ÑOMAN ꦱꦿꦶ ꦤꦺꦴꦩꦤ꧀"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.text(min_size=1, max_size=60))
 def test_any_unicode_name_round_trips_through_the_simulator(simulator: Simulator, name: str) -> None:
     member = {"nama": name, "noKTP": "3211010101010001", "aktif": True}

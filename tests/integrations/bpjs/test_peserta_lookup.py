@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pcare_simulator import Simulator, bpjs_settings
 from sqlalchemy import select
 
 from audit_expectations import ExchangeLog, recorded_events
@@ -20,37 +19,42 @@ from ilp_api.integrations.bpjs.lookup import PesertaCache
 from ilp_api.integrations.bpjs.simulator.fixtures import ACTIVE
 from ilp_api.security.smart_scopes import BPJS_PESERTA_IDENTITY_SCOPE, BPJS_PESERTA_SCOPE
 from ilp_api.settings import Settings
+from pcare_simulator import Simulator, bpjs_settings
 
 ACTIVE_NIK = "3211015203900001"
 PURPOSE = {"X-Purpose-Of-Use": "COVERAGE"}
 Clients = Callable[[str], Any]
 
 
-@pytest.fixture
-def lookup_app(db: Database, settings: Settings, simulator: Simulator) -> FastAPI:
-    return create_app(bpjs_settings(settings, simulator, bpjs_lookups_per_minute=60, bpjs_lookups_burst=5), db)
-
-
-@pytest.fixture
-def clients(db: Database, lookup_app: FastAPI, issue_token: Any) -> Iterator[Clients]:
-    """``clients(scopes)``: the look-up app as a client with those scopes; after the test, the audit trail must hold
-    exactly one event per audited request."""
+@contextmanager
+def audited_clients(app: FastAPI, db: Database, issue_token: Any) -> Iterator[Clients]:
+    """``clients(scopes)``: ``app`` as a client with those scopes; afterwards the audit trail must hold exactly one
+    event per audited request."""
     exchanges = ExchangeLog()
+    with TestClient(app) as http:
+        http.event_hooks = {"request": [], "response": [exchanges.record]}
 
-    @contextmanager
-    def opened() -> Iterator[Clients]:
-        with TestClient(lookup_app) as http:
-            http.event_hooks = {"request": [], "response": [exchanges.record]}
+        def as_client(scopes: str) -> TestClient:
+            http.headers["Authorization"] = f"Bearer {issue_token(None, scopes)}"
+            return http
 
-            def as_client(scopes: str) -> TestClient:
-                http.headers["Authorization"] = f"Bearer {issue_token(None, scopes)}"
-                return http
-
-            yield as_client
-
-    with opened() as as_client:
         yield as_client
     assert recorded_events(db) == exchanges.expected_events()
+
+
+@pytest.fixture
+def clients(db: Database, bpjs_app: FastAPI, simulator: Simulator, issue_token: Any) -> Iterator[Clients]:
+    """The module's shared app: its cache outlives a test, and clients are not limited."""
+    with audited_clients(bpjs_app, db, issue_token) as as_client:
+        yield as_client
+
+
+@pytest.fixture
+def own_clients(db: Database, settings: Settings, simulator: Simulator, issue_token: Any) -> Iterator[Clients]:
+    """An app of the test's own: an empty cache, and 5 look-ups at once per client."""
+    app = create_app(bpjs_settings(settings, simulator, bpjs_lookups_per_minute=60, bpjs_lookups_burst=5), db)
+    with audited_clients(app, db, issue_token) as as_client:
+        yield as_client
 
 
 def audited_queries(db: Database) -> list[str | None]:
@@ -59,8 +63,8 @@ def audited_queries(db: Database) -> list[str | None]:
         return [row.query for row in session.execute(select(table.c.query, table.c.path)).all()]
 
 
-def test_a_look_up_masks_nik_and_phone_and_audits_the_number_hashed(clients: Clients, db: Database) -> None:
-    response = clients(BPJS_PESERTA_SCOPE).get(f"/api/v1/bpjs/peserta?noKartu={ACTIVE}", headers=PURPOSE)
+def test_a_look_up_masks_nik_and_phone_and_audits_the_number_hashed(own_clients: Clients, db: Database) -> None:
+    response = own_clients(BPJS_PESERTA_SCOPE).get(f"/api/v1/bpjs/peserta?noKartu={ACTIVE}", headers=PURPOSE)
     assert response.status_code == 200, response.text
     answer = response.json()
     assert (answer["stale"], answer["ageSeconds"]) == (False, 0)
@@ -103,17 +107,17 @@ def test_malformed_look_ups(clients: Clients, query: str, headers: dict[str, str
     assert issue.get("expression", [None]) == [expression]
 
 
-def test_look_ups_are_rate_limited_per_client(clients: Clients) -> None:
-    http = clients(BPJS_PESERTA_SCOPE)
+def test_look_ups_are_rate_limited_per_client(own_clients: Clients) -> None:
+    http = own_clients(BPJS_PESERTA_SCOPE)
     statuses = [http.get(f"/api/v1/bpjs/peserta?noKartu={ACTIVE}", headers=PURPOSE).status_code for _ in range(7)]
     assert statuses[:5] == [200] * 5
     assert 429 in statuses[5:]
-    other = clients(BPJS_PESERTA_SCOPE)  # a new client: its own bucket
+    other = own_clients(BPJS_PESERTA_SCOPE)  # a new client: its own bucket
     assert other.get(f"/api/v1/bpjs/peserta?noKartu={ACTIVE}", headers=PURPOSE).status_code == 200
 
 
-def test_answers_are_cached_and_bpjs_unreachable_is_a_503(clients: Clients, simulator: Simulator) -> None:
-    http = clients(BPJS_PESERTA_SCOPE)
+def test_answers_are_cached_and_bpjs_unreachable_is_a_503(own_clients: Clients, simulator: Simulator) -> None:
+    http = own_clients(BPJS_PESERTA_SCOPE)
     assert http.get(f"/api/v1/bpjs/peserta?noKartu={ACTIVE}", headers=PURPOSE).status_code == 200
     seen = simulator.requests_seen()
     simulator.fault("hang", seconds=2)

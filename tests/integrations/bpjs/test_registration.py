@@ -1,6 +1,5 @@
 """``POST /fhir/Patient/$daftar-dari-bpjs``: a resident registered from BPJS's member data, flagged as such."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -8,15 +7,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from factories import FHIR_JSON, NIK_SYSTEM, TEST_NIK, build_network
-from ilp_api.app import create_app
-from ilp_api.db.engine import Database
 from ilp_api.integrations.bpjs.errors import BpjsOutcome
 from ilp_api.integrations.bpjs.mapping import BPJS_SOURCE
 from ilp_api.integrations.bpjs.simulator.fixtures import UNKNOWN
 from ilp_api.resources.indonesia import bpjs_system
-from ilp_api.security.smart_scopes import ADMIN_SCOPE
-from ilp_api.settings import Settings
-from pcare_simulator import Simulator, bpjs_settings
+from pcare_simulator import Simulator
 
 CARD = "0004000000001"
 MEMBER = {
@@ -30,12 +25,9 @@ MEMBER = {
 }
 
 
-@pytest.fixture
-def bpjs_client(db: Database, settings: Settings, simulator: Simulator, issue_token: Any) -> Iterator[TestClient]:
+@pytest.fixture(autouse=True)
+def member(simulator: Simulator) -> None:
     httpx.put(f"{simulator.url}/_simulator/members/{CARD}", json=MEMBER).raise_for_status()
-    with TestClient(create_app(bpjs_settings(settings, simulator), db)) as client:
-        client.headers["Authorization"] = f"Bearer {issue_token(None, ADMIN_SCOPE)}"
-        yield client
 
 
 def register(client: TestClient, *parameters: dict[str, Any]) -> httpx.Response:
