@@ -18,6 +18,7 @@ from ilp_api.db.privileges import RoleNotUsable, grant_service_role
 from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credentials, load_demo
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.fhir.registry import registry
+from ilp_api.integrations.bpjs.cli import bpjs_app
 from ilp_api.integrations.outbox.registry import destinations
 from ilp_api.integrations.outbox.service import UnknownDestination, build_worker, outbox_status, status_table
 from ilp_api.integrations.outbox.tables import STATUSES
@@ -38,6 +39,7 @@ wilayah_app = typer.Typer(help="Kemendagri wilayah reference list.", no_args_is_
 app.add_typer(db_app, name="db")
 app.add_typer(wilayah_app, name="wilayah")
 app.add_typer(satusehat_app, name="satusehat")
+app.add_typer(bpjs_app, name="bpjs")
 
 
 def _database() -> Database:
