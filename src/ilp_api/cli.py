@@ -31,7 +31,7 @@ from ilp_api.security.clients import list_clients, register_client, revoke_clien
 from ilp_api.settings import get_settings
 from ilp_api.wilayah.importer import parse_wilayah_csv
 from ilp_api.wilayah.repository import WilayahDirectory
-from ilp_api.wiring import build_pipeline, load_definitions, resource_service, site_today
+from ilp_api.wiring import build_pipeline, load_definitions, resource_service
 
 app = typer.Typer(help="ILP API: FHIR R4 backend for Integrasi Layanan Primer.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -301,7 +301,7 @@ def episodes_close(
     settings = get_settings()
     upgrade(settings.database_url)
     database = _database()
-    day = date.fromisoformat(today) if today else site_today(settings)
+    day = date.fromisoformat(today) if today else settings.site_today()
 
     def progress(examined: int, closed: int) -> None:
         typer.echo(f"episodes examined {examined}, closed {closed}", err=True)

@@ -1,5 +1,6 @@
 """Runtime settings, read from the environment with the ``ILP_`` prefix (or a ``.env`` file)."""
 
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Literal, Self
 from zoneinfo import ZoneInfo
@@ -273,6 +274,10 @@ class Settings(BaseSettings):
     def _trimmed_url(cls, url: str | None) -> str | None:
         # A leading space in a configured PCare URL once broke a client (bpjs-pcare.md §1).
         return url.strip().rstrip("/") or None if url is not None else None
+
+    def site_today(self) -> date:
+        """Today at the site (profile §0: visit dates are local dates, not UTC ones)."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     @field_validator("timezone")
     @classmethod
