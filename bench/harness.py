@@ -18,6 +18,7 @@ import httpx
 import orjson
 import psycopg
 import uvicorn
+from cryptography.fernet import Fernet
 from fastapi.responses import Response
 from psycopg import sql
 from sqlalchemy import create_engine
@@ -33,6 +34,10 @@ FHIR_JSON = "application/fhir+json"
 # The product is measured as deployed (with a signing key, as production requires), minus limits meant for
 # clients: a bench is one client sending thousands of requests, and a run may outlast a token's lifetime.
 SERVER_ENV = {
+    # Production: no built-in simulators, so SATUSEHAT is off (no delivery queued per visit) as it is on a deployment
+    # that has not configured it; a production deployment needs its keys.
+    "ILP_ENVIRONMENT": "production",
+    "ILP_CREDENTIALS_KEY": Fernet.generate_key().decode(),
     "ILP_LOG_LEVEL": "WARNING",
     "ILP_RATE_LIMIT_PER_MINUTE": "0",
     "ILP_TOKEN_LIFETIME_SECONDS": "3600",

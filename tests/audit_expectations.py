@@ -27,6 +27,8 @@ INSTANCE_OPERATION_PATH = re.compile(r"^/fhir/(?P<type>[A-Za-z]+)/[^/$]+/\$[a-z-
 # read, over the request rate.
 NOT_AUDITED_STATUSES = (401, 405, 413, 429)
 WORKLISTS_PATH = "/api/v1/worklists"
+# A look-up at BPJS: audited once the client is known and within its rate (integrations/bpjs/router.py).
+BPJS_PESERTA_PATH = "/api/v1/bpjs/peserta"
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def _interaction(exchange: Exchange) -> str | None:
     if exchange.path == WORKLISTS_PATH:
         # A search of the organization's residents, once it is known to be within reach (a 404 before that).
         return "search-type" if exchange.method == "GET" and exchange.status in (200, 403) else None
+    if exchange.path == BPJS_PESERTA_PATH:
+        return None if _not_audited(exchange) or exchange.method != "GET" else "search-type"
     compartment = COMPARTMENT_PATH.match(exchange.path)
     # $everything is an operation, by GET or POST; a compartment search is a GET.
     if compartment and (exchange.method == "GET" or compartment["member"] == "$everything"):

@@ -292,6 +292,43 @@ def immunization_json(patient: str, dose: str = "bcg", given: str = "2026-11-03"
     }
 
 
+def coverage_json(patient: str, payor: str, **elements: Any) -> dict[str, Any]:
+    """A resident's insurance paid by ``payor`` (an Organization id)."""
+    return {
+        "resourceType": "Coverage",
+        "status": "active",
+        "beneficiary": {"reference": f"Patient/{patient}"},
+        "payor": [{"reference": f"Organization/{payor}"}],
+        **elements,
+    }
+
+
+def eligibility_request_json(patient: str, insurer: str, **elements: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "CoverageEligibilityRequest",
+        "status": "active",
+        "purpose": ["validation"],
+        "patient": {"reference": f"Patient/{patient}"},
+        "created": "2026-11-03T10:00:00+07:00",
+        "insurer": {"reference": f"Organization/{insurer}"},
+        **elements,
+    }
+
+
+def eligibility_response_json(patient: str, request: str, insurer: str, **elements: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "CoverageEligibilityResponse",
+        "status": "active",
+        "purpose": ["validation"],
+        "patient": {"reference": f"Patient/{patient}"},
+        "created": "2026-11-03T10:00:01+07:00",
+        "request": {"reference": f"CoverageEligibilityRequest/{request}"},
+        "outcome": "complete",
+        "insurer": {"reference": f"Organization/{insurer}"},
+        **elements,
+    }
+
+
 # ---- reading answers ----
 
 

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import text
+from uvicorn._types import ASGIApplication
 
 from ilp_api.db.base import utc_now
 from ilp_api.db.engine import Database
@@ -52,10 +52,14 @@ def mint_token(database: Database, settings: Settings, organization_id: str | No
 
 
 @contextmanager
-def served(app: FastAPI, name: str) -> Iterator[str]:
+def served(app: ASGIApplication, name: str) -> Iterator[str]:
     """``app`` served by uvicorn on a free port in a background thread; yields its base URL until the block ends."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    # A request still hanging (a simulated outage) delays the shutdown by a second at most.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

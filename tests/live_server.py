@@ -1,4 +1,5 @@
-"""A real HTTP server for tests that need one (races, third-party FHIR clients), a plugin of tests/conftest.py.
+"""Real HTTP servers for tests that need one (races, third-party FHIR clients, the PCare simulator), a plugin of
+tests/conftest.py.
 
 Send ``live_auth`` (an ``ilp/admin`` access token issued by the live server) with requests to ``live_server``.
 """
@@ -11,6 +12,8 @@ import pytest
 from harness import served
 from ilp_api.app import create_app
 from ilp_api.db.engine import Database
+from ilp_api.integrations.bpjs.simulator.app import SimulatorState, create_simulator
+from ilp_api.integrations.bpjs.simulator.fixtures import SIMULATOR_CREDENTIALS
 from ilp_api.security.clients import register_client
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
@@ -20,6 +23,13 @@ from ilp_api.settings import Settings
 def live_server(db: Database, settings: Settings) -> Iterator[str]:
     """Uvicorn serving the app on the test database in a background thread; yields its base URL (no /fhir)."""
     with served(create_app(settings, db), "live-server") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pcare_simulator_url() -> Iterator[str]:
+    """The PCare simulator over real HTTP for the whole session; each user resets it first (pcare_simulator.py)."""
+    with served(create_simulator(SimulatorState(SIMULATOR_CREDENTIALS)), "pcare-simulator") as url:
         yield url
 
 

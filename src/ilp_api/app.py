@@ -14,6 +14,11 @@ from ilp_api.db.engine import Database, create_database_engine
 from ilp_api.fhir.providers import providers
 from ilp_api.fhir.registry import registry
 from ilp_api.health import router as health_router
+from ilp_api.integrations.bpjs.eligibility import eligibility_operation
+from ilp_api.integrations.bpjs.registration import registration_operation
+from ilp_api.integrations.bpjs.router import router as bpjs_router
+from ilp_api.integrations.bpjs.service import bpjs_integration
+from ilp_api.integrations.bpjs.simulator.app import create_simulator, simulator_state
 from ilp_api.integrations.outbox.metrics import OutboxCollector
 from ilp_api.integrations.outbox.registry import destinations
 from ilp_api.integrations.outbox.router import router as outbox_router
@@ -52,6 +57,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.metrics_registry = metrics_registry(app.state.database.engine)
     app.state.metrics_registry.register(OutboxCollector(app.state.database, destinations))
     app.state.pipeline = build_pipeline(app.state.database, registry, settings)
+    app.state.bpjs = bpjs_integration(settings, app.state.database)
+    # Registered per app: the operation holds this app's BPJS client (its settings, its circuit breaker).
+    providers.register_operation(eligibility_operation(app.state.bpjs))
+    providers.register_operation(registration_operation(app.state.bpjs))
     install_exception_handlers(app, settings.canonical_base)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, canonical_base=settings.canonical_base
@@ -68,7 +77,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_routes(app, worklists_router)
     add_routes(app, outbox_router)
     add_routes(app, satusehat_router)
+    add_routes(app, bpjs_router)
     install_openapi(app, registry, providers)
+    if settings.environment == "development":
+        # A PCare of its own to develop against (ILP_BPJS_PCARE_URL=http://…/simulator/bpjs); outside the OpenAPI.
+        app.mount("/simulator/bpjs", create_simulator(simulator_state(settings)))
     install_docs(app)
     return app
 

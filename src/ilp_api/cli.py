@@ -18,6 +18,7 @@ from ilp_api.db.privileges import RoleNotUsable, grant_service_role
 from ilp_api.demo.load import DemoCredential, LoadReport, create_demo_credentials, load_demo
 from ilp_api.fhir.outcome import FhirError
 from ilp_api.fhir.registry import registry
+from ilp_api.integrations.bpjs.cli import bpjs_app
 from ilp_api.integrations.outbox.registry import destinations
 from ilp_api.integrations.outbox.service import UnknownDestination, build_worker, outbox_status, status_table
 from ilp_api.integrations.outbox.tables import STATUSES
@@ -30,7 +31,7 @@ from ilp_api.security.clients import list_clients, register_client, revoke_clien
 from ilp_api.settings import get_settings
 from ilp_api.wilayah.importer import parse_wilayah_csv
 from ilp_api.wilayah.repository import WilayahDirectory
-from ilp_api.wiring import build_pipeline, load_definitions, resource_service, site_today
+from ilp_api.wiring import build_pipeline, load_definitions, resource_service
 
 app = typer.Typer(help="ILP API: FHIR R4 backend for Integrasi Layanan Primer.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -38,6 +39,7 @@ wilayah_app = typer.Typer(help="Kemendagri wilayah reference list.", no_args_is_
 app.add_typer(db_app, name="db")
 app.add_typer(wilayah_app, name="wilayah")
 app.add_typer(satusehat_app, name="satusehat")
+app.add_typer(bpjs_app, name="bpjs")
 
 
 def _database() -> Database:
@@ -299,7 +301,7 @@ def episodes_close(
     settings = get_settings()
     upgrade(settings.database_url)
     database = _database()
-    day = date.fromisoformat(today) if today else site_today(settings)
+    day = date.fromisoformat(today) if today else settings.site_today()
 
     def progress(examined: int, closed: int) -> None:
         typer.echo(f"episodes examined {examined}, closed {closed}", err=True)

@@ -1,5 +1,6 @@
 """Runtime settings, read from the environment with the ``ILP_`` prefix (or a ``.env`` file)."""
 
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Literal, Self
 from zoneinfo import ZoneInfo
@@ -195,6 +196,65 @@ class Settings(BaseSettings):
         default=2, gt=0, description="How long an idle worker waits before looking for new items again."
     )
 
+    # BPJS Kesehatan PCare (issue 11). Unset URL or credentials: the integration is off, and says so.
+    bpjs_pcare_url: str | None = Field(
+        default=None,
+        description="Base URL of PCare v4, e.g. https://apijkn.bpjs-kesehatan.go.id/pcare-rest (dev: "
+        "https://apijkn-dev.bpjs-kesehatan.go.id/pcare-rest-dev; the local simulator: "
+        "http://127.0.0.1:8000/simulator/bpjs). Unset: the BPJS integration is off.",
+    )
+    bpjs_cons_id: str | None = Field(default=None, description="PCare consumer id (X-cons-id).")
+    bpjs_secret: SecretStr | None = Field(default=None, description="PCare consumer secret: signs requests.")
+    bpjs_user_key: SecretStr | None = Field(default=None, description="The PCare service's user_key on apijkn.")
+    bpjs_username: str | None = Field(default=None, description="The puskesmas' PCare user name.")
+    bpjs_password: SecretStr | None = Field(default=None, description="The puskesmas' PCare password.")
+    bpjs_kd_aplikasi: str = Field(default="095", description="kdAplikasi in X-authorization (PCare: 095).")
+    bpjs_ppk_code: str | None = Field(
+        default=None,
+        description="This puskesmas' BPJS provider (PPK) code: a member registered with another FKTP is flagged.",
+    )
+    bpjs_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How long one PCare call may wait to connect, and then for each read, before it answers 503.",
+    )
+    bpjs_breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive PCare failures (timeouts, refused connections, error pages) that open the "
+        "circuit breaker: calls then answer 503 at once instead of waiting on BPJS.",
+    )
+    bpjs_breaker_reset_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long the open breaker refuses calls before it lets one through to try BPJS again.",
+    )
+    bpjs_cache_seconds: int = Field(
+        default=300,
+        ge=0,
+        description="GET /api/v1/bpjs/peserta: how long an answer is served from memory without asking BPJS again; "
+        "older answers are still served, marked stale with their age, while BPJS is unreachable (0: no cache).",
+    )
+    bpjs_cache_entries: int = Field(default=10_000, ge=1, description="Answers the peserta cache holds at most.")
+    bpjs_lookups_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="GET /api/v1/bpjs/peserta per client and process, sustained (0: unlimited); beyond, 429.",
+    )
+    bpjs_lookups_burst: int = Field(default=10, ge=1, description="Peserta look-ups a client may make at once.")
+    identifier_hash_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC-SHA256 under which the audit trail records a looked-up NIK or card number; "
+        "required in production when BPJS is on (unset in development: a fixed development key).",
+    )
+    bpjs_clock_skew_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="A difference between this server's clock and the Date of a PCare answer beyond which a "
+        "refused call is reported as clock skew (PCare rejects stale timestamps; run NTP).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _use_psycopg3(cls, url: str) -> str:
@@ -208,6 +268,16 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, url: str) -> str:
         return url.rstrip("/")
+
+    @field_validator("bpjs_pcare_url")
+    @classmethod
+    def _trimmed_url(cls, url: str | None) -> str | None:
+        # A leading space in a configured PCare URL once broke a client (bpjs-pcare.md §1).
+        return url.strip().rstrip("/") or None if url is not None else None
+
+    def site_today(self) -> date:
+        """Today at the site (profile §0: visit dates are local dates, not UTC ones)."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     @field_validator("timezone")
     @classmethod
@@ -228,6 +298,8 @@ class Settings(BaseSettings):
             raise ValueError("set both ILP_SATUSEHAT_AUTH_URL and ILP_SATUSEHAT_FHIR_URL, or neither (SATUSEHAT off)")
         if self.environment == "production" and self.credentials_key is None:
             raise ValueError("ILP_CREDENTIALS_KEY is required in production: it encrypts the integrations' secrets")
+        if self.environment == "production" and self.bpjs_pcare_url and self.identifier_hash_key is None:
+            raise ValueError("ILP_IDENTIFIER_HASH_KEY is required in production when BPJS is on (ILP_BPJS_PCARE_URL)")
         kids = [key.kid for key in self.jwt_keys]
         if len(set(kids)) != len(kids):
             raise ValueError("ILP_JWT_KEYS: every kid must be unique")

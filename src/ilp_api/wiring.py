@@ -4,8 +4,7 @@ gave resources (shown when they are read). The API (app.py) and the CLI's loader
 """
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -66,17 +65,12 @@ def load_definitions() -> None:
     from ilp_api.terminology import codesystems, concept_maps  # noqa: F401
 
 
-def site_today(settings: Settings) -> date:
-    """Today at the site (profile §0: visit dates are local dates, not UTC ones)."""
-    return datetime.now(ZoneInfo(settings.timezone)).date()
-
-
 def rules_context(settings: Settings) -> RulesContext:
     """The rules' context over a transaction's repository, with today read once per transaction."""
 
     def context(repository: ResourceRepository) -> WriteContext:
         wilayah = WilayahDirectory(repository.session)
-        return SiteContext(repository, wilayah, settings.canonical_base, site_today(settings))
+        return SiteContext(repository, wilayah, settings.canonical_base, settings.site_today())
 
     return context
 

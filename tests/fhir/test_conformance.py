@@ -15,12 +15,16 @@ from factories import (
     LOINC,
     build_network,
     condition_json,
+    coverage_json,
     create,
+    eligibility_request_json,
+    eligibility_response_json,
     encounter_json,
     episode_of_care_json,
     immunization_json,
     location_json,
     observation_json,
+    organization_json,
     patient_json,
     practitioner_json,
     practitioner_role_json,
@@ -185,7 +189,39 @@ def everything(client: TestClient) -> dict[str, dict[str, Any]]:
         "Provenance": create(client, answer_recorded),
         "QuestionnaireResponse": create(client, puma),
         "Immunization": create(client, dose),
+        **insurance(client, patient["id"]),
     }
+
+
+def insurance(client: TestClient, patient_id: str) -> dict[str, dict[str, Any]]:
+    """A BPJS Coverage and an eligibility request and response about it, shaped as $eligibility writes them."""
+    payor = create(client, organization_json("penjamin", name="BPJS Kesehatan", wilayah=None))["id"]
+    coverage_class = "http://terminology.hl7.org/CodeSystem/coverage-class"
+    coverage = create(
+        client,
+        coverage_json(
+            patient_id,
+            payor,
+            subscriberId="0001000000001",
+            period={"start": "2020-01-01", "end": "2099-12-31"},
+            **{"class": [{"type": {"coding": [{"system": coverage_class, "code": "class"}]}, "value": "3"}]},
+        ),
+    )
+    request = create(
+        client,
+        eligibility_request_json(
+            patient_id, payor, insurance=[{"focal": True, "coverage": {"reference": f"Coverage/{coverage['id']}"}}]
+        ),
+    )
+    insured = {
+        "coverage": {"reference": f"Coverage/{coverage['id']}"},
+        "inforce": True,
+        "benefitPeriod": {"start": "2020-01-01"},
+        "item": [{"category": {"text": "KELAS III"}, "name": "KELAS III"}],
+        "extension": [{"url": f"{CANONICAL}/StructureDefinition/bpjs-fktp-ini", "valueBoolean": True}],
+    }
+    response = create(client, eligibility_response_json(patient_id, request["id"], payor, insurance=[insured]))
+    return {"Coverage": coverage, "CoverageEligibilityRequest": request, "CoverageEligibilityResponse": response}
 
 
 @pytest.mark.parametrize("resource_type", sorted(definition.type for definition in registry))

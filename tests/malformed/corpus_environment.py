@@ -18,12 +18,16 @@ from factories import (
     KELURAHAN,
     build_network,
     condition_json,
+    coverage_json,
     create,
+    eligibility_request_json,
+    eligibility_response_json,
     encounter_json,
     episode_of_care_json,
     immunization_json,
     location_json,
     observation_json,
+    organization_json,
     patient_json,
     practitioner_json,
     practitioner_role_json,
@@ -42,6 +46,7 @@ from ilp_api.schema import metadata
 from ilp_api.security.clients import register_client
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
+from pcare_simulator import Simulator, bpjs_settings
 
 # The only tables a rejected request may change.
 AUDIT_TABLES = frozenset({"audit_event", "audit_entity"})
@@ -73,11 +78,12 @@ class CorpusEnvironment:
 
 
 @contextmanager
-def corpus_environment(database: Database, settings: Settings) -> Iterator[CorpusEnvironment]:
-    """The environment over ``database``, emptied again afterwards."""
-    # Hundreds of requests from one client in a few seconds: the rate limiter would answer most with 429.
-    unlimited = settings.model_copy(update={"rate_limit_per_minute": 0})
-    app = create_app(unlimited, database)
+def corpus_environment(database: Database, settings: Settings, simulator: Simulator) -> Iterator[CorpusEnvironment]:
+    """The environment over ``database``, with BPJS at the PCare simulator, emptied again afterwards."""
+    # Hundreds of requests from one client in a few seconds: the rate limiter would answer most with 429
+    # (bpjs_settings lifts it).
+    simulator.reset()
+    app = create_app(bpjs_settings(settings, simulator, bpjs_lookups_per_minute=0), database)
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             seeds = seed(client, database, settings)
@@ -115,6 +121,12 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
     task = create(client, task_json(patient["id"], requester=network["posyandu"], owner=network["puskesmas"]))
     provenance = create(client, provenance_json(f"Task/{task['id']}", network["puskesmas"]))
     immunization = create(client, immunization_json(patient["id"]))
+    payor = create(client, organization_json("penjamin", name="BPJS Kesehatan", wilayah=None))
+    coverage = create(client, coverage_json(patient["id"], payor["id"]))
+    eligibility_request = create(client, eligibility_request_json(patient["id"], payor["id"]))
+    eligibility_response = create(
+        client, eligibility_response_json(patient["id"], eligibility_request["id"], payor["id"])
+    )
     del client.headers["Authorization"]
     # The operations view of a registered outbox destination (none on a branch without integrations: then every
     # case meets the 404 of an unknown destination), with an item queued for it.
@@ -142,6 +154,10 @@ def seed(client: TestClient, database: Database, settings: Settings) -> dict[str
         "Task": task["id"],
         "Provenance": provenance["id"],
         "Immunization": immunization["id"],
+        "penjamin": payor["id"],
+        "Coverage": coverage["id"],
+        "CoverageEligibilityRequest": eligibility_request["id"],
+        "CoverageEligibilityResponse": eligibility_response["id"],
         "CodeSystem": "peran",  # read-only: the project's code systems are there from the start
         "Questionnaire": "tes-bisik",  # read-only too: the screening forms
         "ConceptMap": "temuan-skrining-icd10",  # and the map of screening findings to ICD-10

@@ -58,6 +58,9 @@ from factories import (  # noqa: E402
     KELURAHAN,
     NIK_SYSTEM,
     condition_json,
+    coverage_json,
+    eligibility_request_json,
+    eligibility_response_json,
     encounter_json,
     episode_of_care_json,
     immunization_json,
@@ -270,6 +273,11 @@ class CorpusBuilder:
             "Provenance": lambda: provenance_json("Task/${Task}", "${puskesmas}"),
             "QuestionnaireResponse": lambda: questionnaire_response_json("${Patient}"),
             "Immunization": lambda: immunization_json("${Patient}", encounter={"reference": "Encounter/${Encounter}"}),
+            "Coverage": lambda: coverage_json("${Patient}", "${penjamin}"),
+            "CoverageEligibilityRequest": lambda: eligibility_request_json("${Patient}", "${penjamin}"),
+            "CoverageEligibilityResponse": lambda: eligibility_response_json(
+                "${Patient}", "${CoverageEligibilityRequest}", "${penjamin}"
+            ),
         }
         resource = builders.get(resource_type, lambda: {"resourceType": resource_type})()
         if with_id:

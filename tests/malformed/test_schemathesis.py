@@ -29,6 +29,7 @@ from ilp_api.openapi_document import openapi_document
 from ilp_api.security.repository import ClientRecord, ClientRepository
 from ilp_api.security.smart_scopes import ADMIN_SCOPE
 from ilp_api.settings import Settings
+from pcare_simulator import Simulator, bpjs_settings
 
 SEED = 20261207
 EXAMPLES_PER_OPERATION = 25
@@ -43,9 +44,12 @@ def admin_token(issue_token: Callable[[str | None, str], str]) -> str:
 
 
 @pytest.fixture
-def api_app(db: Database, settings: Settings) -> FastAPI:
-    # Thousands of requests from one client: the rate limiter would answer most of them with 429.
-    return create_app(settings.model_copy(update={"rate_limit_per_minute": 0}), db)
+def api_app(db: Database, settings: Settings, pcare_simulator_url: str) -> FastAPI:
+    # Thousands of requests from one client: the rate limiter would answer most of them with 429 (bpjs_settings
+    # lifts it). BPJS is on, at the simulator: its operations answer as they would in use.
+    simulator = Simulator(pcare_simulator_url)
+    simulator.reset()
+    return create_app(bpjs_settings(settings, simulator, bpjs_lookups_per_minute=0), db)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Each call runs through ``perform``: the scopes of the operation's type, one unit
 hooks and the audit of what it touched.
 """
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -32,14 +33,23 @@ def operation_router(operation: Operation, subject: Subject) -> APIRouter:
         query = [(k, v) for k, v in request.query_params.multi_items() if k != "_format"]
         call = OperationCall(principal, resource_id, body, query, stated_purpose(request), fhir_base(request))
         service = pipeline(request).service
+        consulted: list[object] = []
+
+        def consult() -> None:
+            if operation.consult is not None:
+                with pipeline(request).unit_of_work(principal, write=False) as unit:
+                    outside_call = operation.consult(unit, service, call)
+                consulted.append(outside_call())
+
         answer: Answer = await perform(
             request,
             principal,
             subject,
             operation.interaction,
-            lambda unit: operation.handler(unit, service, call),
+            lambda unit: operation.handler(unit, service, replace(call, consulted=next(iter(consulted), None))),
             entities=lambda result: list(result.entities),
             target=resource_id,
+            before=consult,
         )
         if isinstance(answer.resource, Stored):
             return resource_response(answer.resource)

@@ -86,11 +86,13 @@ async def perform(
     target: str | None = None,
     body_types: tuple[str, ...] = (),
     query: str | None = None,
+    before: Callable[[], None] = lambda: None,
 ) -> T:
     """One interaction over the pipeline; a request refused by its media types or purpose is audited as well.
 
     ``body_types`` are the media types the request body may have (none: it takes no body). ``query`` is the search
-    to audit when it is not (only) the URL's: a search by POST sends it in the body.
+    to audit when it is not (only) the URL's: a search by POST sends it in the body. ``before`` runs once the
+    request is admitted, outside the interaction's transaction (an operation's call to an outside system).
     """
 
     def admit() -> None:
@@ -98,6 +100,7 @@ async def perform(
         if body_types:
             check_content_type(request, body_types)
         check_purpose(request)
+        before()
 
     origin = origin_of(request, principal, query)
     return await run_in_threadpool_until_disconnect(

@@ -26,7 +26,6 @@ from ilp_api.resources.patient import PATIENT
 from ilp_api.screening.records import UnitRecords
 from ilp_api.screening.worklists import WorkItem, WorklistSettings, worklist
 from ilp_api.security.auth import CurrentPrincipal
-from ilp_api.wiring import site_today
 
 router = APIRouter(prefix="/api/v1", tags=["screening"])
 DEFAULT_COUNT, MAX_COUNT = 50, 500
@@ -91,7 +90,7 @@ async def get_worklist(
             raise BadRequest(f"{name} holds a control character", expression=name)
     reference = parse_reference(organization) or Ref("Organization", organization)
     settings = request.app.state.settings
-    today = on or site_today(settings)
+    today = on or settings.site_today()
     rules = WorklistSettings(settings.referral_answer_days, settings.anc_interval_days)
     bundles = pipeline(request)
 

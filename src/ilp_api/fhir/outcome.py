@@ -150,6 +150,13 @@ def shown(value: Any, limit: int = 64) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class BadGateway(FhirError):
+    """An outside system the request needed (BPJS) answered wrongly: not the client's fault, nor ours."""
+
+    status_code = 502
+    issue_code = "exception"
+
+
 class ServiceUnavailable(FhirError):
     status_code = 503
     issue_code = "transient"

@@ -97,6 +97,8 @@ class OperationCall:
     query: Sequence[tuple[str, str]]
     purpose: str | None
     base: str
+    # What the operation's ``consult`` brought back from outside (see Operation.consult); None without one.
+    consulted: object = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class Answer:
 
 
 OperationHandler = Callable[[UnitOfWork, ResourceService, OperationCall], Answer]
+# Reads, in a read-only unit of work, what a call to an outside system needs, and returns that call.
+Consultation = Callable[[UnitOfWork, ResourceService, OperationCall], Callable[[], object]]
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,11 @@ class Operation:
     definition: str | None = None
     # A request body to show in the API documentation.
     example: Json | None = None
+    # For an operation that asks an outside system (BPJS) before it writes: no transaction may stay open while
+    # that system answers (SQLite has one writer; PostgreSQL a pool). ``consult`` reads what the call needs in a
+    # read-only unit of work and returns the call, which runs once that unit has closed; its result reaches
+    # ``handler``, in the unit of work that writes, as ``call.consulted``. Refusals of either are audited once.
+    consult: Consultation | None = None
 
     @property
     def code(self) -> str:

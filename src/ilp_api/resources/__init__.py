@@ -5,6 +5,9 @@ def load_resources() -> None:
     """Import every resource module so each registers its definition, and its operations (idempotent)."""
     from ilp_api.resources import (  # noqa: F401
         condition,
+        coverage,
+        coverage_eligibility_request,
+        coverage_eligibility_response,
         encounter,
         episode_of_care,
         immunization,

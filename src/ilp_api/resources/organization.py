@@ -10,7 +10,8 @@ hierarchy, or an ``ilp/admin`` operator, may. (Whatever lies above a client is i
 
 Referral hospitals (``fkrtl``) are listed for every client, since any puskesmas may refer to one and record its
 answer (resources/task_workflow.py); listed is not owned: a client writes only the organizations of its own
-subtree, and a hospital's belongs to its dinkes.
+subtree, and a hospital's belongs to its dinkes. So are insurers (``penjamin``: BPJS Kesehatan, which
+``$eligibility`` creates as the payor of the Coverages it writes), which only an operator changes.
 """
 
 from collections.abc import Iterator
@@ -53,7 +54,7 @@ from ilp_api.resources.indonesia import (
     most_specific_wilayah,
 )
 
-FacilityType = Literal["dinkes", "puskesmas", "pustu", "posyandu", "fkrtl"]
+FacilityType = Literal["dinkes", "puskesmas", "pustu", "posyandu", "fkrtl", "penjamin"]
 # Which facility types each type may be partOf; None means it may stand at the top.
 ALLOWED_PARENTS: dict[str, tuple[str | None, ...]] = {
     "dinkes": (None,),
@@ -61,8 +62,11 @@ ALLOWED_PARENTS: dict[str, tuple[str | None, ...]] = {
     "pustu": ("puskesmas",),
     "posyandu": ("pustu", "puskesmas"),
     "fkrtl": (None, "dinkes"),
+    "penjamin": (None,),
 }
 REFERRAL_HOSPITAL = "fkrtl"
+# An insurer (BPJS Kesehatan): listed for every client, whose residents' Coverage names it as payor.
+PAYOR = "penjamin"
 FACILITY_TYPE_SYSTEM_PATH = "/CodeSystem/jenis-fasilitas"
 MAX_NETWORK_DEPTH = 6  # posyandu → pustu → puskesmas → dinkes, with room to spare
 
@@ -267,7 +271,10 @@ ORGANIZATION = registry.register(
     ResourceDefinition(
         type="Organization",
         model=Organization,
-        description="The facility network: dinkes, puskesmas, pustu, posyandu and referral hospitals (fkrtl).",
+        description=(
+            "The facility network: dinkes, puskesmas, pustu, posyandu and referral hospitals (fkrtl); and insurers "
+            "(penjamin: BPJS Kesehatan)."
+        ),
         apply_rules=apply_organization_rules,
         check_delete=check_organization_delete,
         search_parameters=(
@@ -288,7 +295,7 @@ ORGANIZATION = registry.register(
             SearchParameter(
                 "type",
                 SearchType.TOKEN,
-                "Facility type: dinkes | puskesmas | pustu | posyandu | fkrtl",
+                "Facility type: dinkes | puskesmas | pustu | posyandu | fkrtl | penjamin (an insurer)",
                 codes("type"),
                 example="posyandu",
             ),
@@ -325,7 +332,11 @@ ORGANIZATION = registry.register(
             ),
         ),
         default_sort=("name",),
-        scope_rules=(InSubtree(), Listed("type", FACILITY_TYPE_SYSTEM_PATH, REFERRAL_HOSPITAL)),
+        scope_rules=(
+            InSubtree(),
+            Listed("type", FACILITY_TYPE_SYSTEM_PATH, REFERRAL_HOSPITAL),
+            Listed("type", FACILITY_TYPE_SYSTEM_PATH, PAYOR),
+        ),
     )
 )
 

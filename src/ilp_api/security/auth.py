@@ -29,7 +29,7 @@ from ilp_api.fhir.outcome import Forbidden, TooManyRequests, Unauthorized
 from ilp_api.metrics import RATE_LIMITED
 from ilp_api.security.clients import client_is_active
 from ilp_api.security.ratelimit import AuthenticationFailureLimiter, RateLimiter, retry_after_header
-from ilp_api.security.smart_scopes import ADMIN_SCOPE, grants
+from ilp_api.security.smart_scopes import ADMIN_SCOPE, BPJS_PESERTA_IDENTITY_SCOPE, BPJS_PESERTA_SCOPE, grants
 from ilp_api.security.tokens import InvalidToken, KeyRing, TokenClaims
 from ilp_api.settings import Settings
 
@@ -190,6 +190,8 @@ oauth2_scheme = OAuth2(
                 "system/*.rs": "Read and search every resource type of the client's organization",
                 "system/*.cruds": "Create, read, update, delete and search them",
                 ADMIN_SCOPE: "Manage API clients, and every interaction on every organization's data",
+                BPJS_PESERTA_SCOPE: "Look a person up at BPJS (GET /api/v1/bpjs/peserta), NIK and phone masked",
+                BPJS_PESERTA_IDENTITY_SCOPE: "The same look-up's NIK and phone number unmasked",
             },
         )
     ),

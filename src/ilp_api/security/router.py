@@ -32,7 +32,13 @@ from ilp_api.security.clients import (
     revoke_client,
 )
 from ilp_api.security.ratelimit import retry_after_header
-from ilp_api.security.smart_scopes import ADMIN_SCOPE, covers, split_scopes
+from ilp_api.security.smart_scopes import (
+    ADMIN_SCOPE,
+    BPJS_PESERTA_IDENTITY_SCOPE,
+    BPJS_PESERTA_SCOPE,
+    covers,
+    split_scopes,
+)
 from ilp_api.security.tokens import TokenClaims
 from ilp_api.settings import Settings
 
@@ -241,6 +247,8 @@ def _smart_configuration(request: Request) -> dict[str, Any]:
             "system/*.rs",
             *(f"system/{kind}.{permissions}" for kind in types for permissions in ("cruds", "rs")),
             ADMIN_SCOPE,
+            BPJS_PESERTA_SCOPE,
+            BPJS_PESERTA_IDENTITY_SCOPE,
         ],
         "capabilities": ["client-confidential-symmetric", "permission-v1", "permission-v2"],
     }

@@ -13,6 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ADMIN_SCOPE = "ilp/admin"
+# Looking a person up at BPJS before they are in the register (GET /api/v1/bpjs/peserta): personal data of someone
+# no organization holds, so a scope of its own, which no resource scope (system/*.cruds neither) implies. The
+# identity scope also shows their NIK and phone number unmasked.
+BPJS_PESERTA_SCOPE = "ilp/bpjs-peserta"
+BPJS_PESERTA_IDENTITY_SCOPE = "ilp/bpjs-peserta-identitas"
+PROJECT_SCOPES = frozenset({ADMIN_SCOPE, BPJS_PESERTA_SCOPE, BPJS_PESERTA_IDENTITY_SCOPE})
 
 _RESOURCE_SCOPE = re.compile(r"system/(?P<type>\*|[A-Z][A-Za-z]{0,63})\.(?P<permissions>[a-z*]+)")
 _V1_PERMISSIONS = {"read": "rs", "write": "cud", "*": "cruds"}
@@ -52,7 +58,7 @@ def validate_scopes(text: str) -> list[str]:
     if not scopes:
         raise ValueError("at least one scope is required")
     for scope in scopes:
-        if scope != ADMIN_SCOPE:
+        if scope not in PROJECT_SCOPES:
             parse_resource_scope(scope)
     return scopes
 
@@ -63,7 +69,7 @@ def _resource_scopes(scopes: Iterable[str]) -> list[ResourceScope]:
         try:
             parsed.append(parse_resource_scope(scope))
         except ValueError:
-            continue  # ilp/admin, or a scope this server does not know: it grants no resource access
+            continue  # ilp/… scopes, or one this server does not know: it grants no resource access
     return parsed
 
 
@@ -81,7 +87,7 @@ def covers(granted: Iterable[str], requested: str) -> bool:
     By meaning, not by spelling: a client registered with ``system/*.cruds`` may ask for ``system/Patient.rs``.
     """
     granted = list(granted)
-    if requested == ADMIN_SCOPE:
-        return ADMIN_SCOPE in granted
+    if requested in PROJECT_SCOPES:
+        return requested in granted
     wanted = parse_resource_scope(requested)
     return all(grants(granted, wanted.resource_type, interaction) for interaction in wanted.interactions)

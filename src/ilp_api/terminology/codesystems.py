@@ -51,6 +51,7 @@ CODE_SYSTEMS = (
             ("pustu", "Puskesmas pembantu"),
             ("posyandu", "Posyandu"),
             ("fkrtl", "Fasilitas kesehatan rujukan tingkat lanjut (rumah sakit)"),
+            ("penjamin", "Penjamin pembiayaan kesehatan (BPJS Kesehatan): the payor of a Coverage, not a facility"),
         ),
     ),
     CodeSystemDefinition(

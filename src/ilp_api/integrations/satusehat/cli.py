@@ -1,22 +1,17 @@
 """``ilp satusehat …``: the simulator, and the credentials and supervising nakes of facilities."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 import uvicorn
-from sqlalchemy.orm import Session
 
-from ilp_api.db.engine import Database, create_database_engine
-from ilp_api.db.migrate import upgrade
-from ilp_api.fhir.repository import ResourceRepository
+from ilp_api.integrations.commands import OrganizationOption, organization_session
 from ilp_api.integrations.credentials import CredentialCipher, CredentialStore
 from ilp_api.integrations.satusehat.client import SatusehatCredential
 from ilp_api.integrations.satusehat.config import save_credential, status
 from ilp_api.integrations.satusehat.repository import set_supervisor
 from ilp_api.integrations.satusehat.simulator.app import create_simulator_app
-from ilp_api.settings import Settings, get_settings
+from ilp_api.settings import get_settings
 
 satusehat_app = typer.Typer(
     help="SATUSEHAT: credentials, supervising nakes, the local simulator.", no_args_is_help=True
@@ -25,8 +20,6 @@ credentials_app = typer.Typer(help="SATUSEHAT client credentials per puskesmas (
 supervisor_app = typer.Typer(help="The nakes who answers for a posyandu's kader-only visits.")
 satusehat_app.add_typer(credentials_app, name="credentials", no_args_is_help=True)
 satusehat_app.add_typer(supervisor_app, name="supervisor", no_args_is_help=True)
-
-OrganizationOption = Annotated[str, typer.Option("--organization", help="The local Organization's id")]
 
 
 @satusehat_app.command("simulator")
@@ -53,7 +46,7 @@ def credentials_set(
     """Store (or replace) the SATUSEHAT credentials of a puskesmas: its visits, and those of the pustu and posyandu
     below it, go out with them."""
     settings = get_settings()
-    with _organization_session(settings, organization) as session:
+    with organization_session(settings, organization) as session:
         store = CredentialStore(session, CredentialCipher.from_settings(settings))
         save_credential(store, organization, SatusehatCredential(client_id, client_secret, org_id))
     typer.echo(f"SATUSEHAT credentials of Organization/{organization} stored (client {client_id}, org {org_id})")
@@ -67,22 +60,6 @@ def supervisor_set(
 ) -> None:
     """Name the nakes who answers in SATUSEHAT for the kader-only visits of a posyandu (or of every posyandu
     below a pustu)."""
-    with _organization_session(get_settings(), organization) as session:
+    with organization_session(get_settings(), organization) as session:
         set_supervisor(session, organization, practitioner_ihs)
     typer.echo(f"Organization/{organization}: kader-only visits go out with Practitioner/{practitioner_ihs}")
-
-
-@contextmanager
-def _organization_session(settings: Settings, organization_id: str) -> Iterator[Session]:
-    """A write transaction on the migrated database, once the local Organization is known to exist."""
-    upgrade(settings.database_url)
-    database = Database(create_database_engine(settings.database_url))
-    try:
-        with database.session(write=True) as session:
-            stored = ResourceRepository(session).get("Organization", organization_id)
-            if stored is None or stored.deleted:
-                typer.echo(f"Organization/{organization_id} is not known here", err=True)
-                raise typer.Exit(code=1)
-            yield session
-    finally:
-        database.engine.dispose()

@@ -1,0 +1,1 @@
+"""A local PCare: signs checked, answers encrypted the documented way, member fixtures, faults on demand."""
