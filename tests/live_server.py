@@ -26,9 +26,10 @@ def live_server(db: Database, settings: Settings) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def pcare_simulator_url() -> Iterator[str]:
-    """The PCare simulator over real HTTP for the whole session; each user resets it first (pcare_simulator.py)."""
+    """The PCare simulator over real HTTP for a module (left running, it would allocate under later tests that
+    measure memory); each user resets it first (pcare_simulator.py)."""
     with served(create_simulator(SimulatorState(SIMULATOR_CREDENTIALS)), "pcare-simulator") as url:
         yield url
 

@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 # 13 digits (BPJS noKartu) up to 16 digits (NIK, KK): keep the first four and the last four.
 _IDENTIFIER_DIGITS = re.compile(r"(?<!\d)(\d{4})(\d{5,8})(\d{4})(?!\d)")
@@ -76,8 +77,26 @@ class PlainFormatter(logging.Formatter):
         return redact(f"{super().format(record)} {suffix}".rstrip())
 
 
+class StandardErrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is when each record is written, unless given a stream of its own: a command run
+    in-process (a test's CliRunner) swaps ``sys.stderr`` and closes its own afterwards, and a handler holding the
+    stream of the moment logging was configured would then write to a closed file."""
+
+    def __init__(self) -> None:
+        self._own: Any = None
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return self._own or sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        self._own = None if value is sys.stderr else value
+
+
 def configure_logging(level: str = "INFO", json_output: bool = True) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StandardErrorHandler()
     handler.setFormatter(JsonFormatter() if json_output else PlainFormatter("%(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1064,11 +1064,15 @@ class CorpusBuilder:
         valid = {"organization": "Organization/${posyandu}"} if "organization" in declared else {}
         add = self.add
         for name, parameter in operation.parameters.items():
+            if parameter["in"] == "header" and parameter.get("required"):
+                add(operation, "bad-header", f"{name}-missing", query=[[n, v] for n, v in valid.items()])
             if parameter["in"] != "query":
                 continue
             if parameter.get("required"):
                 add(operation, "bad-query", f"{name}-missing", query=[[n, v] for n, v in valid.items() if n != name])
             add(operation, "control-char", f"{name}-nul", query=[*valid.items(), [name, "a" + NUL + "b"]])
+            if "pattern" in parameter.get("schema", {}):
+                add(operation, "bad-query", f"{name}-off-pattern", query=[*valid.items(), [name, "not-the-pattern"]])
         for detail, pairs in {
             "count-text": [["_count", "abc"]],
             "count-negative": [["_count", "-1"]],

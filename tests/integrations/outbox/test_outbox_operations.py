@@ -123,7 +123,7 @@ def test_ilp_satusehat_status_prints_a_table(db: Database, monkeypatch: pytest.M
     finally:
         get_settings.cache_clear()
     assert shown.exit_code == 0, shown.output
-    lines = shown.output.splitlines()
+    lines = shown.stdout.splitlines()  # logs, when a command before configured them, go to stderr
     assert lines[0] == "satusehat outbox: 1 pending, 2 delivered, 1 failed, 1 dead"
     assert "1 waiting behind a dead item" in lines[1]
     [dead] = [line for line in lines if "Encounter/a1" in line]
