@@ -24,7 +24,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import func, select
 
 from harness import machine_lines, scratch_database
 from ilp_api.db.engine import Database, create_database_engine
@@ -37,7 +36,7 @@ from ilp_api.integrations.outbox.destination import (
     RetryLater,
 )
 from ilp_api.integrations.outbox.policy import Backoff
-from ilp_api.integrations.outbox.repository import enqueue, item
+from ilp_api.integrations.outbox.repository import enqueue, status_counts
 from ilp_api.integrations.outbox.worker import Worker, WorkerSettings
 from servers import free_port
 
@@ -166,7 +165,7 @@ def ceiling(url: str, items: int, per_key: int, concurrency: int) -> tuple[float
 
 def delivered(database: Database) -> int:
     with database.session(write=False) as session:
-        return int(session.execute(select(func.count()).where(item.c.status == "delivered")).scalar_one())
+        return status_counts(session, DESTINATION).get("delivered", 0)
 
 
 @contextmanager

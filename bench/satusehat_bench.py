@@ -28,7 +28,6 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from harness import DEFAULT_POSTGRES, FHIR_JSON, machine_lines, scratch_database
 from ilp_api.app import create_app
@@ -37,11 +36,12 @@ from ilp_api.db.migrate import upgrade
 from ilp_api.fhir.registry import Json, registry
 from ilp_api.integrations.credentials import CredentialCipher, CredentialStore
 from ilp_api.integrations.outbox.registry import destinations
-from ilp_api.integrations.outbox.repository import item
+from ilp_api.integrations.outbox.repository import status_counts
 from ilp_api.integrations.outbox.service import build_worker
 from ilp_api.integrations.outbox.worker import Worker
 from ilp_api.integrations.satusehat.client import SatusehatCredential
 from ilp_api.integrations.satusehat.config import save_credential
+from ilp_api.integrations.satusehat.destination import DESTINATION
 from ilp_api.integrations.satusehat.repository import set_supervisor
 from ilp_api.integrations.satusehat.simulator.app import AUTH, FHIR
 from ilp_api.integrations.satusehat.simulator.state import SEED_CLIENT, SEED_PRACTITIONERS
@@ -184,7 +184,7 @@ def ceiling(base: str, bundles: list[Json], concurrency: int) -> tuple[float, in
 
 def delivered(database: Database) -> int:
     with database.session(write=False) as session:
-        return int(session.execute(select(func.count()).where(item.c.status == "delivered")).scalar_one())
+        return status_counts(session, DESTINATION).get("delivered", 0)
 
 
 @contextmanager
